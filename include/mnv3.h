@@ -1,0 +1,232 @@
+/* mnv3: MobileNetV3 in portable C, reproducing torchvision and Keras numerics.
+ *
+ * Data flow:  weights file -> mnv3_tensors (framework names, as stored)
+ *             -> mnv3_model (canonical names, block table)  + mnv3_profile
+ *             -> mnv3_plan (ops resolved for one input size) -> run -> taps/output
+ *
+ * The library never prints and never exits: every fallible call returns
+ * MNV3_OK or MNV3_FAIL and fills an mnv3_error with one line,
+ * "FILE: problem", ready to print. */
+#ifndef MNV3_H
+#define MNV3_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MNV3_OK 0
+#define MNV3_FAIL (-1)
+
+typedef struct mnv3_error {
+    char message[768];
+} mnv3_error;
+
+/* ---- tensors as read from files ------------------------------------------ */
+
+#define MNV3_MAX_DIMS 8
+
+typedef enum mnv3_dtype {
+    MNV3_F32 = 0, /* floating data is always converted to float32 on read */
+    MNV3_I64 = 1  /* integer data (e.g. num_batches_tracked) kept as int64 */
+} mnv3_dtype;
+
+typedef struct mnv3_tensor {
+    char *name;
+    mnv3_dtype dtype;
+    char source_dtype[16]; /* as stored in the file: "F32", "F16", "I64", ... */
+    int ndim;
+    int64_t shape[MNV3_MAX_DIMS];
+    void *data; /* owned; float* or int64_t* by dtype */
+} mnv3_tensor;
+
+typedef struct mnv3_tensors {
+    mnv3_tensor *items;
+    size_t count, capacity;
+    char format[32]; /* "pth", "safetensors", "npz", ... */
+} mnv3_tensors;
+
+int64_t mnv3_tensor_numel(const mnv3_tensor *t);
+void mnv3_tensors_free(mnv3_tensors *ts);
+const mnv3_tensor *mnv3_tensors_find(const mnv3_tensors *ts, const char *name);
+/* Appends a copy of name; takes ownership of data (must come from malloc). */
+int mnv3_tensors_add(mnv3_tensors *ts, const char *name, mnv3_dtype dtype, int ndim,
+                     const int64_t *shape, void *data, mnv3_error *err);
+
+/* Reads any supported weight file, choosing the reader by content. */
+int mnv3_read_weights(const char *path, mnv3_tensors *out, mnv3_error *err);
+int mnv3_read_pth(const char *path, mnv3_tensors *out, mnv3_error *err);
+int mnv3_read_safetensors(const char *path, mnv3_tensors *out, mnv3_error *err);
+int mnv3_write_safetensors(const char *path, const mnv3_tensors *ts, mnv3_error *err);
+
+/* .npy / .npz (float32 only, little-endian, C order). */
+int mnv3_read_npy(const char *path, mnv3_tensor *out, mnv3_error *err);
+int mnv3_write_npy(const char *path, const mnv3_tensor *t, mnv3_error *err);
+int mnv3_read_npz(const char *path, mnv3_tensors *out, mnv3_error *err);
+int mnv3_write_npz(const char *path, const mnv3_tensors *ts, mnv3_error *err);
+
+/* ---- architecture ---------------------------------------------------------- */
+
+typedef enum mnv3_act { MNV3_ACT_NONE, MNV3_ACT_RELU, MNV3_ACT_HSWISH } mnv3_act;
+
+typedef struct mnv3_block_spec {
+    int in, kernel, expanded, out, use_se, stride;
+    mnv3_act act;
+} mnv3_block_spec;
+
+#define MNV3_MAX_BLOCKS 16
+
+typedef struct mnv3_arch {
+    char name[32];
+    int stem_out;
+    mnv3_act stem_act;
+    int n_blocks;
+    mnv3_block_spec blocks[MNV3_MAX_BLOCKS];
+    int last_out;
+    mnv3_act last_act;
+    int head_hidden;  /* classifier hidden width (1024) */
+    int num_classes;  /* 0 = backbone only, output is pooled features */
+    float bn_eps;
+    int bn_folded;    /* BatchNorm already folded into conv weight + bias (TFLite) */
+} mnv3_arch;
+
+/* MobileNetV3-Small, width 1.0, built from its block table. */
+void mnv3_arch_small(mnv3_arch *arch, int num_classes);
+
+/* ---- profiles and factors -------------------------------------------------- */
+
+/* Factors are listed once, in src/factors/factors.def. */
+#define MNV3_MAX_FACTORS 16
+
+typedef struct mnv3_profile {
+    char name[32];
+    char description[160];
+    int option[MNV3_MAX_FACTORS]; /* option index per factor */
+} mnv3_profile;
+
+int mnv3_factor_count(void);
+const char *mnv3_factor_name(int factor);
+const char *mnv3_factor_description(int factor);
+int mnv3_factor_option_count(int factor);
+const char *mnv3_factor_option_name(int factor, int option);
+const char *mnv3_factor_option_description(int factor, int option);
+int mnv3_factor_find(const char *name);
+int mnv3_factor_option_find(int factor, const char *option);
+
+int mnv3_profile_count(void);
+const mnv3_profile *mnv3_profile_at(int i);
+const mnv3_profile *mnv3_profile_find(const char *name);
+/* "factor=option" overrides a profile in place. */
+int mnv3_profile_set(mnv3_profile *p, const char *assignment, mnv3_error *err);
+
+/* ---- model ------------------------------------------------------------------ */
+
+typedef struct mnv3_model mnv3_model;
+
+typedef enum mnv3_problem_kind {
+    MNV3_PROBLEM_MISSING, MNV3_PROBLEM_EXTRA, MNV3_PROBLEM_SHAPE, MNV3_PROBLEM_NONFINITE,
+    MNV3_PROBLEM_DTYPE
+} mnv3_problem_kind;
+
+typedef struct mnv3_problem {
+    mnv3_problem_kind kind;
+    char text[200];
+} mnv3_problem;
+
+typedef struct mnv3_load_report {
+    char naming[32];       /* "torchvision", "canonical" */
+    char variant[64];      /* "mobilenet_v3_small (backbone)" */
+    int has_head;
+    int num_classes;
+    size_t n_tensors;
+    int64_t n_parameters;  /* learnable */
+    int64_t n_buffers;     /* BN running statistics */
+    size_t n_problems;
+    mnv3_problem problems[64];
+    size_t n_problems_dropped;
+} mnv3_load_report;
+
+/* Maps framework names to canonical ones, checks every shape and value.
+ * Fails if any tensor the architecture needs is missing or misshaped, or
+ * any value is NaN/Inf; report (optional) lists every problem. */
+int mnv3_model_from_tensors(const mnv3_tensors *ts, const char *source, mnv3_model **out,
+                            mnv3_load_report *report, mnv3_error *err);
+int mnv3_model_load(const char *path, mnv3_model **out, mnv3_load_report *report,
+                    mnv3_error *err);
+void mnv3_model_free(mnv3_model *m);
+const mnv3_arch *mnv3_model_arch(const mnv3_model *m);
+/* Canonical-named float32 tensors of the model. */
+const mnv3_tensors *mnv3_model_tensors(const mnv3_model *m);
+
+typedef enum mnv3_naming {
+    MNV3_NAMING_CANONICAL,   /* stem.conv.weight, OIHW */
+    MNV3_NAMING_TORCHVISION, /* features.0.0.weight, OIHW, with num_batches_tracked */
+    MNV3_NAMING_KERAS        /* Keras 3: conv/kernel, HWIO; depthwise (kh,kw,C,1) */
+} mnv3_naming;
+
+/* The model's weights in a framework's names and layouts, in model order.
+ * Layout changes are transpositions only, so conversions are bit-exact. */
+int mnv3_model_export(const mnv3_model *m, mnv3_naming naming, mnv3_tensors *out,
+                      mnv3_error *err);
+
+/* Seeded synthetic weights with realistic BatchNorm statistics, named as a
+ * torchvision state_dict (num_batches_tracked included), and a seeded input
+ * in [-2.1, 2.6] like ImageNet-normalised pixels. Identical on every
+ * machine: the generator uses integer arithmetic and IEEE float only. */
+int mnv3_synth_weights(uint64_t seed, int num_classes, mnv3_tensors *out, mnv3_error *err);
+void mnv3_synth_input(uint64_t seed, int n, int c, int h, int w, float *out_nchw);
+
+/* ---- running -------------------------------------------------------------- */
+
+typedef enum mnv3_layout { MNV3_NCHW = 0, MNV3_NHWC = 1 } mnv3_layout;
+
+/* One tap per layer output; shape is NCHW for maps, (N, C) for vectors,
+ * batch dimension = 1 (called once per sample). */
+typedef void (*mnv3_tap_fn)(void *user, int sample, const char *name, int ndim,
+                            const int64_t *shape, const float *data);
+
+typedef struct mnv3_run_options {
+    const mnv3_profile *profile;
+    mnv3_tap_fn tap;   /* optional */
+    void *tap_user;
+} mnv3_run_options;
+
+/* input: n samples, layout as given, float32. output: n * mnv3_output_size. */
+int mnv3_output_size(const mnv3_model *m);
+int mnv3_run(const mnv3_model *m, const mnv3_run_options *opt, const float *input,
+             mnv3_layout layout, int n, int h, int w, float *output, mnv3_error *err);
+
+/* ---- layer names ----------------------------------------------------------- */
+
+typedef struct mnv3_layer_name {
+    char canonical[48];
+    char torchvision[64];
+    char keras[64];
+    char op[16];
+} mnv3_layer_name;
+
+/* All layers of an architecture in execution order. Returns the count. */
+int mnv3_layer_names(const mnv3_arch *arch, mnv3_layer_name *out, int max);
+
+/* ---- metrics --------------------------------------------------------------- */
+
+typedef struct mnv3_diff {
+    int64_t count;
+    double max_abs, mean_abs, rel_l2, cosine;
+    uint64_t max_ulp;
+    double median_ulp;
+    double frac_identical;
+    int64_t nonfinite;
+} mnv3_diff;
+
+/* ULP distance between two floats on the ordered integer line. */
+uint64_t mnv3_ulp_distance(float a, float b);
+/* b is the reference. */
+void mnv3_diff_compute(const float *a, const float *b, int64_t n, mnv3_diff *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

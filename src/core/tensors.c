@@ -1,0 +1,64 @@
+/* mnv3_tensors: a growable list of named tensors, the currency between
+ * file readers and the model. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+int64_t mnv3_tensor_numel(const mnv3_tensor *t) {
+    int64_t n = 1;
+    for (int i = 0; i < t->ndim; i++) n *= t->shape[i];
+    return n;
+}
+
+void mnv3_tensors_free(mnv3_tensors *ts) {
+    if (!ts) return;
+    for (size_t i = 0; i < ts->count; i++) {
+        free(ts->items[i].name);
+        free(ts->items[i].data);
+    }
+    free(ts->items);
+    ts->items = NULL;
+    ts->count = ts->capacity = 0;
+}
+
+const mnv3_tensor *mnv3_tensors_find(const mnv3_tensors *ts, const char *name) {
+    for (size_t i = 0; i < ts->count; i++)
+        if (strcmp(ts->items[i].name, name) == 0) return &ts->items[i];
+    return NULL;
+}
+
+int mnv3_tensors_add(mnv3_tensors *ts, const char *name, mnv3_dtype dtype, int ndim,
+                     const int64_t *shape, void *data, mnv3_error *err) {
+    if (ndim < 0 || ndim > MNV3_MAX_DIMS) {
+        free(data);
+        return mnv3_fail(err, NULL, "tensor '%s' has %d dimensions (max %d)", name, ndim,
+                         MNV3_MAX_DIMS);
+    }
+    if (ts->count == ts->capacity) {
+        size_t cap = ts->capacity ? ts->capacity * 2 : 64;
+        mnv3_tensor *items = realloc(ts->items, cap * sizeof *items);
+        if (!items) {
+            free(data);
+            return mnv3_fail(err, NULL, "out of memory");
+        }
+        ts->items = items;
+        ts->capacity = cap;
+    }
+    mnv3_tensor *t = &ts->items[ts->count];
+    memset(t, 0, sizeof *t);
+    size_t len = strlen(name);
+    t->name = malloc(len + 1);
+    if (!t->name) {
+        free(data);
+        return mnv3_fail(err, NULL, "out of memory");
+    }
+    memcpy(t->name, name, len + 1);
+    t->dtype = dtype;
+    strcpy(t->source_dtype, dtype == MNV3_F32 ? "F32" : "I64");
+    t->ndim = ndim;
+    for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
+    t->data = data;
+    ts->count++;
+    return MNV3_OK;
+}

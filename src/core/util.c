@@ -1,0 +1,35 @@
+#include "core/util.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+int mnv3_fail(mnv3_error *err, const char *file, const char *fmt, ...) {
+    if (!err) return MNV3_FAIL;
+    size_t used = 0;
+    if (file) {
+        int k = snprintf(err->message, sizeof err->message, "%s: ", file);
+        used = k < 0 ? 0 : (size_t)k;
+        if (used >= sizeof err->message) used = sizeof err->message - 1;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message + used, sizeof err->message - used, fmt, ap);
+    va_end(ap);
+    for (char *p = err->message; *p; p++) /* keep it one line */
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    return MNV3_FAIL;
+}
+
+int mnv3_mul_size(size_t a, size_t b, size_t *out) {
+    if (a != 0 && b > SIZE_MAX / a) return 0;
+    *out = a * b;
+    return 1;
+}
+
+int mnv3_add_size(size_t a, size_t b, size_t *out) {
+    if (b > SIZE_MAX - a) return 0;
+    *out = a + b;
+    return 1;
+}

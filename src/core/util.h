@@ -1,0 +1,20 @@
+/* Internal helpers shared by every area of the library. */
+#ifndef MNV3_UTIL_H
+#define MNV3_UTIL_H
+
+#include "mnv3.h"
+
+#if defined(__GNUC__)
+#define MNV3_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define MNV3_PRINTF(a, b)
+#endif
+
+/* Fills err with "file: message" (file may be NULL) and returns MNV3_FAIL. */
+int mnv3_fail(mnv3_error *err, const char *file, const char *fmt, ...) MNV3_PRINTF(3, 4);
+
+/* Overflow-checked size arithmetic: return 0 on overflow. */
+int mnv3_mul_size(size_t a, size_t b, size_t *out);
+int mnv3_add_size(size_t a, size_t b, size_t *out);
+
+#endif
