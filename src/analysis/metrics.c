@@ -1,0 +1,61 @@
+/* Difference metrics between two float32 arrays; the second is the
+ * reference. ULP distance counts representable floats between a and b. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mnv3.h"
+
+static int64_t ordered(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (u & 0x80000000u) ? -(int64_t)(u & 0x7fffffffu) : (int64_t)u;
+}
+
+uint64_t mnv3_ulp_distance(float a, float b) {
+    int64_t d = ordered(a) - ordered(b);
+    return (uint64_t)(d < 0 ? -d : d);
+}
+
+static int compare_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+void mnv3_diff_compute(const float *a, const float *b, int64_t n, mnv3_diff *d) {
+    memset(d, 0, sizeof *d);
+    d->count = n;
+    if (n <= 0) return;
+    double sum_abs = 0, diff2 = 0, ref2 = 0, a2 = 0, dot = 0;
+    int64_t identical = 0;
+    uint32_t *ulps = malloc((size_t)n * sizeof *ulps);
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(a[i]) || !isfinite(b[i])) {
+            d->nonfinite++;
+            if (ulps) ulps[i] = UINT32_MAX;
+            continue;
+        }
+        double x = a[i], y = b[i], diff = fabs(x - y);
+        if (diff > d->max_abs) d->max_abs = diff;
+        sum_abs += diff;
+        diff2 += (x - y) * (x - y);
+        ref2 += y * y;
+        a2 += x * x;
+        dot += x * y;
+        uint64_t u = mnv3_ulp_distance(a[i], b[i]);
+        if (u > d->max_ulp) d->max_ulp = u;
+        if (ulps) ulps[i] = u > UINT32_MAX ? UINT32_MAX : (uint32_t)u;
+        identical += memcmp(&a[i], &b[i], sizeof(float)) == 0;
+    }
+    d->mean_abs = sum_abs / (double)n;
+    d->rel_l2 = ref2 > 0 ? sqrt(diff2 / ref2) : (diff2 > 0 ? INFINITY : 0.0);
+    d->cosine = (a2 > 0 && ref2 > 0) ? dot / sqrt(a2 * ref2) : (a2 == ref2 ? 1.0 : 0.0);
+    d->frac_identical = (double)identical / (double)n;
+    if (ulps) {
+        qsort(ulps, (size_t)n, sizeof *ulps, compare_u32);
+        d->median_ulp = (n % 2) ? ulps[n / 2] : 0.5 * ((double)ulps[n / 2 - 1] + ulps[n / 2]);
+        free(ulps);
+    } else {
+        d->median_ulp = -1;
+    }
+}

@@ -1,0 +1,36 @@
+/* The factor table: every way the frameworks differ numerically in float32
+ * inference is one factor here, with named options. Profiles are rows of
+ * option choices. Kernels see only the resolved options, never a
+ * framework name. */
+#ifndef MNV3_FACTORS_H
+#define MNV3_FACTORS_H
+
+#include "mnv3.h"
+
+enum mnv3_factor {
+    MNV3_FACTOR_PADDING,
+    MNV3_FACTOR_HARDSIGMOID,
+    MNV3_FACTOR_HARDSWISH,
+    MNV3_FACTOR_BATCHNORM,
+    MNV3_FACTOR_BIAS,
+    MNV3_FACTOR_POOL_SUM,
+    MNV3_FACTOR_ACCUMULATE,
+    MNV3_FACTOR_INPUT_RESCALE,
+    MNV3_FACTOR_OUTPUT,
+    MNV3_FACTOR_LAYOUT,
+    MNV3_FACTOR_COUNT
+};
+
+enum { MNV3_PAD_SYMMETRIC, MNV3_PAD_TF_SAME, MNV3_PAD_KERAS_CORRECT_PAD };
+enum { MNV3_HSIG_DIV6, MNV3_HSIG_MUL_RECIP6, MNV3_HSIG_MUL_0_16667 };
+enum { MNV3_HSWISH_XC_DIV6, MNV3_HSWISH_X_MUL_C_DIV6, MNV3_HSWISH_X_MUL_C_RECIP6,
+       MNV3_HSWISH_XC_MUL_RECIP6 };
+enum { MNV3_BN_TORCH_FMA, MNV3_BN_SCALE_SHIFT, MNV3_BN_SUBTRACT_FIRST };
+enum { MNV3_BIAS_SEPARATE_ADD, MNV3_BIAS_IN_ACCUMULATOR };
+enum { MNV3_POOL_SEQUENTIAL, MNV3_POOL_PAIRWISE };
+enum { MNV3_ACCUMULATE_F32, MNV3_ACCUMULATE_F64 };
+enum { MNV3_RESCALE_NONE, MNV3_RESCALE_KERAS };
+enum { MNV3_OUTPUT_LOGITS, MNV3_OUTPUT_SOFTMAX };
+enum { MNV3_LAYOUT_NCHW, MNV3_LAYOUT_NHWC };
+
+#endif
