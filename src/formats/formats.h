@@ -1,0 +1,90 @@
+/* Internals shared by the file-format readers and writers, and the
+ * memory-buffer entry points the fuzz targets drive. */
+#ifndef MNV3_FORMATS_H
+#define MNV3_FORMATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mnv3.h"
+
+/* No file, member or output total may exceed this (checked before allocating). */
+#define MNV3_FORMATS_MAX_BYTES ((size_t)2 << 30)
+/* Headers (npy dict, safetensors JSON, data.pkl) are small in real files. */
+#define MNV3_FORMATS_MAX_NPY_HEADER ((size_t)1 << 20)
+#define MNV3_FORMATS_MAX_JSON_HEADER ((size_t)16 << 20)
+#define MNV3_FORMATS_MAX_PICKLE ((size_t)64 << 20)
+
+/* ---- helpers (io.c) ---- */
+
+/* Reads a whole file (at most max bytes) into a malloc'd buffer. */
+int mnv3_read_file(const char *path, size_t max, unsigned char **buf, size_t *len,
+                   mnv3_error *err);
+/* Fails naming the first name that occurs twice. */
+int mnv3_tensors_check_unique(const mnv3_tensors *ts, const char *label, mnv3_error *err);
+/* Element conversions from little-endian bytes. */
+float mnv3_f16_to_f32(uint16_t h);
+float mnv3_bf16_to_f32(uint16_t h);
+float mnv3_f64_to_f32(double d); /* saturates to +-inf instead of undefined behaviour */
+uint16_t mnv3_load_u16le(const unsigned char *p);
+uint32_t mnv3_load_u32le(const unsigned char *p);
+uint64_t mnv3_load_u64le(const unsigned char *p);
+void mnv3_store_u64le(unsigned char *p, uint64_t v);
+
+/* The source element types the readers convert from. */
+typedef enum mnv3_elem {
+    MNV3_ELEM_F32, MNV3_ELEM_F16, MNV3_ELEM_BF16, MNV3_ELEM_F64, MNV3_ELEM_I64, MNV3_ELEM_I32
+} mnv3_elem;
+size_t mnv3_elem_size(mnv3_elem e);
+const char *mnv3_elem_name(mnv3_elem e); /* "F32", "F16", ... */
+mnv3_dtype mnv3_elem_dtype(mnv3_elem e); /* floats -> MNV3_F32, ints -> MNV3_I64 */
+/* Converts n elements at src (little-endian) into dst (float or int64_t). */
+void mnv3_convert_elems(mnv3_elem e, const unsigned char *src, size_t n, void *dst);
+
+/* ---- npy (npy.c) ---- */
+
+/* Parses one .npy image; out->name becomes a copy of name. */
+int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const char *name,
+                         mnv3_tensor *out, mnv3_error *err);
+/* Encodes a float32 tensor as a v1.0 .npy image (malloc'd). */
+int mnv3_encode_npy(const mnv3_tensor *t, const char *label, unsigned char **buf,
+                    size_t *len, mnv3_error *err);
+
+/* ---- npz (npz.c) ---- */
+int mnv3_read_npz_buffer(const void *buf, size_t len, const char *label, mnv3_tensors *out,
+                         mnv3_error *err);
+
+/* ---- safetensors (safetensors.c) ---- */
+int mnv3_read_safetensors_buffer(const void *buf, size_t len, const char *label,
+                                 mnv3_tensors *out, mnv3_error *err);
+
+/* ---- torch.save zip (pth.c) ---- */
+int mnv3_read_pth_buffer(const void *buf, size_t len, const char *label, mnv3_tensors *out,
+                         mnv3_error *err);
+
+/* ---- restricted unpickler (pickle.c) ---- */
+
+/* One tensor of a pickled state_dict, before its storage bytes are read. */
+typedef struct mnv3_pickled_tensor {
+    char *key;         /* state_dict key */
+    char *storage_key; /* names the archive member data/<storage_key> */
+    mnv3_elem elem;    /* storage element type */
+    int64_t storage_numel;
+    int64_t offset;    /* in elements */
+    int ndim;
+    int64_t shape[MNV3_MAX_DIMS];
+    int64_t stride[MNV3_MAX_DIMS];
+} mnv3_pickled_tensor;
+
+typedef struct mnv3_pickled_state_dict {
+    mnv3_pickled_tensor *items;
+    size_t count, capacity;
+} mnv3_pickled_state_dict;
+
+/* Unpickles data.pkl, allowing only what a weights-only torch.load of a
+ * state_dict allows: OrderedDict, tensor rebuilds and typed storages. */
+int mnv3_unpickle_state_dict(const unsigned char *pkl, size_t len, const char *label,
+                             mnv3_pickled_state_dict *out, mnv3_error *err);
+void mnv3_pickled_state_dict_free(mnv3_pickled_state_dict *sd);
+
+#endif

@@ -1,0 +1,144 @@
+/* .npz: a zip of .npy members named "<key>.npy" (numpy.savez). The reader
+ * accepts stored and deflated members; the writer stores them uncompressed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zip.h>
+
+#include "core/util.h"
+#include "formats/formats.h"
+#include "formats/zipread.h"
+
+static int read_npz_archive(zip_t *za, const char *label, mnv3_tensors *out, mnv3_error *err) {
+    mnv3_tensors ts = {0};
+    zip_int64_t n = zip_get_num_entries(za, 0);
+    size_t total = 0;
+    for (zip_int64_t i = 0; i < n; i++) {
+        const char *member = zip_get_name(za, (zip_uint64_t)i, 0);
+        if (!member) {
+            mnv3_tensors_free(&ts);
+            return mnv3_fail(err, label, "unreadable zip entry %lld", (long long)i);
+        }
+        size_t mlen = strlen(member);
+        if (mlen > 0 && member[mlen - 1] == '/') continue; /* directory entry */
+        if (mlen <= 4 || strcmp(member + mlen - 4, ".npy") != 0) {
+            mnv3_tensors_free(&ts);
+            return mnv3_fail(err, label, "member '%s' is not a .npy file", member);
+        }
+        unsigned char *data;
+        size_t len;
+        if (mnv3_zip_read_member(za, (zip_uint64_t)i, member, label, &data, &len, err) !=
+            MNV3_OK) {
+            mnv3_tensors_free(&ts);
+            return MNV3_FAIL;
+        }
+        if (!mnv3_add_size(total, len, &total) || total > MNV3_FORMATS_MAX_BYTES) {
+            free(data);
+            mnv3_tensors_free(&ts);
+            return mnv3_fail(err, label, "archive holds more than %zu bytes of arrays",
+                             MNV3_FORMATS_MAX_BYTES);
+        }
+        char *key = malloc(mlen - 3);
+        if (!key) {
+            free(data);
+            mnv3_tensors_free(&ts);
+            return mnv3_fail(err, label, "out of memory");
+        }
+        memcpy(key, member, mlen - 4);
+        key[mlen - 4] = '\0';
+        mnv3_tensor t;
+        /* Errors name the member too, so a bad array among many can be found. */
+        char member_label[512];
+        snprintf(member_label, sizeof member_label, "%s: %s", label, member);
+        int rc = mnv3_read_npy_buffer(data, len, member_label, key, &t, err);
+        free(data);
+        free(key);
+        if (rc != MNV3_OK) {
+            mnv3_tensors_free(&ts);
+            return MNV3_FAIL;
+        }
+        rc = mnv3_tensors_add(&ts, t.name, t.dtype, t.ndim, t.shape, t.data, err);
+        free(t.name);
+        if (rc != MNV3_OK) {
+            mnv3_tensors_free(&ts);
+            return MNV3_FAIL;
+        }
+    }
+    if (mnv3_tensors_check_unique(&ts, label, err) != MNV3_OK) {
+        mnv3_tensors_free(&ts);
+        return MNV3_FAIL;
+    }
+    snprintf(ts.format, sizeof ts.format, "npz");
+    *out = ts;
+    return MNV3_OK;
+}
+
+int mnv3_read_npz_buffer(const void *buf, size_t len, const char *label, mnv3_tensors *out,
+                         mnv3_error *err) {
+    memset(out, 0, sizeof *out);
+    zip_t *za;
+    if (mnv3_zip_open_buffer(buf, len, label, &za, err) != MNV3_OK) return MNV3_FAIL;
+    int rc = read_npz_archive(za, label, out, err);
+    zip_discard(za);
+    return rc;
+}
+
+int mnv3_read_npz(const char *path, mnv3_tensors *out, mnv3_error *err) {
+    memset(out, 0, sizeof *out);
+    zip_t *za;
+    if (mnv3_zip_open_file(path, &za, err) != MNV3_OK) return MNV3_FAIL;
+    int rc = read_npz_archive(za, path, out, err);
+    zip_discard(za);
+    return rc;
+}
+
+int mnv3_write_npz(const char *path, const mnv3_tensors *ts, mnv3_error *err) {
+    int errcode = 0;
+    zip_t *za = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &errcode);
+    if (!za) {
+        zip_error_t ze;
+        zip_error_init_with_code(&ze, errcode);
+        int rc = mnv3_fail(err, path, "cannot create: %s", zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+        return rc;
+    }
+    for (size_t i = 0; i < ts->count; i++) {
+        const mnv3_tensor *t = &ts->items[i];
+        unsigned char *npy;
+        size_t len;
+        if (mnv3_encode_npy(t, path, &npy, &len, err) != MNV3_OK) {
+            zip_discard(za);
+            return MNV3_FAIL;
+        }
+        size_t name_len = strlen(t->name);
+        char *member = malloc(name_len + 5);
+        zip_source_t *src = member ? zip_source_buffer(za, npy, len, 1) : NULL;
+        if (!src) {
+            free(npy);
+            free(member);
+            zip_discard(za);
+            return mnv3_fail(err, path, "out of memory");
+        }
+        memcpy(member, t->name, name_len);
+        memcpy(member + name_len, ".npy", 5);
+        zip_int64_t idx = zip_file_add(za, member, src, ZIP_FL_ENC_UTF_8);
+        free(member);
+        if (idx < 0) {
+            zip_source_free(src);
+            int rc = mnv3_fail(err, path, "cannot add '%s': %s", t->name, zip_strerror(za));
+            zip_discard(za);
+            return rc;
+        }
+        if (zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) != 0) {
+            int rc = mnv3_fail(err, path, "cannot store '%s': %s", t->name, zip_strerror(za));
+            zip_discard(za);
+            return rc;
+        }
+    }
+    if (zip_close(za) != 0) {
+        int rc = mnv3_fail(err, path, "cannot write: %s", zip_strerror(za));
+        zip_discard(za);
+        return rc;
+    }
+    return MNV3_OK;
+}

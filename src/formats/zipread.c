@@ -1,0 +1,106 @@
+/* libzip wrappers: every failure becomes one "FILE: problem" line. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/util.h"
+#include "formats/formats.h"
+#include "formats/zipread.h"
+
+/* Consistency checks compare local and central headers, catching archives
+ * whose two directories disagree. */
+#define OPEN_FLAGS (ZIP_RDONLY | ZIP_CHECKCONS)
+
+int mnv3_zip_open_file(const char *path, zip_t **za, mnv3_error *err) {
+    int errcode = 0;
+    *za = zip_open(path, OPEN_FLAGS, &errcode);
+    if (*za) return MNV3_OK;
+    zip_error_t ze;
+    zip_error_init_with_code(&ze, errcode);
+    int rc = mnv3_fail(err, path, "not a readable zip archive: %s", zip_error_strerror(&ze));
+    zip_error_fini(&ze);
+    return rc;
+}
+
+int mnv3_zip_open_buffer(const void *buf, size_t len, const char *label, zip_t **za,
+                         mnv3_error *err) {
+    zip_error_t ze;
+    zip_error_init(&ze);
+    *za = NULL;
+    zip_source_t *src = zip_source_buffer_create(len ? buf : NULL, len, 0, &ze);
+    if (!src) {
+        int rc = mnv3_fail(err, label, "cannot read zip: %s", zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+        return rc;
+    }
+    *za = zip_open_from_source(src, OPEN_FLAGS, &ze);
+    if (!*za) {
+        zip_source_free(src);
+        int rc = mnv3_fail(err, label, "not a readable zip archive: %s", zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+        return rc;
+    }
+    zip_error_fini(&ze);
+    return MNV3_OK;
+}
+
+int mnv3_zip_read_member(zip_t *za, zip_uint64_t index, const char *member, const char *label,
+                         unsigned char **data, size_t *len, mnv3_error *err) {
+    *data = NULL;
+    *len = 0;
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat_index(za, index, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
+        return mnv3_fail(err, label, "cannot stat member '%s': %s", member, zip_strerror(za));
+    if (st.size > MNV3_FORMATS_MAX_BYTES)
+        return mnv3_fail(err, label, "member '%s' declares %llu bytes, more than allowed", member,
+                         (unsigned long long)st.size);
+    size_t size = (size_t)st.size;
+    /* Grow the buffer as bytes arrive, so a directory that merely claims a
+     * huge member cannot make us allocate it. */
+    size_t cap = size < ((size_t)1 << 20) ? size : ((size_t)1 << 20);
+    unsigned char *buf = malloc(cap ? cap : 1);
+    if (!buf) return mnv3_fail(err, label, "out of memory reading member '%s'", member);
+    zip_file_t *zf = zip_fopen_index(za, index, 0);
+    if (!zf) {
+        free(buf);
+        return mnv3_fail(err, label, "cannot open member '%s': %s", member, zip_strerror(za));
+    }
+    size_t got = 0;
+    while (got < size) {
+        if (got == cap) {
+            size_t grown = cap * 2 < size ? cap * 2 : size;
+            unsigned char *more = realloc(buf, grown);
+            if (!more) {
+                zip_fclose(zf);
+                free(buf);
+                return mnv3_fail(err, label, "out of memory reading member '%s'", member);
+            }
+            buf = more;
+            cap = grown;
+        }
+        zip_int64_t k = zip_fread(zf, buf + got, cap - got);
+        if (k <= 0) break;
+        got += (size_t)k;
+    }
+    /* Reading past the end makes libzip verify the CRC and shows oversize data. */
+    unsigned char extra;
+    zip_int64_t tail = got == size ? zip_fread(zf, &extra, 1) : -1;
+    int bad_file = tail != 0;
+    char why[160] = "";
+    if (bad_file) {
+        zip_error_t *ze = zip_file_get_error(zf);
+        snprintf(why, sizeof why, "%s", zip_error_strerror(ze));
+    }
+    zip_fclose(zf);
+    if (bad_file) {
+        free(buf);
+        if (got < size)
+            return mnv3_fail(err, label, "truncated: member '%s' yields %zu of its %zu bytes (%s)",
+                             member, got, size, why);
+        return mnv3_fail(err, label, "member '%s' is corrupt (%s)", member,
+                         tail > 0 ? "more data than declared" : why);
+    }
+    *data = buf;
+    *len = size;
+    return MNV3_OK;
+}

@@ -1,0 +1,19 @@
+/* Bounds-checked reading of zip archives through libzip, shared by the
+ * .npz and torch.save readers. */
+#ifndef MNV3_ZIPREAD_H
+#define MNV3_ZIPREAD_H
+
+#include <zip.h>
+
+#include "mnv3.h"
+
+int mnv3_zip_open_file(const char *path, zip_t **za, mnv3_error *err);
+/* buf must outlive the archive. */
+int mnv3_zip_open_buffer(const void *buf, size_t len, const char *label, zip_t **za,
+                         mnv3_error *err);
+/* Reads a whole member (at most MNV3_FORMATS_MAX_BYTES) into a malloc'd buffer,
+ * checking that it holds exactly the size the directory declares and its CRC. */
+int mnv3_zip_read_member(zip_t *za, zip_uint64_t index, const char *member, const char *label,
+                         unsigned char **data, size_t *len, mnv3_error *err);
+
+#endif

@@ -1,0 +1,101 @@
+/* Feeds every file of the fuzz corpus (tests/fuzz/corpus/<target>/) through
+ * the matching buffer reader, so inputs that once crashed stay fixed in
+ * every build, sanitizers included. A reader may accept or reject a file;
+ * a crash or a malformed message is the failure. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/formats.h"
+#include "testkit.h"
+
+typedef int (*reader_fn)(const unsigned char *buf, size_t len, mnv3_error *err);
+
+static int read_pth(const unsigned char *buf, size_t len, mnv3_error *err) {
+    mnv3_tensors ts;
+    int rc = mnv3_read_pth_buffer(buf, len, "corpus", &ts, err);
+    mnv3_tensors_free(&ts);
+    return rc;
+}
+
+/* The pickle corpus holds bare data.pkl images: wrap them as fuzz_pickle does. */
+static int read_pickle(const unsigned char *buf, size_t len, mnv3_error *err) {
+    static unsigned char storage[256];
+    zip_member m[] = {
+        {"archive/data.pkl", buf, len},   {"archive/data/0", storage, 24},
+        {"archive/data/1", storage, 8},   {"archive/data/2", storage, 256},
+        {"archive/data/3", storage, 0},
+    };
+    bytes zip = {0};
+    if (make_zip(m, 5, &zip) != 0) {
+        snprintf(err->message, sizeof err->message, "make_zip failed");
+        return MNV3_FAIL;
+    }
+    int rc = read_pth(zip.p, zip.n, err);
+    bytes_free(&zip);
+    return rc;
+}
+
+static int read_safetensors(const unsigned char *buf, size_t len, mnv3_error *err) {
+    mnv3_tensors ts;
+    int rc = mnv3_read_safetensors_buffer(buf, len, "corpus", &ts, err);
+    mnv3_tensors_free(&ts);
+    return rc;
+}
+
+static int read_npy(const unsigned char *buf, size_t len, mnv3_error *err) {
+    mnv3_tensor t;
+    int rc = mnv3_read_npy_buffer(buf, len, "corpus", "x", &t, err);
+    free(t.name);
+    free(t.data);
+    return rc;
+}
+
+static int run_dir(const char *root, const char *target, reader_fn reader, int *files) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/%s", root, target);
+    DIR *d = opendir(dir);
+    if (!d) {
+        printf("%s: no corpus directory\n", dir);
+        return 1;
+    }
+    int problems = 0, accepted = 0, n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unsigned char *buf;
+        size_t len;
+        mnv3_error err;
+        if (mnv3_read_file(path, MNV3_FORMATS_MAX_BYTES, &buf, &len, &err) != MNV3_OK) {
+            printf("%s\n", err.message);
+            problems++;
+            continue;
+        }
+        n++;
+        int rc = reader(buf, len, &err);
+        free(buf);
+        if (rc == MNV3_OK) accepted++;
+        else if (strncmp(err.message, "corpus: ", 8) != 0 || strchr(err.message, '\n')) {
+            printf("%s: malformed error message: %s\n", path, err.message);
+            problems++;
+        }
+    }
+    closedir(d);
+    printf("%-12s %4d files, %4d accepted, %d problems\n", target, n, accepted, problems);
+    *files += n;
+    return problems;
+}
+
+int main(int argc, char **argv) {
+    const char *root = argc > 1 ? argv[1] : "tests/fuzz/corpus";
+    int files = 0, problems = 0;
+    problems += run_dir(root, "pth", read_pth, &files);
+    problems += run_dir(root, "pickle", read_pickle, &files);
+    problems += run_dir(root, "safetensors", read_safetensors, &files);
+    problems += run_dir(root, "npy", read_npy, &files);
+    if (files == 0) problems++;
+    return problems ? 1 : 0;
+}
