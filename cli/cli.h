@@ -1,0 +1,69 @@
+/* Shared pieces of the mnv3 command-line tool. One file per subcommand. */
+#ifndef MNV3_CLI_H
+#define MNV3_CLI_H
+
+#include <stdio.h>
+
+#include "mnv3.h"
+
+typedef int (*cli_command_fn)(int argc, char **argv);
+
+int cmd_run(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_profiles(int argc, char **argv);
+int cmd_layers(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+int cmd_synth_input(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+/* Prints "mnv3: message" to stderr; returns the exit status 1 (2 for usage). */
+int cli_error(const mnv3_error *err);
+int cli_usage_error(const char *fmt, ...);
+
+/* Option parsing: if argv[*i] is name, stores the next argument. */
+int cli_take(int argc, char **argv, int *i, const char *name, const char **value);
+int cli_parse_int(const char *text, const char *what, long lo, long hi, long *out);
+
+/* Options shared by run and dump. */
+typedef struct cli_model_args {
+    const char *weights, *input, *profile_name, *layout_name;
+    const char *sets[16];
+    int n_sets;
+} cli_model_args;
+
+/* Consumes one shared option at argv[*i]; returns 1 if it was one. */
+int cli_model_arg(int argc, char **argv, int *i, cli_model_args *a, int *status);
+
+typedef struct cli_session {
+    mnv3_model *model;
+    mnv3_profile profile;
+    mnv3_layout layout;
+    mnv3_tensor input;
+    int n, h, w;
+} cli_session;
+
+/* Loads weights, profile and input; returns 0 or an exit status. */
+int cli_session_open(const cli_model_args *a, cli_session *s);
+void cli_session_close(cli_session *s);
+
+/* Label of class i for a 1000- or 1001-class head, or NULL. */
+const char *cli_imagenet_label(int num_classes, int i);
+
+/* Layer-by-layer comparison of a against ref (keys in a's order); returns the
+ * number of layers over max_rel_l2 or missing/misshaped (0 = all within). */
+int cli_diff_table(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a_label,
+                   const char *ref_label, double max_rel_l2, int json);
+
+/* Collects taps into one [N, ...] tensor per layer (used by dump and demo). */
+typedef struct cli_tap_collector {
+    mnv3_tensors taps;
+    int n;
+    int failed;
+    mnv3_error err;
+} cli_tap_collector;
+void cli_collect_tap(void *user, int sample, const char *name, int ndim, const int64_t *shape,
+                     const float *data);
+
+#endif

@@ -1,0 +1,189 @@
+/* mnv3 diff: layer-by-layer comparison of two activation dumps. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+
+void cli_collect_tap(void *user, int sample, const char *name, int ndim, const int64_t *shape,
+                     const float *data) {
+    cli_tap_collector *d = user;
+    if (d->failed) return;
+    size_t per = 1;
+    for (int i = 1; i < ndim; i++) per *= (size_t)shape[i];
+    mnv3_tensor *t = (mnv3_tensor *)mnv3_tensors_find(&d->taps, name);
+    if (!t) {
+        int64_t full[4];
+        for (int i = 0; i < ndim; i++) full[i] = shape[i];
+        full[0] = d->n;
+        float *buf = malloc(per * (size_t)d->n * sizeof *buf);
+        if (!buf || mnv3_tensors_add(&d->taps, name, MNV3_F32, ndim, full, buf, &d->err)) {
+            d->failed = 1;
+            return;
+        }
+        t = &d->taps.items[d->taps.count - 1];
+    }
+    memcpy((float *)t->data + (size_t)sample * per, data, per * sizeof *data);
+}
+
+static int same_shape(const mnv3_tensor *a, const mnv3_tensor *b) {
+    if (a->ndim != b->ndim) return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return 0;
+    return 1;
+}
+
+int cli_diff_table(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a_label,
+                   const char *ref_label, double max_rel_l2, int json) {
+    int bad = 0;
+    double worst = 0;
+    const char *worst_name = "";
+    cJSON *root = json ? cJSON_CreateObject() : NULL, *layers = NULL;
+    if (json) {
+        cJSON_AddStringToObject(root, "a", a_label);
+        cJSON_AddStringToObject(root, "reference", ref_label);
+        cJSON_AddNumberToObject(root, "max_rel_l2_allowed", max_rel_l2);
+        layers = cJSON_AddArrayToObject(root, "layers");
+    } else {
+        printf("a:         %s\nreference: %s\n", a_label, ref_label);
+        printf("%-18s %10s %10s %10s %9s %8s %9s\n", "layer", "max_abs", "rel_l2", "cosine-1",
+               "max_ulp", "med_ulp", "identical");
+    }
+    for (size_t i = 0; i < a->count; i++) {
+        const mnv3_tensor *x = &a->items[i];
+        const mnv3_tensor *y = mnv3_tensors_find(ref, x->name);
+        const char *problem = !y ? "missing in reference"
+                              : x->dtype != MNV3_F32 || y->dtype != MNV3_F32 ? "not float32"
+                              : !same_shape(x, y) ? "shapes differ"
+                                                  : NULL;
+        if (problem) {
+            bad++;
+            if (json) {
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddStringToObject(e, "name", x->name);
+                cJSON_AddStringToObject(e, "problem", problem);
+                cJSON_AddItemToArray(layers, e);
+            } else printf("%-18s %s\n", x->name, problem);
+            continue;
+        }
+        mnv3_diff d;
+        mnv3_diff_compute(x->data, y->data, mnv3_tensor_numel(x), &d);
+        int over = !(d.rel_l2 <= max_rel_l2) || d.nonfinite;
+        bad += over;
+        if (d.rel_l2 > worst) worst = d.rel_l2, worst_name = x->name;
+        if (json) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "name", x->name);
+            cJSON_AddNumberToObject(e, "count", (double)d.count);
+            cJSON_AddNumberToObject(e, "max_abs", d.max_abs);
+            cJSON_AddNumberToObject(e, "mean_abs", d.mean_abs);
+            cJSON_AddNumberToObject(e, "rel_l2", d.rel_l2);
+            cJSON_AddNumberToObject(e, "cosine", d.cosine);
+            cJSON_AddNumberToObject(e, "max_ulp", (double)d.max_ulp);
+            cJSON_AddNumberToObject(e, "median_ulp", d.median_ulp);
+            cJSON_AddNumberToObject(e, "frac_identical", d.frac_identical);
+            cJSON_AddNumberToObject(e, "nonfinite", (double)d.nonfinite);
+            cJSON_AddBoolToObject(e, "within", !over);
+            cJSON_AddItemToArray(layers, e);
+        } else {
+            printf("%-18s %10.3e %10.3e %10.3e %9llu %8.1f %8.2f%%%s\n", x->name, d.max_abs,
+                   d.rel_l2, 1.0 - d.cosine, (unsigned long long)d.max_ulp, d.median_ulp,
+                   100.0 * d.frac_identical, over ? "  OVER" : "");
+        }
+    }
+    for (size_t i = 0; i < ref->count; i++) {
+        if (mnv3_tensors_find(a, ref->items[i].name)) continue;
+        bad++;
+        if (json) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "name", ref->items[i].name);
+            cJSON_AddStringToObject(e, "problem", "missing in a");
+            cJSON_AddItemToArray(layers, e);
+        } else printf("%-18s missing in a\n", ref->items[i].name);
+    }
+    if (json) {
+        cJSON_AddNumberToObject(root, "layers_over", bad);
+        cJSON_AddNumberToObject(root, "worst_rel_l2", worst);
+        cJSON_AddStringToObject(root, "worst_layer", worst_name);
+        char *text = cJSON_Print(root);
+        if (text) puts(text);
+        free(text);
+        cJSON_Delete(root);
+    } else {
+        printf("%zu layers; worst relative L2 %.3e at %s; %d over the bound %.1e\n", a->count,
+               worst, worst_name, bad, max_rel_l2);
+    }
+    return bad;
+}
+
+static void top5_of(const float *v, int64_t n, int64_t *idx) {
+    for (int k = 0; k < 5; k++) idx[k] = -1;
+    for (int64_t i = 0; i < n; i++)
+        for (int k = 0; k < 5; k++)
+            if (idx[k] < 0 || v[i] > v[idx[k]]) {
+                memmove(idx + k + 1, idx + k, (size_t)(4 - k) * sizeof *idx);
+                idx[k] = i;
+                break;
+            }
+}
+
+/* Top-5 class order per sample of an [N, K] output; returns mismatches. */
+static int check_top5(const mnv3_tensors *a, const mnv3_tensors *ref, const char *name) {
+    const mnv3_tensor *x = mnv3_tensors_find(a, name), *y = mnv3_tensors_find(ref, name);
+    if (!x || !y || x->ndim != 2 || !same_shape(x, y) || x->shape[1] < 5) {
+        printf("top-5: no [N, K>=5] layer '%s' in both dumps\n", name);
+        return 1;
+    }
+    int bad = 0;
+    for (int64_t s = 0; s < x->shape[0]; s++) {
+        int64_t ia[5], ib[5];
+        top5_of((const float *)x->data + s * x->shape[1], x->shape[1], ia);
+        top5_of((const float *)y->data + s * y->shape[1], y->shape[1], ib);
+        int same = memcmp(ia, ib, sizeof ia) == 0;
+        bad += !same;
+        printf("top-5 sample %lld: %lld %lld %lld %lld %lld  %s\n", (long long)s,
+               (long long)ia[0], (long long)ia[1], (long long)ia[2], (long long)ia[3],
+               (long long)ia[4], same ? "identical order" : "DIFFERS from reference");
+    }
+    printf("top-5 order identical on %lld of %lld samples\n", (long long)(x->shape[0] - bad),
+           (long long)x->shape[0]);
+    return bad;
+}
+
+int cmd_diff(int argc, char **argv) {
+    const char *paths[2] = {NULL, NULL};
+    const char *top5_layer = NULL;
+    int n_paths = 0, json = 0;
+    double bound = INFINITY;
+    for (int i = 0; i < argc; i++) {
+        const char *v;
+        int r = cli_take(argc, argv, &i, "--check-top5", &top5_layer);
+        if (r < 0) return cli_usage_error("--check-top5 needs a layer name");
+        if (r) continue;
+        r = cli_take(argc, argv, &i, "--max-rel-l2", &v);
+        if (r < 0) return cli_usage_error("--max-rel-l2 needs a value");
+        if (r) {
+            char *end;
+            bound = strtod(v, &end);
+            if (*end || !(bound >= 0)) return cli_usage_error("bad --max-rel-l2 '%s'", v);
+        } else if (!strcmp(argv[i], "--json")) json = 1;
+        else if (argv[i][0] == '-') return cli_usage_error("diff: unknown option '%s'", argv[i]);
+        else if (n_paths < 2) paths[n_paths++] = argv[i];
+        else return cli_usage_error("diff takes two dumps");
+    }
+    if (n_paths != 2) return cli_usage_error("diff: give A.npz and REFERENCE.npz");
+    mnv3_tensors a = {0}, b = {0};
+    mnv3_error err;
+    if (mnv3_read_npz(paths[0], &a, &err) != MNV3_OK) return cli_error(&err);
+    if (mnv3_read_npz(paths[1], &b, &err) != MNV3_OK) {
+        mnv3_tensors_free(&a);
+        return cli_error(&err);
+    }
+    int bad = cli_diff_table(&a, &b, paths[0], paths[1], bound, json);
+    if (top5_layer && !json) bad += check_top5(&a, &b, top5_layer);
+    mnv3_tensors_free(&a);
+    mnv3_tensors_free(&b);
+    return bad ? 1 : 0;
+}

@@ -1,0 +1,180 @@
+/* mnv3 run / mnv3 dump */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+
+static void top5(const float *v, int n, int *idx) {
+    for (int k = 0; k < 5; k++) idx[k] = -1;
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < 5 && k < n; k++) {
+            if (idx[k] < 0 || v[i] > v[idx[k]]) {
+                memmove(idx + k + 1, idx + k, (size_t)(4 - k) * sizeof *idx);
+                idx[k] = i;
+                break;
+            }
+        }
+    }
+}
+
+typedef struct feature_stats {
+    double mean, std, min, max, l2;
+} feature_stats;
+
+static feature_stats stats_of(const float *v, int n) {
+    feature_stats s = {0, 0, INFINITY, -INFINITY, 0};
+    for (int i = 0; i < n; i++) {
+        s.mean += v[i];
+        s.l2 += (double)v[i] * v[i];
+        if (v[i] < s.min) s.min = v[i];
+        if (v[i] > s.max) s.max = v[i];
+    }
+    s.mean /= n;
+    s.std = sqrt(fmax(s.l2 / n - s.mean * s.mean, 0));
+    s.l2 = sqrt(s.l2);
+    return s;
+}
+
+static void print_text(const cli_session *s, const float *out, int size, int classes) {
+    for (int i = 0; i < s->n; i++) {
+        const float *v = out + (size_t)i * (size_t)size;
+        if (classes) {
+            int idx[5];
+            top5(v, size, idx);
+            printf("sample %d: top-5 of %d classes\n", i, size);
+            for (int k = 0; k < 5 && idx[k] >= 0; k++) {
+                const char *label = cli_imagenet_label(classes, idx[k]);
+                printf("  %d. class %4d  %10.6f  %s\n", k + 1, idx[k], v[idx[k]],
+                       label ? label : "");
+            }
+        } else {
+            feature_stats st = stats_of(v, size);
+            printf("sample %d: %d pooled features: mean %.6f std %.6f min %.6f max %.6f "
+                   "L2 %.6f  first: %.6f %.6f %.6f %.6f\n",
+                   i, size, st.mean, st.std, st.min, st.max, st.l2, v[0], v[1], v[2], v[3]);
+        }
+    }
+}
+
+static void print_json(const cli_session *s, const cli_model_args *a, const float *out,
+                       int size, int classes) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "weights", a->weights);
+    cJSON_AddStringToObject(root, "profile", s->profile.name);
+    cJSON_AddStringToObject(root, "input", a->input);
+    cJSON_AddStringToObject(root, "output_kind", classes ? "logits" : "features");
+    cJSON_AddNumberToObject(root, "output_size", size);
+    cJSON *samples = cJSON_AddArrayToObject(root, "samples");
+    for (int i = 0; i < s->n; i++) {
+        const float *v = out + (size_t)i * (size_t)size;
+        cJSON *sample = cJSON_CreateObject();
+        if (classes) {
+            int idx[5];
+            top5(v, size, idx);
+            cJSON *arr = cJSON_AddArrayToObject(sample, "top5");
+            for (int k = 0; k < 5 && idx[k] >= 0; k++) {
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddNumberToObject(e, "index", idx[k]);
+                cJSON_AddNumberToObject(e, "score", v[idx[k]]);
+                const char *label = cli_imagenet_label(classes, idx[k]);
+                if (label) cJSON_AddStringToObject(e, "label", label);
+                cJSON_AddItemToArray(arr, e);
+            }
+        } else {
+            feature_stats st = stats_of(v, size);
+            cJSON_AddNumberToObject(sample, "mean", st.mean);
+            cJSON_AddNumberToObject(sample, "std", st.std);
+            cJSON_AddNumberToObject(sample, "min", st.min);
+            cJSON_AddNumberToObject(sample, "max", st.max);
+            cJSON_AddNumberToObject(sample, "l2", st.l2);
+        }
+        cJSON_AddItemToArray(samples, sample);
+    }
+    char *text = cJSON_Print(root);
+    if (text) puts(text);
+    free(text);
+    cJSON_Delete(root);
+}
+
+int cmd_run(int argc, char **argv) {
+    cli_model_args a = {0};
+    const char *output = NULL;
+    int json = 0, status = 0;
+    for (int i = 0; i < argc; i++) {
+        if (cli_model_arg(argc, argv, &i, &a, &status)) {
+            if (status) return status;
+            continue;
+        }
+        int r = cli_take(argc, argv, &i, "--output", &output);
+        if (r < 0) return cli_usage_error("--output needs a value");
+        if (r) continue;
+        if (!strcmp(argv[i], "--json")) json = 1;
+        else return cli_usage_error("run: unknown option '%s'", argv[i]);
+    }
+    cli_session s;
+    if ((status = cli_session_open(&a, &s))) return status;
+    int size = mnv3_output_size(s.model), classes = mnv3_model_arch(s.model)->num_classes;
+    float *out = malloc((size_t)s.n * (size_t)size * sizeof *out);
+    mnv3_error err;
+    mnv3_run_options opt = {&s.profile, NULL, NULL};
+    if (!out) {
+        cli_session_close(&s);
+        return cli_usage_error("out of memory");
+    }
+    if (mnv3_run(s.model, &opt, s.input.data, s.layout, s.n, s.h, s.w, out, &err) != MNV3_OK) {
+        free(out);
+        cli_session_close(&s);
+        return cli_error(&err);
+    }
+    if (json) print_json(&s, &a, out, size, classes);
+    else print_text(&s, out, size, classes);
+    if (output) {
+        mnv3_tensor t = {0};
+        t.name = (char *)"output";
+        t.dtype = MNV3_F32;
+        t.ndim = 2;
+        t.shape[0] = s.n;
+        t.shape[1] = size;
+        t.data = out;
+        if (mnv3_write_npy(output, &t, &err) != MNV3_OK) status = cli_error(&err);
+    }
+    free(out);
+    cli_session_close(&s);
+    return status;
+}
+
+int cmd_dump(int argc, char **argv) {
+    cli_model_args a = {0};
+    const char *out_path = NULL;
+    int status = 0;
+    for (int i = 0; i < argc; i++) {
+        if (cli_model_arg(argc, argv, &i, &a, &status)) {
+            if (status) return status;
+            continue;
+        }
+        int r = cli_take(argc, argv, &i, "--out", &out_path);
+        if (r < 0) return cli_usage_error("--out needs a value");
+        if (!r) return cli_usage_error("dump: unknown option '%s'", argv[i]);
+    }
+    if (!out_path) return cli_usage_error("dump: --out ACTS.npz is required");
+    cli_session s;
+    if ((status = cli_session_open(&a, &s))) return status;
+    cli_tap_collector d = {.n = s.n};
+    int size = mnv3_output_size(s.model);
+    float *out = malloc((size_t)s.n * (size_t)size * sizeof *out);
+    mnv3_error err;
+    mnv3_run_options opt = {&s.profile, cli_collect_tap, &d};
+    if (!out) status = cli_usage_error("out of memory");
+    else if (mnv3_run(s.model, &opt, s.input.data, s.layout, s.n, s.h, s.w, out, &err))
+        status = cli_error(&err);
+    else if (d.failed) status = cli_error(&d.err);
+    else if (mnv3_write_npz(out_path, &d.taps, &err)) status = cli_error(&err);
+    else printf("wrote %zu layers x %d samples to %s\n", d.taps.count, s.n, out_path);
+    free(out);
+    mnv3_tensors_free(&d.taps);
+    cli_session_close(&s);
+    return status;
+}

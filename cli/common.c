@@ -1,0 +1,128 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_error(const mnv3_error *err) {
+    fprintf(stderr, "mnv3: %s\n", err->message);
+    return 1;
+}
+
+int cli_usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "mnv3: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see mnv3 --help)\n");
+    va_end(ap);
+    return 2;
+}
+
+int cli_take(int argc, char **argv, int *i, const char *name, const char **value) {
+    if (strcmp(argv[*i], name) != 0) return 0;
+    if (*i + 1 >= argc) {
+        *value = NULL;
+        return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+int cli_parse_int(const char *text, const char *what, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || *end || end == text || v < lo || v > hi)
+        return cli_usage_error("%s must be an integer in %ld..%ld, got '%s'", what, lo, hi, text);
+    *out = v;
+    return 0;
+}
+
+int cli_model_arg(int argc, char **argv, int *i, cli_model_args *a, int *status) {
+    static const char *names[] = {"--weights", "--input", "--profile", "--layout", "--set"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        const char *v;
+        int r = cli_take(argc, argv, i, names[k], &v);
+        if (r == 0) continue;
+        if (r < 0) {
+            *status = cli_usage_error("%s needs a value", names[k]);
+            return 1;
+        }
+        switch (k) {
+        case 0: a->weights = v; break;
+        case 1: a->input = v; break;
+        case 2: a->profile_name = v; break;
+        case 3: a->layout_name = v; break;
+        default:
+            if (a->n_sets == (int)(sizeof a->sets / sizeof a->sets[0])) {
+                *status = cli_usage_error("too many --set options");
+                return 1;
+            }
+            a->sets[a->n_sets++] = v;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static int shape_text(char *buf, size_t size, const mnv3_tensor *t) {
+    size_t used = (size_t)snprintf(buf, size, "[");
+    for (int i = 0; i < t->ndim && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, i ? ", %lld" : "%lld",
+                                 (long long)t->shape[i]);
+    if (used < size) snprintf(buf + used, size - used, "]");
+    return 0;
+}
+
+int cli_session_open(const cli_model_args *a, cli_session *s) {
+    mnv3_error err;
+    memset(s, 0, sizeof *s);
+    if (!a->weights) return cli_usage_error("--weights is required");
+    if (!a->input) return cli_usage_error("--input is required");
+    const mnv3_profile *p = mnv3_profile_find(a->profile_name ? a->profile_name : "torch");
+    if (!p) return cli_usage_error("unknown profile '%s' (see mnv3 profiles)", a->profile_name);
+    s->profile = *p;
+    for (int i = 0; i < a->n_sets; i++)
+        if (mnv3_profile_set(&s->profile, a->sets[i], &err) != MNV3_OK) return cli_error(&err);
+    int layout_factor = mnv3_factor_find("layout");
+    s->layout = s->profile.option[layout_factor] ? MNV3_NHWC : MNV3_NCHW;
+    if (a->layout_name) {
+        if (!strcmp(a->layout_name, "nchw")) s->layout = MNV3_NCHW;
+        else if (!strcmp(a->layout_name, "nhwc")) s->layout = MNV3_NHWC;
+        else return cli_usage_error("--layout must be nchw or nhwc, got '%s'", a->layout_name);
+    }
+
+    if (mnv3_read_npy(a->input, &s->input, &err) != MNV3_OK) return cli_error(&err);
+    mnv3_tensor *t = &s->input;
+    int chan_axis = s->layout == MNV3_NCHW ? 1 : 3;
+    int ok = t->ndim == 4 && t->shape[chan_axis] == 3;
+    for (int i = 0; ok && i < 4; i++) ok = t->shape[i] >= 1 && t->shape[i] <= 8192;
+    if (!ok) {
+        char shape[96];
+        shape_text(shape, sizeof shape, t);
+        cli_session_close(s);
+        fprintf(stderr, "mnv3: %s: input shape %s is not %s of float32 (layout %s)\n", a->input,
+                shape, s->layout == MNV3_NCHW ? "[N, 3, H, W]" : "[N, H, W, 3]",
+                s->layout == MNV3_NCHW ? "nchw" : "nhwc");
+        return 1;
+    }
+    s->n = (int)t->shape[0];
+    s->h = (int)(s->layout == MNV3_NCHW ? t->shape[2] : t->shape[1]);
+    s->w = (int)(s->layout == MNV3_NCHW ? t->shape[3] : t->shape[2]);
+
+    if (mnv3_model_load(a->weights, &s->model, NULL, &err) != MNV3_OK) {
+        cli_session_close(s);
+        return cli_error(&err);
+    }
+    return 0;
+}
+
+void cli_session_close(cli_session *s) {
+    mnv3_model_free(s->model);
+    s->model = NULL;
+    free(s->input.name);
+    free(s->input.data);
+    memset(&s->input, 0, sizeof s->input);
+}

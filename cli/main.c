@@ -1,0 +1,41 @@
+/* mnv3: MobileNetV3 under each framework's numerics. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    cli_command_fn fn;
+    const char *summary;
+} commands[] = {
+    {"demo", cmd_demo, "built-in default: seeded weights and input, torch profile, float32 vs float64"},
+    {"run", cmd_run, "run a model: --weights W --profile P --input X.npy [--output OUT.npy] [--json]"},
+    {"dump", cmd_dump, "write every layer's activation: --weights W --profile P --input X.npy --out ACTS.npz"},
+    {"diff", cmd_diff, "compare two activation dumps layer by layer: A.npz REFERENCE.npz"},
+    {"info", cmd_info, "describe a weight file and every problem in it"},
+    {"profiles", cmd_profiles, "list profiles and their factor choices"},
+    {"layers", cmd_layers, "canonical layer names with torchvision and Keras names"},
+    {"synth", cmd_synth, "write seeded synthetic weights: --seed S --classes C --out W.safetensors"},
+    {"synth-input", cmd_synth_input, "write a seeded input: --seed S --batch N --size H W --out X.npy"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: mnv3 COMMAND [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nEvery run/dump takes --set factor=option to switch one factor of the profile.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return cmd_demo(0, NULL);
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 2, argv + 2);
+    fprintf(stderr, "mnv3: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
