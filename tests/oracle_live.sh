@@ -1,0 +1,47 @@
+#!/bin/bash
+# Live conformance: mnv3's torch profile against real PyTorch + torchvision,
+# at every layer, on 8 inputs at 224x224 (relative L2 <= 1e-5 per layer, top-5
+# order identical). Also measures how far PyTorch is from itself.
+#   tests/oracle_live.sh MNV3 REPO_ROOT CASE     CASE: synth | genuine | pth-head | self
+# Exits 77 (skipped) when the oracle environment or the shared model is absent.
+set -euo pipefail
+mnv3=$1 root=$2 case=$3
+py="$root/.venv-oracle/bin/python"
+dump="$root/tools/oracle/torch_dump.py"
+shared="$root/../shared/models"
+[ -x "$py" ] || { echo "skip: no oracle environment (run tools/oracle/setup.sh)"; exit 77; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+bound=1e-5
+"$mnv3" synth-input --seed 11 --batch 8 --size 224 224 --out "$tmp/x.npy" >/dev/null
+
+case "$case" in
+synth)      # seeded weights with a 1000-class head, safetensors
+    "$mnv3" synth --seed 3 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
+    w="$tmp/w.safetensors" ;;
+pth-head)   # the same kind of weights written by real torch.save, full model with classifier
+    "$mnv3" synth --seed 4 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
+    "$py" "$root/tools/oracle/to_pth.py" "$tmp/w.safetensors" "$tmp/w.pth"
+    w="$tmp/w.pth" ;;
+genuine)    # the genuine torchvision ImageNet backbone
+    w="$shared/torchvision_mnv3_small_features_imagenet.pth"
+    [ -f "$w" ] || { echo "skip: $w absent"; exit 77; } ;;
+self)       # PyTorch against itself: mkldnn off, and 2 threads, vs the default run
+    w="$shared/torchvision_mnv3_small_features_imagenet.pth"
+    [ -f "$w" ] || { "$mnv3" synth --seed 3 --classes 1000 --out "$tmp/w.safetensors" >/dev/null; w="$tmp/w.safetensors"; }
+    "$py" "$dump" --weights "$w" --input "$tmp/x.npy" --out "$tmp/ref.npz" --threads 1 2>/dev/null
+    "$py" "$dump" --weights "$w" --input "$tmp/x.npy" --out "$tmp/nomkl.npz" --threads 1 --mkldnn off 2>/dev/null
+    "$py" "$dump" --weights "$w" --input "$tmp/x.npy" --out "$tmp/t2.npz" --threads 2 2>/dev/null
+    "$mnv3" dump --weights "$w" --profile torch --input "$tmp/x.npy" --out "$tmp/mnv3.npz" >/dev/null
+    echo "== PyTorch (mkldnn off) vs PyTorch (default)"; "$mnv3" diff "$tmp/nomkl.npz" "$tmp/ref.npz" || true
+    echo "== PyTorch (2 threads) vs PyTorch (1 thread)"; "$mnv3" diff "$tmp/t2.npz" "$tmp/ref.npz" || true
+    echo "== mnv3 vs PyTorch (default)"; "$mnv3" diff "$tmp/mnv3.npz" "$tmp/ref.npz" --max-rel-l2 $bound
+    exit 0 ;;
+*) echo "unknown case $case" >&2; exit 2 ;;
+esac
+
+"$py" "$dump" --weights "$w" --input "$tmp/x.npy" --out "$tmp/torch.npz" --threads 1
+"$mnv3" info "$w"
+"$mnv3" dump --weights "$w" --profile torch --input "$tmp/x.npy" --out "$tmp/mnv3.npz"
+top5=()
+[ "$case" = genuine ] || top5=(--check-top5 head.fc2)
+"$mnv3" diff "$tmp/mnv3.npz" "$tmp/torch.npz" --max-rel-l2 $bound "${top5[@]}"
