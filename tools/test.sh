@@ -1,0 +1,23 @@
+#!/bin/bash
+# Runs every test: builds with gcc (all tests, including the live PyTorch
+# oracle), with clang (warnings are errors), and with ASan+UBSan.
+#   tools/test.sh            (after tools/setup.sh --oracle)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd -P)
+cd "$root"
+jobs=$(nproc)
+build() { # dir, then cmake options
+    local dir=$1; shift
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    cmake --build "$dir" -j "$jobs"
+}
+echo "== gcc build, all tests"
+build build-test -DCMAKE_C_COMPILER=gcc
+ctest --test-dir build-test --output-on-failure -j "$jobs"
+echo "== clang build, all tests"
+build build-clang -DCMAKE_C_COMPILER=clang
+ctest --test-dir build-clang --output-on-failure -j "$jobs"
+echo "== ASan + UBSan build, all tests"
+build build-asan -DCMAKE_C_COMPILER=clang -DMNV3_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j "$jobs"
+echo "== all test builds passed"
