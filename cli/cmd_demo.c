@@ -11,7 +11,7 @@ enum { DEMO_SEED = 1, DEMO_SIZE = 224, DEMO_CLASSES = 1000 };
 
 static int run_collect(const mnv3_model *m, const mnv3_profile *p, const float *x,
                        cli_tap_collector *c, float *logits, mnv3_error *err) {
-    mnv3_run_options opt = {p, cli_collect_tap, c};
+    mnv3_run_options opt = {p, cli_collect_tap, c, NULL};
     c->n = 1;
     if (mnv3_run(m, &opt, x, MNV3_NCHW, 1, DEMO_SIZE, DEMO_SIZE, logits, err) != MNV3_OK)
         return MNV3_FAIL;

@@ -48,8 +48,8 @@ int cli_diff_table(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a
         layers = cJSON_AddArrayToObject(root, "layers");
     } else {
         printf("a:         %s\nreference: %s\n", a_label, ref_label);
-        printf("%-18s %10s %10s %10s %9s %8s %9s\n", "layer", "max_abs", "rel_l2", "cosine-1",
-               "max_ulp", "med_ulp", "identical");
+        printf("%-18s %10s %10s %10s %11s %8s %8s %9s\n", "layer", "max_abs", "rel_l2",
+               "cosine-1", "max_ulp", "p99_ulp", "med_ulp", "identical");
     }
     for (size_t i = 0; i < a->count; i++) {
         const mnv3_tensor *x = &a->items[i];
@@ -83,14 +83,15 @@ int cli_diff_table(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a
             cJSON_AddNumberToObject(e, "cosine", d.cosine);
             cJSON_AddNumberToObject(e, "max_ulp", (double)d.max_ulp);
             cJSON_AddNumberToObject(e, "median_ulp", d.median_ulp);
+            cJSON_AddNumberToObject(e, "p99_ulp", d.p99_ulp);
             cJSON_AddNumberToObject(e, "frac_identical", d.frac_identical);
             cJSON_AddNumberToObject(e, "nonfinite", (double)d.nonfinite);
             cJSON_AddBoolToObject(e, "within", !over);
             cJSON_AddItemToArray(layers, e);
         } else {
-            printf("%-18s %10.3e %10.3e %10.3e %9llu %8.1f %8.2f%%%s\n", x->name, d.max_abs,
-                   d.rel_l2, 1.0 - d.cosine, (unsigned long long)d.max_ulp, d.median_ulp,
-                   100.0 * d.frac_identical, over ? "  OVER" : "");
+            printf("%-18s %10.3e %10.3e %10.3e %11llu %8.0f %8.1f %8.2f%%%s\n", x->name,
+                   d.max_abs, d.rel_l2, 1.0 - d.cosine, (unsigned long long)d.max_ulp, d.p99_ulp,
+                   d.median_ulp, 100.0 * d.frac_identical, over ? "  OVER" : "");
         }
     }
     for (size_t i = 0; i < ref->count; i++) {

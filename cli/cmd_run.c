@@ -119,7 +119,7 @@ int cmd_run(int argc, char **argv) {
     int size = mnv3_output_size(s.model), classes = mnv3_model_arch(s.model)->num_classes;
     float *out = malloc((size_t)s.n * (size_t)size * sizeof *out);
     mnv3_error err;
-    mnv3_run_options opt = {&s.profile, NULL, NULL};
+    mnv3_run_options opt = {&s.profile, NULL, NULL, NULL};
     if (!out) {
         cli_session_close(&s);
         return cli_usage_error("out of memory");
@@ -148,7 +148,7 @@ int cmd_run(int argc, char **argv) {
 
 int cmd_dump(int argc, char **argv) {
     cli_model_args a = {0};
-    const char *out_path = NULL;
+    const char *out_path = NULL, *replay_path = NULL;
     int status = 0;
     for (int i = 0; i < argc; i++) {
         if (cli_model_arg(argc, argv, &i, &a, &status)) {
@@ -157,16 +157,24 @@ int cmd_dump(int argc, char **argv) {
         }
         int r = cli_take(argc, argv, &i, "--out", &out_path);
         if (r < 0) return cli_usage_error("--out needs a value");
+        if (r) continue;
+        r = cli_take(argc, argv, &i, "--replay", &replay_path);
+        if (r < 0) return cli_usage_error("--replay needs a dump");
         if (!r) return cli_usage_error("dump: unknown option '%s'", argv[i]);
     }
     if (!out_path) return cli_usage_error("dump: --out ACTS.npz is required");
     cli_session s;
     if ((status = cli_session_open(&a, &s))) return status;
     cli_tap_collector d = {.n = s.n};
+    mnv3_tensors replay = {0};
+    mnv3_error err;
+    if (replay_path && mnv3_read_npz(replay_path, &replay, &err) != MNV3_OK) {
+        cli_session_close(&s);
+        return cli_error(&err);
+    }
     int size = mnv3_output_size(s.model);
     float *out = malloc((size_t)s.n * (size_t)size * sizeof *out);
-    mnv3_error err;
-    mnv3_run_options opt = {&s.profile, cli_collect_tap, &d};
+    mnv3_run_options opt = {&s.profile, cli_collect_tap, &d, replay_path ? &replay : NULL};
     if (!out) status = cli_usage_error("out of memory");
     else if (mnv3_run(s.model, &opt, s.input.data, s.layout, s.n, s.h, s.w, out, &err))
         status = cli_error(&err);
@@ -175,6 +183,7 @@ int cmd_dump(int argc, char **argv) {
     else printf("wrote %zu layers x %d samples to %s\n", d.taps.count, s.n, out_path);
     free(out);
     mnv3_tensors_free(&d.taps);
+    mnv3_tensors_free(&replay);
     cli_session_close(&s);
     return status;
 }

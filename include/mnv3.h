@@ -59,6 +59,8 @@ int mnv3_tensors_add(mnv3_tensors *ts, const char *name, mnv3_dtype dtype, int n
 int mnv3_read_weights(const char *path, mnv3_tensors *out, mnv3_error *err);
 int mnv3_read_pth(const char *path, mnv3_tensors *out, mnv3_error *err);
 int mnv3_read_safetensors(const char *path, mnv3_tensors *out, mnv3_error *err);
+/* Float TFLite MobileNetV3-Small (BatchNorm folded): canonical names, conv biases. */
+int mnv3_read_tflite(const char *path, mnv3_tensors *out, mnv3_error *err);
 int mnv3_write_safetensors(const char *path, const mnv3_tensors *ts, mnv3_error *err);
 
 /* .npy / .npz (float32 only, little-endian, C order). */
@@ -191,6 +193,10 @@ typedef struct mnv3_run_options {
     const mnv3_profile *profile;
     mnv3_tap_fn tap;   /* optional */
     void *tap_user;
+    /* Optional: activations of another run, [N, ...] per canonical name (as
+     * `mnv3 dump` writes them). Each op then reads its inputs from these
+     * instead of from this run, so every op's own error is seen in isolation. */
+    const mnv3_tensors *replay;
 } mnv3_run_options;
 
 /* input: n samples, layout as given, float32. output: n * mnv3_output_size. */
@@ -215,8 +221,8 @@ int mnv3_layer_names(const mnv3_arch *arch, mnv3_layer_name *out, int max);
 typedef struct mnv3_diff {
     int64_t count;
     double max_abs, mean_abs, rel_l2, cosine;
-    uint64_t max_ulp;
-    double median_ulp;
+    uint64_t max_ulp;      /* dominated by values near zero, where a float's ULP is tiny */
+    double median_ulp, p99_ulp;
     double frac_identical;
     int64_t nonfinite;
 } mnv3_diff;

@@ -54,8 +54,9 @@ void mnv3_diff_compute(const float *a, const float *b, int64_t n, mnv3_diff *d) 
     if (ulps) {
         qsort(ulps, (size_t)n, sizeof *ulps, compare_u32);
         d->median_ulp = (n % 2) ? ulps[n / 2] : 0.5 * ((double)ulps[n / 2 - 1] + ulps[n / 2]);
+        d->p99_ulp = ulps[(size_t)((double)(n - 1) * 0.99)];
         free(ulps);
     } else {
-        d->median_ulp = -1;
+        d->median_ulp = d->p99_ulp = -1;
     }
 }

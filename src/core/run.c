@@ -83,6 +83,7 @@ static int build_plan(const mnv3_model *m, const mnv3_profile *p, int h, int w, 
         e->opt_hardsigmoid = opt[MNV3_FACTOR_HARDSIGMOID];
         e->opt_hardswish = opt[MNV3_FACTOR_HARDSWISH];
         e->opt_batchnorm = opt[MNV3_FACTOR_BATCHNORM];
+        e->opt_conv_order = opt[MNV3_FACTOR_CONV_ORDER];
         e->opt_bias = opt[MNV3_FACTOR_BIAS];
         e->opt_pool_sum = opt[MNV3_FACTOR_POOL_SUM];
         e->opt_rescale = opt[MNV3_FACTOR_INPUT_RESCALE];
@@ -132,6 +133,21 @@ static int build_plan(const mnv3_model *m, const mnv3_profile *p, int h, int w, 
 #undef PLAN_VALUE
 }
 
+/* Name of the tap that holds value v (0 = input). */
+static const char *value_name(const plan *pl, int v) {
+    return v == 0 ? "input" : pl->ops[v - 1].op->tap;
+}
+
+/* In replay mode, the reference run's copy of value v for sample s. */
+static const float *replayed(const mnv3_tensors *replay, const plan *pl, int v, int s) {
+    const mnv3_tensor *t = replay ? mnv3_tensors_find(replay, value_name(pl, v)) : NULL;
+    size_t per = numel(pl->shape[v]);
+    if (!t || t->dtype != MNV3_F32 || t->ndim < 1 || t->shape[0] <= s ||
+        (size_t)mnv3_tensor_numel(t) != per * (size_t)t->shape[0])
+        return NULL;
+    return (const float *)t->data + per * (size_t)s;
+}
+
 static void tap_value(const mnv3_run_options *opt, int sample, const char *name, mnv3_shape s,
                       int is_vector, const float *data) {
     int64_t shape[4] = {1, s.c, s.h, s.w};
@@ -174,6 +190,12 @@ int mnv3_run(const mnv3_model *m, const mnv3_run_options *opt, const float *inpu
             const mnv3_exec_op *e = &pl->ops[i];
             const float *a = arena + pl->offset[pl->src[i]];
             const float *b = pl->src2[i] >= 0 ? arena + pl->offset[pl->src2[i]] : NULL;
+            if (opt->replay) {
+                const float *ra = replayed(opt->replay, pl, pl->src[i], s);
+                const float *rb = b ? replayed(opt->replay, pl, pl->src2[i], s) : NULL;
+                a = ra ? ra : a;
+                b = rb ? rb : b;
+            }
             float *y = arena + pl->offset[i + 1];
             k->fn[e->op->kind](e, a, b, y, scratch);
             if (opt->tap) tap_value(opt, s, e->op->tap, e->out, pl->vector[i + 1], y);

@@ -136,7 +136,7 @@ int mnv3_synth_weights(uint64_t seed, int num_classes, mnv3_tensors *out, mnv3_e
     }
     mnv3_synth_input(seed ^ 0xCA11B8A7Eull, 1, 3, CAL, CAL, x);
     calibration cal = {m, &r};
-    mnv3_run_options opt = {mnv3_profile_find("torch"), calibrate_tap, &cal};
+    mnv3_run_options opt = {mnv3_profile_find("torch"), calibrate_tap, &cal, NULL};
     int rc = mnv3_run(m, &opt, x, MNV3_NCHW, 1, CAL, CAL, y, err);
     free(x), free(y);
     if (rc != MNV3_OK) {

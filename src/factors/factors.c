@@ -35,6 +35,11 @@ static const factor_info factors[MNV3_FACTOR_COUNT] = {
         {{"torch_fma", "y = fma(x, a, fma(-mean, a, b)) (PyTorch CPU, measured bit-exact)"},
          {"scale_shift", "y = x*a + (b - mean*a), no fused multiply-add (tf.nn.batch_normalization)"},
          {"subtract_first", "y = (x - mean)*a + b (TF FusedBatchNorm, tf-keras)"}}},
+    [MNV3_FACTOR_CONV_ORDER] = {"conv_order", "summation order of k x k convolutions (k > 1; "
+                                              "1x1 convolutions sum input channels in order)", 2,
+        {{"ci_ky_kx", "input channel, then kernel row, column; multiply then add"},
+         {"ky_kx_ci_fma", "kernel row, column, then input channel; fused multiply-add "
+                          "(PyTorch CPU, measured bit-exact)"}}},
     [MNV3_FACTOR_BIAS] = {"bias", "where a convolution/linear bias enters the sum", 2,
         {{"separate_add", "sum the products, then add the bias"},
          {"in_accumulator", "start the sum at the bias"}}},
@@ -61,6 +66,7 @@ static const mnv3_profile profiles[] = {
       [MNV3_FACTOR_HARDSIGMOID] = MNV3_HSIG_DIV6,
       [MNV3_FACTOR_HARDSWISH] = MNV3_HSWISH_XC_DIV6,
       [MNV3_FACTOR_BATCHNORM] = MNV3_BN_TORCH_FMA,
+      [MNV3_FACTOR_CONV_ORDER] = MNV3_CONV_KY_KX_CI_FMA,
       [MNV3_FACTOR_BIAS] = MNV3_BIAS_SEPARATE_ADD,
       [MNV3_FACTOR_POOL_SUM] = MNV3_POOL_SEQUENTIAL,
       [MNV3_FACTOR_ACCUMULATE] = MNV3_ACCUMULATE_F32,
@@ -94,6 +100,7 @@ static const mnv3_profile profiles[] = {
       [MNV3_FACTOR_HARDSIGMOID] = MNV3_HSIG_DIV6,
       [MNV3_FACTOR_HARDSWISH] = MNV3_HSWISH_XC_DIV6,
       [MNV3_FACTOR_BATCHNORM] = MNV3_BN_TORCH_FMA,
+      [MNV3_FACTOR_CONV_ORDER] = MNV3_CONV_KY_KX_CI_FMA,
       [MNV3_FACTOR_BIAS] = MNV3_BIAS_SEPARATE_ADD,
       [MNV3_FACTOR_POOL_SUM] = MNV3_POOL_SEQUENTIAL,
       [MNV3_FACTOR_ACCUMULATE] = MNV3_ACCUMULATE_F32,

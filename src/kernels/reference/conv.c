@@ -44,6 +44,26 @@ static void pointwise(const mnv3_exec_op *e, const float *in, float *out, double
     }
 }
 
+/* One output of a k x k convolution, kernel position outer, input channel
+ * inner, each product fused into the sum (PyTorch CPU's order). */
+static float conv_point_fma(const mnv3_exec_op *e, const float *in, const float *w,
+                            int first_ci, int cin_group, int oy, int ox, float acc) {
+    const int k = e->op->kernel, s = e->op->stride;
+    const size_t plane = (size_t)e->in.h * (size_t)e->in.w;
+    for (int ky = 0; ky < k; ky++) {
+        int iy = oy * s - e->pad_top + ky;
+        if (iy < 0 || iy >= e->in.h) continue;
+        for (int kx = 0; kx < k; kx++) {
+            int ix = ox * s - e->pad_left + kx;
+            if (ix < 0 || ix >= e->in.w) continue;
+            const float *x = in + (size_t)first_ci * plane + (size_t)iy * (size_t)e->in.w + (size_t)ix;
+            for (int ci = 0; ci < cin_group; ci++)
+                acc = fmaf(x[(size_t)ci * plane], w[(size_t)ci * (size_t)(k * k) + (size_t)(ky * k + kx)], acc);
+        }
+    }
+    return acc;
+}
+
 MNV3_REF_KERNEL(mnv3_ref_conv) {
     (void)in2;
     const mnv3_op *op = e->op;
@@ -61,6 +81,12 @@ MNV3_REF_KERNEL(mnv3_ref_conv) {
             for (int ox = 0; ox < e->out.w; ox++) {
                 double acc64 = bias ? bias[co] : 0.0;
                 float acc = start(bias, co, e->opt_bias);
+                float *o = out + ((size_t)co * (size_t)e->out.h + (size_t)oy) * (size_t)e->out.w + (size_t)ox;
+                if (!e->f64 && e->opt_conv_order == MNV3_CONV_KY_KX_CI_FMA) {
+                    acc = conv_point_fma(e, in, w, first_ci, cin_group, oy, ox, acc);
+                    *o = finish(acc, bias, co, e->opt_bias);
+                    continue;
+                }
                 for (int ci = 0; ci < cin_group; ci++) {
                     const float *x = in + (size_t)(first_ci + ci) * (size_t)e->in.h * (size_t)e->in.w;
                     const float *wc = w + (size_t)ci * (size_t)(k * k);
@@ -76,7 +102,6 @@ MNV3_REF_KERNEL(mnv3_ref_conv) {
                         }
                     }
                 }
-                float *o = out + ((size_t)co * (size_t)e->out.h + (size_t)oy) * (size_t)e->out.w + (size_t)ox;
                 *o = e->f64 ? (float)acc64 : finish(acc, bias, co, e->opt_bias);
             }
         }
