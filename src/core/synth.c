@@ -9,6 +9,7 @@
 
 #include "core/model.h"
 #include "core/util.h"
+#include "factors/factors.h"
 
 typedef struct rng {
     uint64_t state;
@@ -136,7 +137,11 @@ int mnv3_synth_weights(uint64_t seed, int num_classes, mnv3_tensors *out, mnv3_e
     }
     mnv3_synth_input(seed ^ 0xCA11B8A7Eull, 1, 3, CAL, CAL, x);
     calibration cal = {m, &r};
-    mnv3_run_options opt = {mnv3_profile_find("torch"), calibrate_tap, &cal, NULL};
+    /* float64 accumulation: the statistics must not move when a float32
+     * factor of some profile is refined. */
+    mnv3_profile exact = *mnv3_profile_find("torch");
+    exact.option[MNV3_FACTOR_ACCUMULATE] = MNV3_ACCUMULATE_F64;
+    mnv3_run_options opt = {&exact, calibrate_tap, &cal, NULL};
     int rc = mnv3_run(m, &opt, x, MNV3_NCHW, 1, CAL, CAL, y, err);
     free(x), free(y);
     if (rc != MNV3_OK) {
