@@ -59,6 +59,10 @@ int mnv3_tensors_add(mnv3_tensors *ts, const char *name, mnv3_dtype dtype, int n
 int mnv3_read_weights(const char *path, mnv3_tensors *out, mnv3_error *err);
 int mnv3_read_pth(const char *path, mnv3_tensors *out, mnv3_error *err);
 int mnv3_read_safetensors(const char *path, mnv3_tensors *out, mnv3_error *err);
+/* Keras: 3 .weights.h5, 2 (tf-keras) .h5, 3 .keras archives; names "<layer>/<var>". */
+int mnv3_read_keras_h5(const char *path, mnv3_tensors *out, mnv3_error *err);
+/* Keras 3 .weights.h5 from "<layer>/<var>" tensors (Keras names, HWIO, model order). */
+int mnv3_write_keras_weights_h5(const char *path, const mnv3_tensors *ts, mnv3_error *err);
 /* Float TFLite MobileNetV3-Small (BatchNorm folded): canonical names, conv biases. */
 int mnv3_read_tflite(const char *path, mnv3_tensors *out, mnv3_error *err);
 int mnv3_write_safetensors(const char *path, const mnv3_tensors *ts, mnv3_error *err);

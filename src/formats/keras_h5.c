@@ -1,0 +1,1294 @@
+/* Keras weights in HDF5 (libhdf5) and .keras archives (libzip).
+ *
+ * File kinds, how they are recognised, out->format and the tensor names:
+ *
+ * 1. Keras 3 .weights.h5 (model.save_weights("x.weights.h5")), format
+ *    "keras-weights-h5". Recognised by a root group "layers" or "vars".
+ *    Layout: /layers/<class_snake>[_N]/vars/<i> (datasets "0", "1", ...), the
+ *    "vars" group carrying attribute name = the layer's name; the model's own
+ *    /vars (usually empty) carries the model name. Every group called "vars"
+ *    anywhere in the tree (nested models: layers/functional/layers/...) is
+ *    read; the top-level "optimizer" group of a compiled .keras is skipped.
+ *    Names: "<layer name>/<variable>" where the variable name comes from
+ *    the class in the path (the group above "vars", "_N" suffix stripped):
+ *      conv2d, depthwise_conv2d, dense (1 or 2 vars): 0 kernel, 1 bias;
+ *      batch_normalization (4 vars): 0 gamma, 1 beta, 2 moving_mean,
+ *      3 moving_variance; (2 vars, scale=center=False): moving_mean,
+ *      moving_variance.
+ *    Any other class or count: "<layer name>/vars/<i>". Without a name
+ *    attribute, the layer name is the group path ("layers/conv2d").
+ *    Order: Keras 3 records no layer order, and libhdf5 lists groups by
+ *    name. Layers are put in write order, taken from the lowest object
+ *    header address among their datasets (Keras/h5py write layer by layer
+ *    in model order and libhdf5 allocates new headers at increasing
+ *    addresses; checked on MobileNetV3Small: all 54 weighted layers in
+ *    model order). If any address is unknown, natural path order
+ *    (conv2d_2 before conv2d_10). Within a layer, by index.
+ *
+ * 2. Keras 2 / tf-keras .h5, format "keras-h5": full model (model.save:
+ *    weights under /model_weights) or weights only (model.save_weights: at
+ *    the root). The group's attribute layer_names lists the layers in model
+ *    order (also split as layer_names0, layer_names1, ... for big lists);
+ *    each layer group's weight_names lists its datasets in order, paths
+ *    relative to the layer group ("conv/kernel:0"). Names: the weight name
+ *    minus a ":0" suffix ("conv/kernel", "bn/moving_variance",
+ *    "dw/depthwise_kernel", "expanded_conv/depthwise/depthwise_kernel"); when
+ *    the weight name does not start with "<layer name>/" (layers of a nested
+ *    model), "<layer name>/<weight name>".
+ *
+ * 3. Keras 3 .keras archive (zip), format "keras": its member
+ *    model.weights.h5 is read as kind 1.
+ *
+ * Data: float16/32/64 datasets, converted to float32 (float64 saturating
+ * to +-inf), shapes as stored (Keras HWIO; depthwise (kh, kw, C, 1)). Any
+ * other datatype fails naming the dataset.
+ *
+ * Untrusted input: HDF5's error printing is switched off and its error
+ * stack becomes part of the one-line message; rank (<= 8), dims and sizes
+ * are checked before allocating; external links, external storage and
+ * virtual datasets are refused; group walks are bounded in depth and count;
+ * every handle is closed on every path. */
+#include "formats/keras_h5.h"
+
+#include <hdf5.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "formats/formats.h"
+#include "formats/zipread.h"
+
+#define MAX_NAMES 100000     /* links per group, strings per attribute */
+#define MAX_NODES 200000     /* groups visited in one walk */
+#define MAX_STRING 4096      /* one layer / weight name */
+#define MAX_ATTR_BYTES ((size_t)16 << 20)
+#define ARCHIVE_MEMBER "model.weights.h5"
+
+/* ---- errors ------------------------------------------------------------------ */
+
+typedef struct h5msg {
+    char desc[200];
+    int got;
+} h5msg;
+
+static herr_t error_walk_cb(unsigned n, const H5E_error2_t *e, void *user) {
+    h5msg *m = user;
+    if (n == 0 && e && e->desc) {
+        snprintf(m->desc, sizeof m->desc, "%s", e->desc);
+        m->got = 1;
+    }
+    return 0;
+}
+
+/* "label: problem (HDF5: innermost error)"; clears HDF5's error stack. */
+static int h5fail(const char *label, mnv3_error *err, const char *fmt, ...) MNV3_PRINTF(3, 4);
+static int h5fail(const char *label, mnv3_error *err, const char *fmt, ...) {
+    char msg[480];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    h5msg m;
+    memset(&m, 0, sizeof m);
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, error_walk_cb, &m);
+    H5Eclear2(H5E_DEFAULT);
+    if (m.got && m.desc[0]) return mnv3_fail(err, label, "%s (HDF5: %s)", msg, m.desc);
+    return mnv3_fail(err, label, "%s", msg);
+}
+
+static void h5_quiet(void) {
+    H5open();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static void close_id(hid_t id) {
+    if (id < 0) return;
+    switch (H5Iget_type(id)) {
+    case H5I_FILE: H5Fclose(id); break;
+    case H5I_GROUP: H5Gclose(id); break;
+    case H5I_DATASET: H5Dclose(id); break;
+    case H5I_DATATYPE: H5Tclose(id); break;
+    case H5I_DATASPACE: H5Sclose(id); break;
+    case H5I_ATTR: H5Aclose(id); break;
+    case H5I_GENPROP_LST: H5Pclose(id); break;
+    default: H5Oclose(id); break;
+    }
+}
+
+/* ---- small helpers --------------------------------------------------------------- */
+
+typedef struct strlist {
+    char **v;
+    size_t n, cap;
+} strlist;
+
+static void strlist_free(strlist *l) {
+    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static int strlist_add(strlist *l, const char *s, size_t len) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **v = realloc(l->v, cap * sizeof *v);
+        if (!v) return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    char *c = malloc(len + 1);
+    if (!c) return -1;
+    memcpy(c, s, len);
+    c[len] = '\0';
+    l->v[l->n++] = c;
+    return 0;
+}
+
+static char *str_join(const char *a, const char *sep, const char *b) {
+    size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
+    char *s = malloc(la + ls + lb + 1);
+    if (!s) return NULL;
+    memcpy(s, a, la);
+    memcpy(s + la, sep, ls);
+    memcpy(s + la + ls, b, lb + 1);
+    return s;
+}
+
+/* Natural order: digit runs compare by value ("conv2d_2" < "conv2d_10"). */
+static int natcmp(const char *a, const char *b) {
+    while (*a && *b) {
+        if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+            while (*a == '0') a++;
+            while (*b == '0') b++;
+            size_t na = 0, nb = 0;
+            while (a[na] >= '0' && a[na] <= '9') na++;
+            while (b[nb] >= '0' && b[nb] <= '9') nb++;
+            if (na != nb) return na < nb ? -1 : 1;
+            int c = strncmp(a, b, na);
+            if (c) return c;
+            a += na;
+            b += nb;
+        } else {
+            if (*a != *b) return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+            a++;
+            b++;
+        }
+    }
+    return *a ? 1 : (*b ? -1 : 0);
+}
+
+/* ---- reader ------------------------------------------------------------------ */
+
+typedef struct reader {
+    const char *label;
+    mnv3_error *err;
+    mnv3_tensors *out;
+    hid_t lapl; /* link access: external links refused, soft-link depth bounded */
+    size_t total_bytes;
+    size_t nodes;
+} reader;
+
+static herr_t refuse_elink(const char *parent_file, const char *parent_group,
+                           const char *child_file, const char *child_object,
+                           unsigned *acc_flags, hid_t fapl_id, void *op_data) {
+    (void)parent_file, (void)parent_group, (void)child_file, (void)child_object;
+    (void)acc_flags, (void)fapl_id, (void)op_data;
+    return -1;
+}
+
+/* Opens an object by path below loc; want is H5I_GROUP or H5I_DATASET. */
+static hid_t open_obj(reader *r, hid_t loc, const char *path, H5I_type_t want) {
+    hid_t id = H5Oopen(loc, path, r->lapl);
+    if (id < 0) {
+        h5fail(r->label, r->err, "cannot open '%s'", path);
+        return -1;
+    }
+    if (H5Iget_type(id) != want) {
+        close_id(id);
+        mnv3_fail(r->err, r->label, "'%s' is not a %s", path,
+                  want == H5I_GROUP ? "group" : "dataset");
+        return -1;
+    }
+    return id;
+}
+
+/* Reads a string attribute (scalar or 1-D, variable or fixed length) into
+ * list. An empty non-string array (what tf-keras writes for no weights) is
+ * an empty list. */
+static int read_string_attr(reader *r, hid_t obj, const char *objname, const char *name,
+                            strlist *list) {
+    int rc = MNV3_FAIL;
+    hid_t a = -1, ft = -1, sp = -1, mt = -1;
+    char **vl = NULL;
+    char *fixed = NULL;
+    size_t np = 0;
+    a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) {
+        h5fail(r->label, r->err, "cannot open attribute '%s' of '%s'", name, objname);
+        goto done;
+    }
+    ft = H5Aget_type(a);
+    sp = H5Aget_space(a);
+    if (ft < 0 || sp < 0) {
+        h5fail(r->label, r->err, "cannot read attribute '%s' of '%s'", name, objname);
+        goto done;
+    }
+    int rank = H5Sget_simple_extent_ndims(sp);
+    hssize_t npoints = H5Sget_simple_extent_npoints(sp);
+    if (rank < 0 || rank > 1 || npoints < 0 || npoints > MAX_NAMES) {
+        h5fail(r->label, r->err, "attribute '%s' of '%s' is not a list of strings", name,
+               objname);
+        goto done;
+    }
+    np = (size_t)npoints;
+    if (np == 0) {
+        rc = MNV3_OK;
+        goto done;
+    }
+    if (H5Tget_class(ft) != H5T_STRING) {
+        mnv3_fail(r->err, r->label, "attribute '%s' of '%s' is not a string", name, objname);
+        goto done;
+    }
+    htri_t var = H5Tis_variable_str(ft);
+    if (var < 0) {
+        h5fail(r->label, r->err, "attribute '%s' of '%s' has a bad string type", name, objname);
+        goto done;
+    }
+    mt = H5Tcopy(H5T_C_S1);
+    H5T_cset_t cset = H5Tget_cset(ft);
+    if (mt < 0 || cset < 0 || H5Tset_cset(mt, cset) < 0) goto h5err;
+    if (var) {
+        if (H5Tset_size(mt, H5T_VARIABLE) < 0) goto h5err;
+        vl = calloc(np, sizeof *vl);
+        if (!vl) {
+            mnv3_fail(r->err, r->label, "out of memory");
+            goto done;
+        }
+        if (H5Aread(a, mt, vl) < 0) {
+            h5fail(r->label, r->err, "cannot read attribute '%s' of '%s'", name, objname);
+            for (size_t i = 0; i < np; i++) free(vl[i]);
+            free(vl);
+            vl = NULL;
+            goto done;
+        }
+        for (size_t i = 0; i < np; i++) {
+            const char *s = vl[i] ? vl[i] : "";
+            size_t len = strlen(s);
+            if (len > MAX_STRING) {
+                mnv3_fail(r->err, r->label, "attribute '%s' of '%s' holds a %zu-byte name", name,
+                          objname, len);
+                goto done;
+            }
+            if (strlist_add(list, s, len) != 0) {
+                mnv3_fail(r->err, r->label, "out of memory");
+                goto done;
+            }
+        }
+    } else {
+        size_t size = H5Tget_size(ft), bytes;
+        if (size == 0 || size > MAX_STRING || !mnv3_mul_size(size, np, &bytes) ||
+            bytes > MAX_ATTR_BYTES) {
+            mnv3_fail(r->err, r->label, "attribute '%s' of '%s' has strings of %zu bytes", name,
+                      objname, size);
+            goto done;
+        }
+        if (H5Tset_size(mt, size) < 0 || H5Tset_strpad(mt, H5T_STR_NULLPAD) < 0) goto h5err;
+        fixed = calloc(bytes, 1);
+        if (!fixed) {
+            mnv3_fail(r->err, r->label, "out of memory");
+            goto done;
+        }
+        if (H5Aread(a, mt, fixed) < 0) {
+            h5fail(r->label, r->err, "cannot read attribute '%s' of '%s'", name, objname);
+            goto done;
+        }
+        for (size_t i = 0; i < np; i++) {
+            const char *s = fixed + i * size;
+            size_t len = 0;
+            while (len < size && s[len]) len++;
+            if (strlist_add(list, s, len) != 0) {
+                mnv3_fail(r->err, r->label, "out of memory");
+                goto done;
+            }
+        }
+    }
+    rc = MNV3_OK;
+    goto done;
+h5err:
+    h5fail(r->label, r->err, "cannot read attribute '%s' of '%s'", name, objname);
+done:
+    if (vl) {
+        if (H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, vl) < 0) H5Eclear2(H5E_DEFAULT);
+        free(vl);
+    }
+    free(fixed);
+    close_id(mt);
+    close_id(sp);
+    close_id(ft);
+    close_id(a);
+    return rc;
+}
+
+/* A string list attribute, or its chunks name0, name1, ... (tf-keras splits
+ * attributes that exceed HDF5's object header limit). 1 = found, 0 = absent. */
+static int read_names_attr(reader *r, hid_t obj, const char *objname, const char *name,
+                           strlist *list, int *found) {
+    *found = 0;
+    htri_t ex = H5Aexists(obj, name);
+    if (ex < 0) return h5fail(r->label, r->err, "cannot list attributes of '%s'", objname);
+    if (ex > 0) {
+        *found = 1;
+        return read_string_attr(r, obj, objname, name, list);
+    }
+    for (int chunk = 0; chunk < 1000; chunk++) {
+        char cname[128];
+        snprintf(cname, sizeof cname, "%.100s%d", name, chunk);
+        ex = H5Aexists(obj, cname);
+        if (ex < 0) return h5fail(r->label, r->err, "cannot list attributes of '%s'", objname);
+        if (ex == 0) break;
+        *found = 1;
+        if (read_string_attr(r, obj, objname, cname, list) != MNV3_OK) return MNV3_FAIL;
+    }
+    return MNV3_OK;
+}
+
+/* Reads one float dataset as float32 and appends it as tensor tname. */
+static int read_dataset(reader *r, hid_t loc, const char *path, const char *dsname,
+                        const char *tname) {
+    int rc = MNV3_FAIL;
+    hid_t d = -1, t = -1, s = -1, dcpl = -1;
+    float *data = NULL;
+    double *tmp = NULL;
+    d = open_obj(r, loc, path, H5I_DATASET);
+    if (d < 0) return MNV3_FAIL;
+    t = H5Dget_type(d);
+    s = H5Dget_space(d);
+    dcpl = H5Dget_create_plist(d);
+    if (t < 0 || s < 0 || dcpl < 0) {
+        h5fail(r->label, r->err, "cannot read dataset '%s'", dsname);
+        goto done;
+    }
+    size_t esize = H5Tget_size(t);
+    if (H5Tget_class(t) != H5T_FLOAT || (esize != 2 && esize != 4 && esize != 8)) {
+        mnv3_fail(r->err, r->label, "dataset '%s' is not float16/32/64 (HDF5 class %d, %zu bytes)",
+                  dsname, (int)H5Tget_class(t), esize);
+        goto done;
+    }
+    H5S_class_t sc = H5Sget_simple_extent_type(s);
+    int ndim = sc == H5S_SCALAR ? 0 : H5Sget_simple_extent_ndims(s);
+    if ((sc != H5S_SCALAR && sc != H5S_SIMPLE) || ndim < 0 || ndim > MNV3_MAX_DIMS) {
+        mnv3_fail(r->err, r->label, "dataset '%s' has an unsupported shape (rank %d)", dsname,
+                  ndim);
+        goto done;
+    }
+    hsize_t dims[H5S_MAX_RANK];
+    int64_t shape[MNV3_MAX_DIMS];
+    if (ndim > 0 && H5Sget_simple_extent_dims(s, dims, NULL) != ndim) {
+        h5fail(r->label, r->err, "cannot read the shape of dataset '%s'", dsname);
+        goto done;
+    }
+    size_t numel = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (dims[i] > (hsize_t)INT64_MAX || dims[i] > (hsize_t)SIZE_MAX ||
+            !mnv3_mul_size(numel, (size_t)dims[i], &numel)) {
+            mnv3_fail(r->err, r->label, "dataset '%s' has absurd dimensions", dsname);
+            goto done;
+        }
+        shape[i] = (int64_t)dims[i];
+    }
+    size_t bytes, src_bytes;
+    if (!mnv3_mul_size(numel, sizeof(float), &bytes) || !mnv3_mul_size(numel, esize, &src_bytes) ||
+        bytes > MNV3_KERAS_MAX_DATASET || src_bytes > 2 * MNV3_KERAS_MAX_DATASET) {
+        mnv3_fail(r->err, r->label, "dataset '%s' has %zu elements, more than allowed", dsname,
+                  numel);
+        goto done;
+    }
+    if (!mnv3_add_size(r->total_bytes, bytes, &r->total_bytes) ||
+        r->total_bytes > MNV3_KERAS_MAX_TOTAL) {
+        mnv3_fail(r->err, r->label, "variables exceed %zu bytes in total at dataset '%s'",
+                  MNV3_KERAS_MAX_TOTAL, dsname);
+        goto done;
+    }
+    int next = H5Pget_external_count(dcpl);
+    H5D_layout_t layout = H5Pget_layout(dcpl);
+    if (next != 0 || (layout != H5D_CONTIGUOUS && layout != H5D_COMPACT && layout != H5D_CHUNKED)) {
+        mnv3_fail(r->err, r->label, "dataset '%s' uses external or virtual storage, refused",
+                  dsname);
+        goto done;
+    }
+    data = malloc(bytes ? bytes : 1);
+    if (!data) {
+        mnv3_fail(r->err, r->label, "out of memory for dataset '%s'", dsname);
+        goto done;
+    }
+    if (numel > 0) {
+        if (esize == 8) {
+            tmp = malloc(src_bytes);
+            if (!tmp) {
+                mnv3_fail(r->err, r->label, "out of memory for dataset '%s'", dsname);
+                goto done;
+            }
+            if (H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
+                h5fail(r->label, r->err, "cannot read dataset '%s'", dsname);
+                goto done;
+            }
+            for (size_t i = 0; i < numel; i++) data[i] = mnv3_f64_to_f32(tmp[i]);
+        } else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+            h5fail(r->label, r->err, "cannot read dataset '%s'", dsname);
+            goto done;
+        }
+    }
+    if (mnv3_tensors_add(r->out, tname, MNV3_F32, ndim, shape, data, r->err) != MNV3_OK) {
+        data = NULL; /* freed by mnv3_tensors_add */
+        char why[sizeof r->err->message];
+        snprintf(why, sizeof why, "%s", r->err->message);
+        mnv3_fail(r->err, r->label, "%s", why);
+        goto done;
+    }
+    data = NULL;
+    snprintf(r->out->items[r->out->count - 1].source_dtype,
+             sizeof r->out->items[0].source_dtype, "%s",
+             esize == 2 ? "F16" : (esize == 4 ? "F32" : "F64"));
+    rc = MNV3_OK;
+done:
+    free(tmp);
+    free(data);
+    close_id(dcpl);
+    close_id(s);
+    close_id(t);
+    close_id(d);
+    return rc;
+}
+
+/* Names of the hard links in a group, in libhdf5's name order. */
+typedef struct link_collect {
+    strlist *names;
+    int overflow, oom;
+} link_collect;
+
+static herr_t link_collect_cb(hid_t g, const char *name, const H5L_info_t *info, void *user) {
+    (void)g;
+    link_collect *lc = user;
+    if (info->type != H5L_TYPE_HARD) return 0;
+    if (lc->names->n >= MAX_NAMES) {
+        lc->overflow = 1;
+        return 1;
+    }
+    size_t len = strlen(name);
+    if (len > MAX_STRING) {
+        lc->overflow = 1;
+        return 1;
+    }
+    if (strlist_add(lc->names, name, len) != 0) {
+        lc->oom = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int list_links(reader *r, hid_t g, const char *gname, strlist *names) {
+    link_collect lc = {names, 0, 0};
+    hsize_t idx = 0;
+    herr_t e = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, link_collect_cb, &lc);
+    if (lc.oom) return mnv3_fail(r->err, r->label, "out of memory");
+    if (lc.overflow)
+        return mnv3_fail(r->err, r->label, "group '%s' has too many or too long links", gname);
+    if (e < 0) return h5fail(r->label, r->err, "cannot list group '%s'", gname);
+    return MNV3_OK;
+}
+
+/* ---- Keras 2 / tf-keras ---- */
+
+static int read_keras2(reader *r, hid_t g, const char *gname) {
+    strlist layers = {0};
+    int found = 0, rc = MNV3_FAIL;
+    if (read_names_attr(r, g, gname, "layer_names", &layers, &found) != MNV3_OK) goto done;
+    for (size_t i = 0; i < layers.n; i++) {
+        const char *lname = layers.v[i];
+        if (!lname[0]) {
+            mnv3_fail(r->err, r->label, "empty layer name in layer_names");
+            goto done;
+        }
+        hid_t lg = open_obj(r, g, lname, H5I_GROUP);
+        if (lg < 0) goto done;
+        strlist wn = {0};
+        int wfound = 0;
+        int ok = read_names_attr(r, lg, lname, "weight_names", &wn, &wfound) == MNV3_OK;
+        if (ok && !wfound) {
+            mnv3_fail(r->err, r->label, "layer group '%s' has no weight_names", lname);
+            ok = 0;
+        }
+        size_t llen = strlen(lname);
+        for (size_t k = 0; ok && k < wn.n; k++) {
+            const char *w = wn.v[k];
+            size_t wlen = strlen(w);
+            if (wlen == 0) {
+                mnv3_fail(r->err, r->label, "empty weight name in layer '%s'", lname);
+                ok = 0;
+                break;
+            }
+            if (wlen >= 2 && strcmp(w + wlen - 2, ":0") == 0) wlen -= 2;
+            char *tname;
+            if (wlen > llen && strncmp(w, lname, llen) == 0 && w[llen] == '/') {
+                tname = malloc(wlen + 1);
+                if (tname) {
+                    memcpy(tname, w, wlen);
+                    tname[wlen] = '\0';
+                }
+            } else {
+                tname = malloc(llen + 1 + wlen + 1);
+                if (tname) {
+                    memcpy(tname, lname, llen);
+                    tname[llen] = '/';
+                    memcpy(tname + llen + 1, w, wlen);
+                    tname[llen + 1 + wlen] = '\0';
+                }
+            }
+            if (!tname) {
+                mnv3_fail(r->err, r->label, "out of memory");
+                ok = 0;
+                break;
+            }
+            char *dsname = str_join(lname, "/", w);
+            if (!dsname) {
+                free(tname);
+                mnv3_fail(r->err, r->label, "out of memory");
+                ok = 0;
+                break;
+            }
+            if (read_dataset(r, lg, w, dsname, tname) != MNV3_OK) ok = 0;
+            free(dsname);
+            free(tname);
+        }
+        strlist_free(&wn);
+        close_id(lg);
+        if (!ok) goto done;
+    }
+    rc = MNV3_OK;
+done:
+    strlist_free(&layers);
+    return rc;
+}
+
+/* ---- Keras 3 ---- */
+
+typedef struct vgroup {
+    char *path;  /* of the "vars" group, e.g. "layers/conv2d/vars" */
+    char *layer; /* name attribute, or the parent path */
+    char cls[64];
+    haddr_t key;
+} vgroup;
+
+typedef struct vlist {
+    vgroup *v;
+    size_t n, cap;
+} vlist;
+
+static void vlist_free(vlist *l) {
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].path);
+        free(l->v[i].layer);
+    }
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+/* The dataset names of a vars group: all decimal indices 0..n-1 (sorted),
+ * or else kept in name order with *indexed = 0. */
+static int vars_members(reader *r, hid_t vg, const char *vpath, strlist *names, int *indexed) {
+    if (list_links(r, vg, vpath, names) != MNV3_OK) return MNV3_FAIL;
+    *indexed = 1;
+    char **sorted = calloc(names->n ? names->n : 1, sizeof *sorted);
+    if (!sorted) return mnv3_fail(r->err, r->label, "out of memory");
+    for (size_t i = 0; i < names->n && *indexed; i++) {
+        const char *s = names->v[i];
+        char *end;
+        size_t len = strlen(s);
+        if (len == 0 || len > 9 || (len > 1 && s[0] == '0') || s[0] < '0' || s[0] > '9') {
+            *indexed = 0;
+            break;
+        }
+        unsigned long k = strtoul(s, &end, 10);
+        if (*end || k >= names->n || sorted[k]) {
+            *indexed = 0;
+            break;
+        }
+        sorted[k] = names->v[i];
+    }
+    if (*indexed && names->n) memcpy(names->v, sorted, names->n * sizeof *sorted);
+    free(sorted);
+    return MNV3_OK;
+}
+
+static int walk_keras3(reader *r, hid_t g, const char *path, int depth, vlist *found);
+
+/* File address of an object's header (HADDR_UNDEF if unknown). */
+static haddr_t object_addr(hid_t obj) {
+#if H5_VERSION_GE(1, 12, 0)
+    H5O_info1_t oi;
+#else
+    H5O_info_t oi;
+#endif
+    if (H5Oget_info2(obj, &oi, H5O_INFO_BASIC) < 0) return HADDR_UNDEF;
+    return oi.addr;
+}
+
+static int note_vars(reader *r, hid_t parent, const char *ppath, vlist *found) {
+    char *vpath = ppath[0] ? str_join(ppath, "/", "vars") : str_join("", "", "vars");
+    if (!vpath) return mnv3_fail(r->err, r->label, "out of memory");
+    hid_t vg = open_obj(r, parent, "vars", H5I_GROUP);
+    if (vg < 0) {
+        free(vpath);
+        return MNV3_FAIL;
+    }
+    int rc = MNV3_FAIL, indexed = 0;
+    strlist names = {0}, nameattr = {0};
+    char *layer = NULL;
+    if (vars_members(r, vg, vpath, &names, &indexed) != MNV3_OK) goto done;
+    if (names.n == 0) {
+        rc = MNV3_OK; /* a layer without weights */
+        goto done;
+    }
+    htri_t has_name = H5Aexists(vg, "name");
+    if (has_name < 0) {
+        h5fail(r->label, r->err, "cannot list attributes of '%s'", vpath);
+        goto done;
+    }
+    if (has_name > 0) {
+        if (read_string_attr(r, vg, vpath, "name", &nameattr) != MNV3_OK) goto done;
+        if (nameattr.n != 1 || !nameattr.v[0][0]) {
+            mnv3_fail(r->err, r->label, "attribute 'name' of '%s' is not one name", vpath);
+            goto done;
+        }
+        layer = nameattr.v[0];
+        nameattr.v[0] = NULL;
+    } else {
+        layer = str_join(ppath[0] ? ppath : "model", "", "");
+        if (!layer) {
+            mnv3_fail(r->err, r->label, "out of memory");
+            goto done;
+        }
+    }
+    haddr_t key = HADDR_UNDEF;
+    for (size_t i = 0; i < names.n; i++) {
+        hid_t d = H5Oopen(vg, names.v[i], r->lapl);
+        if (d < 0) {
+            h5fail(r->label, r->err, "cannot open '%s/%s'", vpath, names.v[i]);
+            goto done;
+        }
+        haddr_t a = H5Iget_type(d) == H5I_DATASET ? object_addr(d) : HADDR_UNDEF;
+        H5Eclear2(H5E_DEFAULT);
+        close_id(d);
+        if (a == HADDR_UNDEF) {
+            key = HADDR_UNDEF;
+            break;
+        }
+        if (key == HADDR_UNDEF || a < key) key = a;
+    }
+    if (found->n == found->cap) {
+        size_t cap = found->cap ? found->cap * 2 : 64;
+        vgroup *v = realloc(found->v, cap * sizeof *v);
+        if (!v) {
+            mnv3_fail(r->err, r->label, "out of memory");
+            goto done;
+        }
+        found->v = v;
+        found->cap = cap;
+    }
+    vgroup *e = &found->v[found->n++];
+    memset(e, 0, sizeof *e);
+    e->path = vpath;
+    e->layer = layer;
+    e->key = key;
+    vpath = NULL;
+    layer = NULL;
+    /* Class: the last path component above "vars", minus a "_N" suffix. */
+    const char *last = strrchr(ppath, '/');
+    last = last ? last + 1 : ppath;
+    size_t len = strlen(last);
+    size_t k = len;
+    while (k > 0 && last[k - 1] >= '0' && last[k - 1] <= '9') k--;
+    if (k < len && k > 0 && last[k - 1] == '_') len = k - 1;
+    if (len >= sizeof e->cls) len = 0;
+    memcpy(e->cls, last, len);
+    e->cls[len] = '\0';
+    rc = MNV3_OK;
+done:
+    free(vpath);
+    free(layer);
+    strlist_free(&names);
+    strlist_free(&nameattr);
+    close_id(vg);
+    return rc;
+}
+
+static int walk_keras3(reader *r, hid_t g, const char *path, int depth, vlist *found) {
+    if (depth > MNV3_KERAS_MAX_DEPTH)
+        return mnv3_fail(r->err, r->label, "groups nested deeper than %d at '%s'",
+                         MNV3_KERAS_MAX_DEPTH, path);
+    if (++r->nodes > MAX_NODES)
+        return mnv3_fail(r->err, r->label, "more than %d groups", MAX_NODES);
+    strlist names = {0};
+    int rc = MNV3_FAIL;
+    if (list_links(r, g, path[0] ? path : "/", &names) != MNV3_OK) goto done;
+    for (size_t i = 0; i < names.n; i++) {
+        const char *name = names.v[i];
+        if (depth == 0 && strcmp(name, "optimizer") == 0) continue;
+        if (strcmp(name, "vars") == 0) {
+            if (note_vars(r, g, path, found) != MNV3_OK) goto done;
+            continue;
+        }
+        hid_t c = H5Oopen(g, name, r->lapl);
+        if (c < 0) {
+            h5fail(r->label, r->err, "cannot open '%s%s%s'", path, path[0] ? "/" : "", name);
+            goto done;
+        }
+        if (H5Iget_type(c) != H5I_GROUP) {
+            close_id(c);
+            continue;
+        }
+        char *cpath = path[0] ? str_join(path, "/", name) : str_join("", "", name);
+        int ok = cpath && walk_keras3(r, c, cpath, depth + 1, found) == MNV3_OK;
+        if (!cpath) mnv3_fail(r->err, r->label, "out of memory");
+        free(cpath);
+        close_id(c);
+        if (!ok) goto done;
+    }
+    rc = MNV3_OK;
+done:
+    strlist_free(&names);
+    return rc;
+}
+
+static int cmp_key(const void *a, const void *b) {
+    const vgroup *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return natcmp(x->path, y->path);
+}
+
+static int cmp_path(const void *a, const void *b) {
+    const vgroup *x = a, *y = b;
+    return natcmp(x->path, y->path);
+}
+
+static const char *index_name(const char *cls, size_t n, size_t i) {
+    static const char *const kb[] = {"kernel", "bias"};
+    static const char *const bn4[] = {"gamma", "beta", "moving_mean", "moving_variance"};
+    static const char *const bn2[] = {"moving_mean", "moving_variance"};
+    if (strcmp(cls, "conv2d") == 0 || strcmp(cls, "depthwise_conv2d") == 0 ||
+        strcmp(cls, "dense") == 0)
+        return n <= 2 ? kb[i] : NULL;
+    if (strcmp(cls, "batch_normalization") == 0) {
+        if (n == 4) return bn4[i];
+        if (n == 2) return bn2[i];
+    }
+    return NULL;
+}
+
+static int read_keras3(reader *r, hid_t root) {
+    vlist found = {0};
+    int rc = MNV3_FAIL;
+    if (walk_keras3(r, root, "", 0, &found) != MNV3_OK) goto done;
+    int all_keyed = 1;
+    for (size_t i = 0; i < found.n; i++)
+        if (found.v[i].key == HADDR_UNDEF) all_keyed = 0;
+    if (found.n > 1) qsort(found.v, found.n, sizeof *found.v, all_keyed ? cmp_key : cmp_path);
+    for (size_t i = 0; i < found.n; i++) {
+        const vgroup *e = &found.v[i];
+        hid_t vg = open_obj(r, root, e->path, H5I_GROUP);
+        if (vg < 0) goto done;
+        strlist names = {0};
+        int indexed = 0;
+        int ok = vars_members(r, vg, e->path, &names, &indexed) == MNV3_OK;
+        int named = ok && indexed;
+        for (size_t k = 0; ok && named && k < names.n; k++)
+            if (!index_name(e->cls, names.n, k)) named = 0;
+        for (size_t k = 0; ok && k < names.n; k++) {
+            char tname[MAX_STRING * 2 + 64];
+            char dsname[MAX_STRING * 2 + 64];
+            if (named)
+                snprintf(tname, sizeof tname, "%s/%s", e->layer, index_name(e->cls, names.n, k));
+            else
+                snprintf(tname, sizeof tname, "%s/vars/%s", e->layer, names.v[k]);
+            snprintf(dsname, sizeof dsname, "%s/%s", e->path, names.v[k]);
+            if (read_dataset(r, vg, names.v[k], dsname, tname) != MNV3_OK) ok = 0;
+        }
+        strlist_free(&names);
+        close_id(vg);
+        if (!ok) goto done;
+    }
+    rc = MNV3_OK;
+done:
+    vlist_free(&found);
+    return rc;
+}
+
+/* ---- entry points ---- */
+
+/* libhdf5 1.10 trusts the object sizes in global heap collections (where
+ * variable-length strings live): H5HG_read copies an object's recorded size
+ * into a buffer sized from elsewhere, overrunning it on a corrupt file
+ * (found by fuzz_keras_h5). Before libhdf5 sees the image, every global
+ * heap collection in it ("GCOL", version 1) must hold objects that fit.
+ * Assumes 8-byte lengths, as every Keras/h5py file has. Returns the offset
+ * of the first bad collection, or SIZE_MAX if all are sound. */
+static size_t check_global_heaps(const unsigned char *p, size_t len) {
+    for (size_t o = 0; o + 16 <= len; o++) {
+        const unsigned char *c = memchr(p + o, 'G', len - o);
+        if (!c) break;
+        o = (size_t)(c - p);
+        if (o + 16 > len) break;
+        if (memcmp(c, "GCOL", 4) != 0 || c[4] != 1 || c[5] || c[6] || c[7]) continue;
+        uint64_t size = mnv3_load_u64le(c + 8);
+        if (size < 16 || size > len - o) return o;
+        size_t end = o + (size_t)size, q = o + 16;
+        while (q < end) {
+            if (end - q < 16) break; /* trailing free bytes, as libhdf5 allows */
+            unsigned idx = mnv3_load_u16le(p + q);
+            uint64_t osize = mnv3_load_u64le(p + q + 8);
+            uint64_t need;
+            if (idx == 0) {
+                need = osize; /* free space: the rest of the collection */
+                if (need == 0) break;
+            } else {
+                if (osize > (uint64_t)(end - q)) return o;
+                need = 16 + ((osize + 7) & ~(uint64_t)7);
+            }
+            if (need > (uint64_t)(end - q)) return o;
+            q += (size_t)need;
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* The core (memory) driver on the caller's buffer, read-only: these
+ * callbacks hand libhdf5 the buffer itself instead of copies and never free
+ * it (H5LTopen_file_image does the same but leaks its bookkeeping in 1.10). */
+typedef struct image {
+    const void *buf;
+    size_t len;
+} image;
+
+static void *image_malloc(size_t size, H5FD_file_image_op_t op, void *udata) {
+    (void)op;
+    const image *im = udata;
+    return size == im->len ? (void *)im->buf : NULL;
+}
+
+static void *image_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op,
+                          void *udata) {
+    (void)size, (void)op, (void)udata;
+    return dest == src ? dest : NULL;
+}
+
+static void *image_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *udata) {
+    (void)ptr, (void)size, (void)op, (void)udata;
+    return NULL;
+}
+
+static herr_t image_free(void *ptr, H5FD_file_image_op_t op, void *udata) {
+    (void)ptr, (void)op, (void)udata;
+    return 0;
+}
+
+static void *image_udata_copy(void *udata) { return udata; }
+
+static herr_t image_udata_free(void *udata) {
+    (void)udata;
+    return 0;
+}
+
+static hid_t open_image(const void *buf, size_t len) {
+    static image im; /* one image at a time: the reader is not reentrant */
+    im.buf = buf;
+    im.len = len;
+    H5FD_file_image_callbacks_t cb = {image_malloc,     image_memcpy,     image_realloc,
+                                      image_free,       image_udata_copy, image_udata_free,
+                                      &im};
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0) return -1;
+    hid_t f = -1;
+    char name[64];
+    snprintf(name, sizeof name, "mnv3-image-%p", buf);
+    if (H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0 && H5Pset_file_image_callbacks(fapl, &cb) >= 0 &&
+        H5Pset_file_image(fapl, (void *)buf, len) >= 0)
+        f = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    return f;
+}
+
+static int read_h5_image(const void *buf, size_t len, const char *label, mnv3_tensors *out,
+                         mnv3_error *err, const char *archive_format) {
+    h5_quiet();
+    if (len < 8) return mnv3_fail(err, label, "too short for an HDF5 file (%zu bytes)", len);
+    if (len > MNV3_KERAS_MAX_FILE)
+        return mnv3_fail(err, label, "file is %zu bytes, more than the %zu allowed", len,
+                         MNV3_KERAS_MAX_FILE);
+    reader r;
+    memset(&r, 0, sizeof r);
+    r.label = label;
+    r.err = err;
+    r.out = out;
+    r.lapl = H5Pcreate(H5P_LINK_ACCESS);
+    if (r.lapl < 0 || H5Pset_elink_cb(r.lapl, refuse_elink, NULL) < 0 ||
+        H5Pset_nlinks(r.lapl, 8) < 0) {
+        int rc = h5fail(label, err, "cannot set up HDF5");
+        close_id(r.lapl);
+        return rc;
+    }
+    size_t bad_heap = check_global_heaps(buf, len);
+    if (bad_heap != SIZE_MAX) {
+        close_id(r.lapl);
+        return mnv3_fail(err, label, "corrupt HDF5 global heap at byte %zu", bad_heap);
+    }
+    hid_t f = open_image(buf, len);
+    if (f < 0) {
+        int rc = h5fail(label, err, "not a readable HDF5 file");
+        close_id(r.lapl);
+        return rc;
+    }
+    int rc = MNV3_FAIL;
+    hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
+    if (root < 0) {
+        h5fail(label, err, "cannot open the root group");
+        goto done;
+    }
+    htri_t has_mw = H5Lexists(root, "model_weights", H5P_DEFAULT);
+    htri_t has_ln = H5Aexists(root, "layer_names");
+    htri_t has_ln0 = H5Aexists(root, "layer_names0");
+    htri_t has_layers = H5Lexists(root, "layers", H5P_DEFAULT);
+    htri_t has_vars = H5Lexists(root, "vars", H5P_DEFAULT);
+    if (has_mw < 0 || has_ln < 0 || has_ln0 < 0 || has_layers < 0 || has_vars < 0) {
+        h5fail(label, err, "cannot read the root group");
+        goto done;
+    }
+    if (has_mw > 0) {
+        hid_t g = open_obj(&r, root, "model_weights", H5I_GROUP);
+        if (g < 0) goto done;
+        snprintf(out->format, sizeof out->format, "keras-h5");
+        rc = read_keras2(&r, g, "model_weights");
+        close_id(g);
+    } else if (has_ln > 0 || has_ln0 > 0) {
+        snprintf(out->format, sizeof out->format, "keras-h5");
+        rc = read_keras2(&r, root, "/");
+    } else if (has_layers > 0 || has_vars > 0) {
+        snprintf(out->format, sizeof out->format, "%s",
+                 archive_format ? archive_format : "keras-weights-h5");
+        rc = read_keras3(&r, root);
+    } else {
+        mnv3_fail(err, label, "HDF5 file holds no Keras weights (no model_weights, layer_names "
+                              "or layers)");
+    }
+    if (rc == MNV3_OK) rc = mnv3_tensors_check_unique(out, label, err);
+done:
+    close_id(root);
+    if (H5Fclose(f) < 0 && rc == MNV3_OK) rc = h5fail(label, err, "cannot close the file");
+    close_id(r.lapl);
+    H5Eclear2(H5E_DEFAULT);
+    return rc;
+}
+
+static int read_archive(const void *buf, size_t len, const char *label, mnv3_tensors *out,
+                        mnv3_error *err) {
+    zip_t *za = NULL;
+    if (mnv3_zip_open_buffer(buf, len, label, &za, err) != MNV3_OK) return MNV3_FAIL;
+    int rc = MNV3_FAIL;
+    unsigned char *member = NULL;
+    size_t mlen = 0;
+    zip_int64_t idx = zip_name_locate(za, ARCHIVE_MEMBER, 0);
+    if (idx < 0) {
+        mnv3_fail(err, label, "zip archive has no %s (not a .keras file)", ARCHIVE_MEMBER);
+        goto done;
+    }
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat_index(za, (zip_uint64_t)idx, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE)) {
+        mnv3_fail(err, label, "cannot stat %s: %s", ARCHIVE_MEMBER, zip_strerror(za));
+        goto done;
+    }
+    if (st.size > MNV3_KERAS_MAX_FILE) {
+        mnv3_fail(err, label, "%s declares %llu bytes, more than the %zu allowed", ARCHIVE_MEMBER,
+                  (unsigned long long)st.size, MNV3_KERAS_MAX_FILE);
+        goto done;
+    }
+    if (mnv3_zip_read_member(za, (zip_uint64_t)idx, ARCHIVE_MEMBER, label, &member, &mlen, err) !=
+        MNV3_OK)
+        goto done;
+    char inner[512];
+    snprintf(inner, sizeof inner, "%s: %s", label, ARCHIVE_MEMBER);
+    rc = read_h5_image(member, mlen, inner, out, err, "keras");
+done:
+    free(member);
+    zip_discard(za);
+    return rc;
+}
+
+int mnv3_read_keras_h5_buffer(const void *buf, size_t len, const char *label,
+                              mnv3_tensors *out, mnv3_error *err) {
+    memset(out, 0, sizeof *out);
+    int rc;
+    if (len >= 4 && memcmp(buf, "PK\3\4", 4) == 0)
+        rc = read_archive(buf, len, label, out, err);
+    else
+        rc = read_h5_image(buf, len, label, out, err, NULL);
+    if (rc != MNV3_OK) {
+        mnv3_tensors_free(out);
+        memset(out, 0, sizeof *out);
+    }
+    return rc;
+}
+
+int mnv3_read_keras_h5(const char *path, mnv3_tensors *out, mnv3_error *err) {
+    memset(out, 0, sizeof *out);
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    if (mnv3_read_file(path, MNV3_KERAS_MAX_FILE, &buf, &len, err) != MNV3_OK) return MNV3_FAIL;
+    int rc = mnv3_read_keras_h5_buffer(buf, len, path, out, err);
+    free(buf);
+    return rc;
+}
+
+int mnv3_keras_h5_sniff(const void *head, size_t n) {
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    const unsigned char *p = head;
+    if (n >= 8 && memcmp(p, sig, 8) == 0) return 1;
+    if (n >= 520 && memcmp(p + 512, sig, 8) == 0) return 1;
+    return 0;
+}
+
+int mnv3_keras_archive_sniff(const char *path) {
+    int errcode = 0;
+    zip_t *za = zip_open(path, ZIP_RDONLY, &errcode);
+    if (!za) return 0;
+    int found = zip_name_locate(za, ARCHIVE_MEMBER, 0) >= 0;
+    zip_discard(za);
+    return found;
+}
+
+/* ---- writer ------------------------------------------------------------------ */
+
+typedef struct wlayer {
+    size_t first, count; /* tensors [first, first + count) */
+    const char *cls;
+    size_t order[4]; /* tensor index per Keras variable index */
+    size_t nvars;
+} wlayer;
+
+static size_t layer_len(const char *name) {
+    const char *slash = strrchr(name, '/');
+    return slash ? (size_t)(slash - name) : 0;
+}
+
+static int same_layer(const char *a, const char *b) {
+    size_t la = layer_len(a), lb = layer_len(b);
+    return la == lb && strncmp(a, b, la) == 0;
+}
+
+/* Works out the Keras class and variable order of one layer's tensors. */
+static int classify(const mnv3_tensors *ts, wlayer *L, const char *path, mnv3_error *err) {
+    static const char *const bn[] = {"gamma", "beta", "moving_mean", "moving_variance"};
+    const char *lname = ts->items[L->first].name;
+    int ll = (int)layer_len(lname);
+    size_t at[6];
+    for (int k = 0; k < 6; k++) at[k] = SIZE_MAX;
+    /* 0..3 BatchNormalization, 4 kernel / depthwise_kernel, 5 bias */
+    int depthwise_name = 0;
+    for (size_t i = L->first; i < L->first + L->count; i++) {
+        const char *var = ts->items[i].name + layer_len(ts->items[i].name) + 1;
+        int slot = -1;
+        for (int k = 0; k < 4; k++)
+            if (strcmp(var, bn[k]) == 0) slot = k;
+        if (strcmp(var, "kernel") == 0) slot = 4;
+        if (strcmp(var, "depthwise_kernel") == 0) {
+            slot = 4;
+            depthwise_name = 1;
+        }
+        if (strcmp(var, "bias") == 0) slot = 5;
+        if (slot < 0)
+            return mnv3_fail(err, path, "tensor '%s': variable '%s' is not one of a Conv2D, "
+                                        "DepthwiseConv2D, BatchNormalization or Dense layer",
+                             ts->items[i].name, var);
+        if (at[slot] != SIZE_MAX)
+            return mnv3_fail(err, path, "tensor '%s' occurs twice", ts->items[i].name);
+        at[slot] = i;
+    }
+    int is_bn = at[0] != SIZE_MAX || at[1] != SIZE_MAX || at[2] != SIZE_MAX || at[3] != SIZE_MAX;
+    if (is_bn) {
+        if (at[4] != SIZE_MAX || at[5] != SIZE_MAX || at[2] == SIZE_MAX || at[3] == SIZE_MAX)
+            return mnv3_fail(err, path, "layer '%.*s': BatchNormalization needs moving_mean and "
+                                        "moving_variance and no kernel or bias", ll, lname);
+        L->cls = "batch_normalization";
+        for (int k = 0; k < 4; k++)
+            if (at[k] != SIZE_MAX) L->order[L->nvars++] = at[k];
+        for (size_t k = 0; k < L->nvars; k++)
+            if (ts->items[L->order[k]].ndim != 1)
+                return mnv3_fail(err, path, "tensor '%s' must have rank 1",
+                                 ts->items[L->order[k]].name);
+        return MNV3_OK;
+    }
+    if (at[4] == SIZE_MAX)
+        return mnv3_fail(err, path, "layer '%.*s' has a bias but no kernel", ll, lname);
+    const mnv3_tensor *kt = &ts->items[at[4]];
+    if (kt->ndim == 4) {
+        /* Keras 3 calls both kernels "kernel": (kh, kw, C, 1) with C > 1 is
+         * taken as depthwise, as is (kh, kw, 1, 1) in a layer named
+         * "*depthwise*". */
+        const char *hint = strstr(lname, "depthwise");
+        int named_dw = hint && (size_t)(hint - lname) < (size_t)ll;
+        int dw = depthwise_name ||
+                 (kt->shape[3] == 1 && (kt->shape[2] > 1 || named_dw));
+        L->cls = dw ? "depthwise_conv2d" : "conv2d";
+    } else if (kt->ndim == 2) {
+        L->cls = "dense";
+    } else {
+        return mnv3_fail(err, path, "tensor '%s': kernel of rank %d (want 4 or 2)", kt->name,
+                         kt->ndim);
+    }
+    L->order[L->nvars++] = at[4];
+    if (at[5] != SIZE_MAX) {
+        if (ts->items[at[5]].ndim != 1)
+            return mnv3_fail(err, path, "tensor '%s' must have rank 1", ts->items[at[5]].name);
+        L->order[L->nvars++] = at[5];
+    }
+    return MNV3_OK;
+}
+
+static int write_name_attr(hid_t obj, const char *value) {
+    hid_t t = H5Tcopy(H5T_C_S1), s = H5Screate(H5S_SCALAR), a = -1;
+    int rc = -1;
+    if (t < 0 || s < 0 || H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)
+        goto done;
+    a = H5Acreate2(obj, "name", t, s, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) goto done;
+    if (H5Awrite(a, t, &value) < 0) goto done;
+    rc = 0;
+done:
+    close_id(a);
+    close_id(s);
+    close_id(t);
+    return rc;
+}
+
+static int write_dataset(hid_t g, const char *name, const mnv3_tensor *t) {
+    hsize_t dims[MNV3_MAX_DIMS];
+    for (int i = 0; i < t->ndim; i++) dims[i] = (hsize_t)t->shape[i];
+    hid_t s = t->ndim ? H5Screate_simple(t->ndim, dims, NULL) : H5Screate(H5S_SCALAR);
+    if (s < 0) return -1;
+    hid_t d = H5Dcreate2(g, name, H5T_IEEE_F32LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = -1;
+    if (d >= 0 && (mnv3_tensor_numel(t) == 0 ||
+                   H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->data) >= 0))
+        rc = 0;
+    close_id(d);
+    close_id(s);
+    return rc;
+}
+
+int mnv3_write_keras_weights_h5(const char *path, const mnv3_tensors *ts, mnv3_error *err) {
+    h5_quiet();
+    if (!ts || ts->count == 0) return mnv3_fail(err, path, "no tensors to write");
+    /* Check names, types and shapes, and group the tensors by layer. */
+    wlayer *layers = calloc(ts->count, sizeof *layers);
+    if (!layers) return mnv3_fail(err, path, "out of memory");
+    size_t nl = 0;
+    int rc = MNV3_FAIL;
+    hid_t f = -1, lg = -1;
+    for (size_t i = 0; i < ts->count; i++) {
+        const mnv3_tensor *t = &ts->items[i];
+        size_t ll = layer_len(t->name);
+        if (ll == 0 || !t->name[ll + 1] || ll > MAX_STRING) {
+            mnv3_fail(err, path, "tensor '%s' is not named <layer>/<variable>", t->name);
+            goto done;
+        }
+        if (t->dtype != MNV3_F32 || t->ndim < 0 || t->ndim > MNV3_MAX_DIMS ||
+            (mnv3_tensor_numel(t) > 0 && !t->data)) {
+            mnv3_fail(err, path, "tensor '%s' is not a float32 tensor", t->name);
+            goto done;
+        }
+        for (int k = 0; k < t->ndim; k++)
+            if (t->shape[k] < 0) {
+                mnv3_fail(err, path, "tensor '%s' has a negative dimension", t->name);
+                goto done;
+            }
+        if (nl > 0 && same_layer(ts->items[layers[nl - 1].first].name, t->name)) {
+            layers[nl - 1].count++;
+            continue;
+        }
+        for (size_t k = 0; k < nl; k++)
+            if (same_layer(ts->items[layers[k].first].name, t->name)) {
+                mnv3_fail(err, path, "tensors of layer '%.*s' are not together (at '%s')",
+                          (int)ll, t->name, t->name);
+                goto done;
+            }
+        layers[nl].first = i;
+        layers[nl].count = 1;
+        nl++;
+    }
+    for (size_t k = 0; k < nl; k++)
+        if (classify(ts, &layers[k], path, err) != MNV3_OK) goto done;
+
+    f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) {
+        h5fail(path, err, "cannot create the file");
+        goto done;
+    }
+    lg = H5Gcreate2(f, "layers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (lg < 0) goto h5err;
+    for (size_t k = 0; k < nl; k++) {
+        size_t seen = 0;
+        for (size_t j = 0; j < k; j++)
+            if (strcmp(layers[j].cls, layers[k].cls) == 0) seen++;
+        char gname[96];
+        if (seen)
+            snprintf(gname, sizeof gname, "%s_%zu", layers[k].cls, seen);
+        else
+            snprintf(gname, sizeof gname, "%s", layers[k].cls);
+        const char *tname = ts->items[layers[k].first].name;
+        size_t ll = layer_len(tname);
+        char lname[MAX_STRING + 1];
+        memcpy(lname, tname, ll);
+        lname[ll] = '\0';
+        hid_t g = H5Gcreate2(lg, gname, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t vg = g < 0 ? -1 : H5Gcreate2(g, "vars", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        int ok = vg >= 0 && write_name_attr(vg, lname) == 0;
+        for (size_t v = 0; ok && v < layers[k].nvars; v++) {
+            char idx[24];
+            snprintf(idx, sizeof idx, "%zu", v);
+            if (write_dataset(vg, idx, &ts->items[layers[k].order[v]]) != 0) ok = 0;
+        }
+        close_id(vg);
+        close_id(g);
+        if (!ok) {
+            h5fail(path, err, "cannot write layer '%s'", lname);
+            goto done;
+        }
+    }
+    close_id(lg);
+    lg = H5Gcreate2(f, "vars", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (lg < 0 || write_name_attr(lg, "model") != 0) goto h5err;
+    close_id(lg);
+    lg = -1;
+    hid_t fclose_id = f;
+    f = -1;
+    if (H5Fclose(fclose_id) < 0) {
+        h5fail(path, err, "cannot finish the file");
+        remove(path);
+        goto done;
+    }
+    rc = MNV3_OK;
+    goto done;
+h5err:
+    h5fail(path, err, "cannot write the file");
+done:
+    close_id(lg);
+    if (f >= 0) {
+        close_id(f);
+        remove(path);
+    }
+    free(layers);
+    H5Eclear2(H5E_DEFAULT);
+    return rc;
+}
