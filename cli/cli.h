@@ -17,6 +17,9 @@ int cmd_synth(int argc, char **argv);
 int cmd_synth_input(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_preprocess(int argc, char **argv);
+int cmd_pipelines(int argc, char **argv);
 
 /* Prints "mnv3: message" to stderr; returns the exit status 1 (2 for usage). */
 int cli_error(const mnv3_error *err);
@@ -55,6 +58,10 @@ const char *cli_imagenet_label(int num_classes, int i);
  * number of layers over max_rel_l2 or missing/misshaped (0 = all within). */
 int cli_diff_table(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a_label,
                    const char *ref_label, double max_rel_l2, int json);
+
+/* Same, optionally comparing only the layers present in both dumps. */
+int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a_label,
+                      const char *ref_label, double max_rel_l2, int json, int common_only);
 
 /* Collects taps into one [N, ...] tensor per layer (used by dump and demo). */
 typedef struct cli_tap_collector {

@@ -37,7 +37,12 @@ static int same_shape(const mnv3_tensor *a, const mnv3_tensor *b) {
 
 int cli_diff_table(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a_label,
                    const char *ref_label, double max_rel_l2, int json) {
-    int bad = 0;
+    return cli_diff_table_ex(a, ref, a_label, ref_label, max_rel_l2, json, 0);
+}
+
+int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a_label,
+                      const char *ref_label, double max_rel_l2, int json, int common_only) {
+    int bad = 0, skipped = 0;
     double worst = 0;
     const char *worst_name = "";
     cJSON *root = json ? cJSON_CreateObject() : NULL, *layers = NULL;
@@ -54,6 +59,10 @@ int cli_diff_table(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a
     for (size_t i = 0; i < a->count; i++) {
         const mnv3_tensor *x = &a->items[i];
         const mnv3_tensor *y = mnv3_tensors_find(ref, x->name);
+        if (!y && common_only) {
+            skipped++;
+            continue;
+        }
         const char *problem = !y ? "missing in reference"
                               : x->dtype != MNV3_F32 || y->dtype != MNV3_F32 ? "not float32"
                               : !same_shape(x, y) ? "shapes differ"
@@ -96,6 +105,10 @@ int cli_diff_table(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a
     }
     for (size_t i = 0; i < ref->count; i++) {
         if (mnv3_tensors_find(a, ref->items[i].name)) continue;
+        if (common_only) {
+            skipped++;
+            continue;
+        }
         bad++;
         if (json) {
             cJSON *e = cJSON_CreateObject();
@@ -106,6 +119,7 @@ int cli_diff_table(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a
     }
     if (json) {
         cJSON_AddNumberToObject(root, "layers_over", bad);
+        cJSON_AddNumberToObject(root, "layers_not_in_both", skipped);
         cJSON_AddNumberToObject(root, "worst_rel_l2", worst);
         cJSON_AddStringToObject(root, "worst_layer", worst_name);
         char *text = cJSON_Print(root);
@@ -113,8 +127,10 @@ int cli_diff_table(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a
         free(text);
         cJSON_Delete(root);
     } else {
-        printf("%zu layers; worst relative L2 %.3e at %s; %d over the bound %.1e\n", a->count,
+        printf("%zu layers; worst relative L2 %.3e at %s; %d over the bound %.1e", a->count,
                worst, worst_name, bad, max_rel_l2);
+        if (common_only) printf("; %d not in both dumps (skipped: --common)", skipped);
+        printf("\n");
     }
     return bad;
 }
@@ -156,7 +172,7 @@ static int check_top5(const mnv3_tensors *a, const mnv3_tensors *ref, const char
 int cmd_diff(int argc, char **argv) {
     const char *paths[2] = {NULL, NULL};
     const char *top5_layer = NULL;
-    int n_paths = 0, json = 0;
+    int n_paths = 0, json = 0, common = 0;
     double bound = INFINITY;
     for (int i = 0; i < argc; i++) {
         const char *v;
@@ -170,6 +186,7 @@ int cmd_diff(int argc, char **argv) {
             bound = strtod(v, &end);
             if (*end || !(bound >= 0)) return cli_usage_error("bad --max-rel-l2 '%s'", v);
         } else if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--common")) common = 1;
         else if (argv[i][0] == '-') return cli_usage_error("diff: unknown option '%s'", argv[i]);
         else if (n_paths < 2) paths[n_paths++] = argv[i];
         else return cli_usage_error("diff takes two dumps");
@@ -182,7 +199,7 @@ int cmd_diff(int argc, char **argv) {
         mnv3_tensors_free(&a);
         return cli_error(&err);
     }
-    int bad = cli_diff_table(&a, &b, paths[0], paths[1], bound, json);
+    int bad = cli_diff_table_ex(&a, &b, paths[0], paths[1], bound, json, common);
     if (top5_layer && !json) bad += check_top5(&a, &b, top5_layer);
     mnv3_tensors_free(&a);
     mnv3_tensors_free(&b);

@@ -31,7 +31,7 @@ int cmd_synth(int argc, char **argv) {
 
 int cmd_synth_input(int argc, char **argv) {
     long seed = 1, batch = 1, h = 224, w = 224;
-    int nhwc = 0;
+    int nhwc = 0, pixels = 0;
     const char *out = NULL;
     for (int i = 0; i < argc; i++) {
         const char *v;
@@ -46,6 +46,8 @@ int cmd_synth_input(int argc, char **argv) {
                 cli_parse_int(argv[i + 2], "W", 1, 4096, &w))
                 return 2;
             i += 2;
+        } else if (!strcmp(argv[i], "--pixels")) {
+            pixels = 1;
         } else if ((r = cli_take(argc, argv, &i, "--layout", &v))) {
             if (r < 0 || (strcmp(v, "nchw") && strcmp(v, "nhwc")))
                 return cli_usage_error("--layout must be nchw or nhwc");
@@ -62,6 +64,11 @@ int cmd_synth_input(int argc, char **argv) {
         return cli_usage_error("out of memory");
     }
     mnv3_synth_input((uint64_t)seed, (int)batch, 3, (int)h, (int)w, x);
+    if (pixels) /* integer pixel values 0..255, as an image gives the Keras model */
+        for (size_t i = 0; i < n; i++) {
+            float v = (x[i] + 2.1f) * (255.0f / 4.7f);
+            x[i] = (float)(int)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5f);
+        }
     mnv3_tensor tensor = {0};
     tensor.name = (char *)"input";
     tensor.ndim = 4;
@@ -76,7 +83,9 @@ int cmd_synth_input(int argc, char **argv) {
     tensor.data = nhwc ? t : x;
     mnv3_error err;
     int status = mnv3_write_npy(out, &tensor, &err) == MNV3_OK ? 0 : cli_error(&err);
-    if (!status) printf("wrote %ldx3x%ldx%ld input (seed %ld, %s) to %s\n", batch, h, w, seed, nhwc ? "nhwc" : "nchw", out);
+    if (!status)
+        printf("wrote %ldx3x%ldx%ld input (seed %ld, %s, %s) to %s\n", batch, h, w, seed,
+               nhwc ? "nhwc" : "nchw", pixels ? "pixels 0..255" : "normalised", out);
     free(x), free(t);
     return status;
 }

@@ -13,14 +13,16 @@ static const struct {
     {"run", cmd_run, "run a model: --weights W --profile P --input X.npy [--output OUT.npy] [--json]"},
     {"dump", cmd_dump, "write every layer's activation: --weights W --profile P --input X.npy --out ACTS.npz\n"
      "               [--replay REF.npz: each op reads its inputs from REF, isolating its own error]"},
-    {"diff", cmd_diff, "compare two activation dumps layer by layer: A.npz REFERENCE.npz"},
+    {"diff", cmd_diff, "compare two activation dumps layer by layer: A.npz REFERENCE.npz\n"
+     "               [--max-rel-l2 B] [--check-top5 LAYER] [--common] [--json]"},
+    {"convert", cmd_convert, "weights between frameworks: IN OUT(.safetensors|.weights.h5) [--to torch|keras|canonical]"},
     {"info", cmd_info, "describe a weight file and every problem in it"},
     {"profiles", cmd_profiles, "list profiles and their factor choices"},
     {"layers", cmd_layers, "canonical layer names with torchvision and Keras names"},
     {"synth", cmd_synth, "write seeded synthetic weights: --seed S --classes C --out W.safetensors"},
     {"preprocess", cmd_preprocess, "run a framework's image pipeline: --pipeline P IMAGE -o X.npy [--layout nchw|nhwc]"},
     {"pipelines", cmd_pipelines, "list the image preprocessing pipelines and their steps"},
-    {"synth-input", cmd_synth_input, "write a seeded input: --seed S --batch N --size H W --out X.npy"},
+    {"synth-input", cmd_synth_input, "write a seeded input: --seed S --batch N --size H W [--layout nhwc] [--pixels] --out X.npy"},
 };
 
 static void usage(FILE *f) {
