@@ -84,6 +84,7 @@ static int build_plan(const mnv3_model *m, const mnv3_profile *p, int h, int w, 
         e->opt_hardswish = opt[MNV3_FACTOR_HARDSWISH];
         e->opt_batchnorm = opt[MNV3_FACTOR_BATCHNORM];
         e->opt_conv_order = opt[MNV3_FACTOR_CONV_ORDER];
+        e->opt_pointwise = opt[MNV3_FACTOR_POINTWISE];
         e->opt_bias = opt[MNV3_FACTOR_BIAS];
         e->opt_pool_sum = opt[MNV3_FACTOR_POOL_SUM];
         e->opt_rescale = opt[MNV3_FACTOR_INPUT_RESCALE];

@@ -12,7 +12,7 @@ typedef struct mnv3_exec_op {
     const mnv3_op *op;
     mnv3_shape in, in2, out;
     int pad_top, pad_left, pad_bottom, pad_right;
-    int opt_hardsigmoid, opt_hardswish, opt_batchnorm, opt_conv_order, opt_bias, opt_pool_sum,
+    int opt_hardsigmoid, opt_hardswish, opt_batchnorm, opt_conv_order, opt_pointwise, opt_bias, opt_pool_sum,
         opt_rescale;
     int f64; /* accumulate in float64, round once */
 } mnv3_exec_op;

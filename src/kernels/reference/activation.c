@@ -23,6 +23,8 @@ float mnv3_hardswish(float x, int option) {
     case MNV3_HSWISH_X_MUL_C_DIV6: return x * (c / 6.0f);
     case MNV3_HSWISH_X_MUL_C_RECIP6: return x * (c * (1.0f / 6.0f));
     case MNV3_HSWISH_XC_MUL_RECIP6: return (x * c) * (1.0f / 6.0f);
+    case MNV3_HSWISH_X_MUL_CLAMP_FMA:
+        return x * fminf(fmaxf(fmaf(x, 1.0f / 6.0f, 0.5f), 0.0f), 1.0f);
     default: return (x * c) / 6.0f;
     }
 }

@@ -38,7 +38,10 @@ static void pointwise(const mnv3_exec_op *e, const float *in, float *out, double
         for (int ci = 0; ci < e->in.c; ci++) {
             const float *x = in + (size_t)ci * plane;
             float wv = w[ci];
-            for (size_t p = 0; p < plane; p++) o[p] += wv * x[p];
+            if (e->opt_pointwise == MNV3_POINTWISE_FMA)
+                for (size_t p = 0; p < plane; p++) o[p] = fmaf(wv, x[p], o[p]);
+            else
+                for (size_t p = 0; p < plane; p++) o[p] += wv * x[p];
         }
         for (size_t p = 0; p < plane; p++) o[p] = finish(o[p], bias, co, e->opt_bias);
     }
@@ -120,7 +123,10 @@ MNV3_REF_KERNEL(mnv3_ref_linear) {
             continue;
         }
         float acc = start(op->bias, o, e->opt_bias);
-        for (int i = 0; i < op->in_ch; i++) acc += w[i] * in[i];
+        if (e->opt_pointwise == MNV3_POINTWISE_FMA)
+            for (int i = 0; i < op->in_ch; i++) acc = fmaf(w[i], in[i], acc);
+        else
+            for (int i = 0; i < op->in_ch; i++) acc += w[i] * in[i];
         out[o] = finish(acc, op->bias, o, e->opt_bias);
     }
 }
