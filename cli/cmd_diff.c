@@ -169,6 +169,21 @@ static int check_top5(const mnv3_tensors *a, const mnv3_tensors *ref, const char
     return bad;
 }
 
+static int ends_with_npy(const char *path) {
+    size_t n = strlen(path);
+    return n >= 4 && !strcmp(path + n - 4, ".npy");
+}
+
+/* A dump: an .npz of layers, or a single .npy compared as layer "output". */
+static int read_dump(const char *path, mnv3_tensors *out, mnv3_error *err) {
+    if (!ends_with_npy(path)) return mnv3_read_npz(path, out, err);
+    mnv3_tensor t;
+    memset(out, 0, sizeof *out);
+    if (mnv3_read_npy(path, &t, err) != MNV3_OK) return MNV3_FAIL;
+    free(t.name);
+    return mnv3_tensors_add(out, "output", t.dtype, t.ndim, t.shape, t.data, err);
+}
+
 int cmd_diff(int argc, char **argv) {
     const char *paths[2] = {NULL, NULL};
     const char *top5_layer = NULL;
@@ -194,8 +209,8 @@ int cmd_diff(int argc, char **argv) {
     if (n_paths != 2) return cli_usage_error("diff: give A.npz and REFERENCE.npz");
     mnv3_tensors a = {0}, b = {0};
     mnv3_error err;
-    if (mnv3_read_npz(paths[0], &a, &err) != MNV3_OK) return cli_error(&err);
-    if (mnv3_read_npz(paths[1], &b, &err) != MNV3_OK) {
+    if (read_dump(paths[0], &a, &err) != MNV3_OK) return cli_error(&err);
+    if (read_dump(paths[1], &b, &err) != MNV3_OK) {
         mnv3_tensors_free(&a);
         return cli_error(&err);
     }
