@@ -33,10 +33,12 @@ static const factor_info factors[MNV3_FACTOR_COUNT] = {
          {"xc_mul_recip6", "(x * c) * f32(1/6) (TF-slim)"},
          {"x_mul_clamp_fma", "x * clamp(fma(x, f32(1/6), 0.5), 0, 1) (LiteRT/XNNPACK HARD_SWISH, "
                              "measured bit-exact)"}}},
-    [MNV3_FACTOR_BATCHNORM] = {"batchnorm", "inference BatchNorm, a = w / sqrt(var + eps)", 3,
+    [MNV3_FACTOR_BATCHNORM] = {"batchnorm", "inference BatchNorm, a = w / sqrt(var + eps)", 4,
         {{"torch_fma", "y = fma(x, a, fma(-mean, a, b)) (PyTorch CPU, measured bit-exact)"},
          {"scale_shift", "y = x*a + (b - mean*a), no fused multiply-add (tf.nn.batch_normalization)"},
-         {"subtract_first", "y = (x - mean)*a + b (TF FusedBatchNorm, tf-keras)"}}},
+         {"subtract_first", "y = (x - mean)*a + b (TF FusedBatchNorm, tf-keras)"},
+         {"tf_rsqrt", "scale_shift with TF's CPU rsqrt: the hardware estimate (rsqrtps) and one "
+                      "Newton step, as Eigen computes it (Keras 3; this CPU's estimate)"}}},
     [MNV3_FACTOR_CONV_ORDER] = {"conv_order", "summation order of k x k convolutions (k > 1; "
                                               "1x1 convolutions sum input channels in order)", 2,
         {{"ci_ky_kx", "input channel, then kernel row, column; multiply then add"},
@@ -83,7 +85,8 @@ static const mnv3_profile profiles[] = {
      {[MNV3_FACTOR_PADDING] = MNV3_PAD_KERAS_CORRECT_PAD,
       [MNV3_FACTOR_HARDSIGMOID] = MNV3_HSIG_MUL_RECIP6,
       [MNV3_FACTOR_HARDSWISH] = MNV3_HSWISH_X_MUL_C_DIV6,
-      [MNV3_FACTOR_BATCHNORM] = MNV3_BN_SCALE_SHIFT,
+      [MNV3_FACTOR_BATCHNORM] = MNV3_BN_TF_RSQRT,
+      [MNV3_FACTOR_CONV_ORDER] = MNV3_CONV_KY_KX_CI_FMA,
       [MNV3_FACTOR_BIAS] = MNV3_BIAS_SEPARATE_ADD,
       [MNV3_FACTOR_POOL_SUM] = MNV3_POOL_SEQUENTIAL,
       [MNV3_FACTOR_ACCUMULATE] = MNV3_ACCUMULATE_F32,

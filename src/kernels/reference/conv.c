@@ -2,6 +2,9 @@
  * runs in a fixed order (input channel, then kernel row, then column), so
  * results do not depend on threads or on the machine. */
 #include <math.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 #include "factors/factors.h"
 #include "kernels/reference/reference.h"
@@ -131,6 +134,20 @@ MNV3_REF_KERNEL(mnv3_ref_linear) {
     }
 }
 
+/* TensorFlow's CPU rsqrt (Eigen, AVX without FMA): the hardware estimate
+ * refined by one Newton step in this exact order. The estimate differs between
+ * CPU vendors; without SSE we start from the correctly rounded value. */
+static float tf_rsqrt(float a) {
+#if defined(__SSE__)
+    float y0 = _mm_cvtss_f32(_mm_rsqrt_ss(_mm_set_ss(a)));
+#else
+    float y0 = 1.0f / sqrtf(a);
+#endif
+    float r2 = a * y0, half_y0 = y0 * -0.5f;
+    float h = r2 * y0 + -1.0f;
+    return half_y0 * h + y0;
+}
+
 MNV3_REF_KERNEL(mnv3_ref_batchnorm) {
     (void)in2, (void)scratch;
     const mnv3_op *op = e->op;
@@ -144,9 +161,11 @@ MNV3_REF_KERNEL(mnv3_ref_batchnorm) {
             for (size_t i = 0; i < plane; i++) y[i] = (float)(((double)x[i] - mean) * a + b);
             continue;
         }
-        float inv = 1.0f / sqrtf(var + op->eps);
+        float inv = e->opt_batchnorm == MNV3_BN_TF_RSQRT ? tf_rsqrt(var + op->eps)
+                                                         : 1.0f / sqrtf(var + op->eps);
         float a = inv * w;
         switch (e->opt_batchnorm) {
+        case MNV3_BN_TF_RSQRT:
         case MNV3_BN_SCALE_SHIFT: {
             float shift = b - mean * a;
             for (size_t i = 0; i < plane; i++) y[i] = x[i] * a + shift;
