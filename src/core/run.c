@@ -7,27 +7,17 @@
 #include "core/model.h"
 #include "core/util.h"
 #include "factors/factors.h"
+#include "core/plan.h"
 #include "kernels/kernels.h"
 
-#define MAX_PLAN_OPS (MNV3_MAX_OPS + 2)
 #define MAX_SIDE 8192
-
-typedef struct plan {
-    int n;
-    mnv3_exec_op ops[MAX_PLAN_OPS];
-    int src[MAX_PLAN_OPS], src2[MAX_PLAN_OPS]; /* plan value ids */
-    size_t offset[MAX_PLAN_OPS + 1];           /* value id -> arena float offset */
-    mnv3_shape shape[MAX_PLAN_OPS + 1];
-    int vector[MAX_PLAN_OPS + 1]; /* (N, C) rather than (N, C, H, W), as the frameworks */
-    size_t arena_floats, scratch_doubles;
-} plan;
 
 static const mnv3_op rescale_op = {.kind = MNV3_OP_RESCALE, .name = "rescale", .tap = "rescale",
                                    .keras = "rescaling", .src2 = -1};
 static const mnv3_op softmax_op = {.kind = MNV3_OP_SOFTMAX, .name = "softmax", .tap = "softmax",
                                    .keras = "predictions", .src2 = -1};
 
-static size_t numel(mnv3_shape s) { return (size_t)s.c * (size_t)s.h * (size_t)s.w; }
+size_t mnv3_shape_numel(mnv3_shape s) { return (size_t)s.c * (size_t)s.h * (size_t)s.w; }
 
 /* Padding of one convolution under the profile's padding factor. */
 static void resolve_padding(mnv3_exec_op *e, int option) {
@@ -53,8 +43,8 @@ static void resolve_padding(mnv3_exec_op *e, int option) {
     e->pad_left = before_w, e->pad_right = after_w;
 }
 
-static int build_plan(const mnv3_model *m, const mnv3_profile *p, int h, int w, plan *pl,
-                      mnv3_error *err) {
+int mnv3_plan_build(const mnv3_model *m, const mnv3_profile *p, int h, int w, mnv3_plan *pl,
+                    mnv3_error *err) {
     const int *opt = p->option;
     int rescale = opt[MNV3_FACTOR_INPUT_RESCALE] == MNV3_RESCALE_KERAS;
     int softmax = m->arch.num_classes > 0 && opt[MNV3_FACTOR_OUTPUT] == MNV3_OUTPUT_SOFTMAX;
@@ -111,7 +101,7 @@ static int build_plan(const mnv3_model *m, const mnv3_profile *p, int h, int w, 
         case MNV3_OP_LINEAR: o = (mnv3_shape){op->out_ch, 1, 1}; break;
         case MNV3_OP_ADD:
         case MNV3_OP_CHANNEL_SCALE:
-            if (e->in2.c != e->in.c || (op->kind == MNV3_OP_ADD && numel(e->in2) != numel(e->in)))
+            if (e->in2.c != e->in.c || (op->kind == MNV3_OP_ADD && mnv3_shape_numel(e->in2) != mnv3_shape_numel(e->in)))
                 return mnv3_fail(err, NULL, "%s: operand shapes differ", op->name);
             break;
         default: break;
@@ -127,7 +117,7 @@ static int build_plan(const mnv3_model *m, const mnv3_profile *p, int h, int w, 
     size_t at = 0;
     for (int v = 0; v <= total; v++) {
         pl->offset[v] = at;
-        at += (numel(pl->shape[v]) + 15) & ~(size_t)15; /* 64-byte aligned values */
+        at += (mnv3_shape_numel(pl->shape[v]) + 15) & ~(size_t)15; /* 64-byte aligned values */
     }
     pl->arena_floats = at;
     return MNV3_OK;
@@ -135,14 +125,14 @@ static int build_plan(const mnv3_model *m, const mnv3_profile *p, int h, int w, 
 }
 
 /* Name of the tap that holds value v (0 = input). */
-static const char *value_name(const plan *pl, int v) {
+const char *mnv3_plan_value_name(const mnv3_plan *pl, int v) {
     return v == 0 ? "input" : pl->ops[v - 1].op->tap;
 }
 
 /* In replay mode, the reference run's copy of value v for sample s. */
-static const float *replayed(const mnv3_tensors *replay, const plan *pl, int v, int s) {
-    const mnv3_tensor *t = replay ? mnv3_tensors_find(replay, value_name(pl, v)) : NULL;
-    size_t per = numel(pl->shape[v]);
+static const float *replayed(const mnv3_tensors *replay, const mnv3_plan *pl, int v, int s) {
+    const mnv3_tensor *t = replay ? mnv3_tensors_find(replay, mnv3_plan_value_name(pl, v)) : NULL;
+    size_t per = mnv3_shape_numel(pl->shape[v]);
     if (!t || t->dtype != MNV3_F32 || t->ndim < 1 || t->shape[0] <= s ||
         (size_t)mnv3_tensor_numel(t) != per * (size_t)t->shape[0])
         return NULL;
@@ -161,9 +151,9 @@ int mnv3_run(const mnv3_model *m, const mnv3_run_options *opt, const float *inpu
     if (n < 1 || h < 1 || w < 1 || h > MAX_SIDE || w > MAX_SIDE)
         return mnv3_fail(err, NULL, "input size %dx%dx%d is out of range (1..%d per side)", n,
                          h, w, MAX_SIDE);
-    plan *pl = malloc(sizeof *pl);
+    mnv3_plan *pl = malloc(sizeof *pl);
     if (!pl) return mnv3_fail(err, NULL, "out of memory");
-    if (build_plan(m, opt->profile, h, w, pl, err) != MNV3_OK) {
+    if (mnv3_plan_build(m, opt->profile, h, w, pl, err) != MNV3_OK) {
         free(pl);
         return MNV3_FAIL;
     }

@@ -1,0 +1,29 @@
+/* A plan: the op list resolved against a profile for one input size. Shapes,
+ * padding, factor options and arena offsets are fixed here, so runners (the
+ * per-sample reference runner, the BatchNorm lab's batch-major runner, a fast
+ * path) only walk it. Value 0 is the input; value i + 1 is the output of op i. */
+#ifndef MNV3_PLAN_H
+#define MNV3_PLAN_H
+
+#include "core/model.h"
+#include "kernels/kernels.h"
+
+#define MNV3_MAX_PLAN_OPS (MNV3_MAX_OPS + 2)
+
+typedef struct mnv3_plan {
+    int n; /* ops */
+    mnv3_exec_op ops[MNV3_MAX_PLAN_OPS];
+    int src[MNV3_MAX_PLAN_OPS], src2[MNV3_MAX_PLAN_OPS]; /* value ids; src2 -1 if none */
+    size_t offset[MNV3_MAX_PLAN_OPS + 1]; /* value id -> float offset in a per-sample arena */
+    mnv3_shape shape[MNV3_MAX_PLAN_OPS + 1];
+    int vector[MNV3_MAX_PLAN_OPS + 1]; /* tapped as (N, C) rather than (N, C, H, W) */
+    size_t arena_floats, scratch_doubles;
+} mnv3_plan;
+
+int mnv3_plan_build(const mnv3_model *m, const mnv3_profile *p, int h, int w, mnv3_plan *pl,
+                    mnv3_error *err);
+/* Canonical tap name of value v. */
+const char *mnv3_plan_value_name(const mnv3_plan *pl, int v);
+size_t mnv3_shape_numel(mnv3_shape s);
+
+#endif
