@@ -2,7 +2,7 @@
 # Live conformance: mnv3's torch profile against real PyTorch + torchvision,
 # at every layer, on 8 inputs at 224x224 (relative L2 <= 1e-5 per layer, top-5
 # order identical). Also measures how far PyTorch is from itself.
-#   tests/oracle_live.sh MNV3 REPO_ROOT CASE     CASE: synth | genuine | pth-head | self
+#   tests/oracle_live.sh MNV3 REPO_ROOT CASE     CASE: synth | genuine | pth-head | bitexact | self
 # Exits 77 (skipped) when the oracle environment or the shared model is absent.
 set -euo pipefail
 mnv3=$1 root=$2 case=$3
@@ -25,6 +25,17 @@ pth-head)   # the same kind of weights written by real torch.save, full model wi
 genuine)    # the genuine torchvision ImageNet backbone
     w="$shared/torchvision_mnv3_small_features_imagenet.pth"
     [ -f "$w" ] || { echo "skip: $w absent"; exit 77; } ;;
+bitexact)   # bit for bit at 1 thread, for several batch sizes and odd sizes (ATen picks kernels by size)
+    "$mnv3" synth --seed 6 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
+    for shape in "1 224 224" "2 64 64" "1 97 131" "3 160 120"; do
+        set -- $shape
+        "$mnv3" synth-input --seed 31 --batch "$1" --size "$2" "$3" --out "$tmp/xb.npy" >/dev/null
+        "$py" "$dump" --weights "$tmp/w.safetensors" --input "$tmp/xb.npy" --out "$tmp/t.npz" --threads 1 2>/dev/null
+        "$mnv3" dump --weights "$tmp/w.safetensors" --profile torch --input "$tmp/xb.npy" --out "$tmp/m.npz" >/dev/null
+        echo "== N=$1 ${2}x$3"
+        "$mnv3" diff "$tmp/m.npz" "$tmp/t.npz" --max-rel-l2 0 | tail -1
+    done
+    exit 0 ;;
 self)       # PyTorch against itself: mkldnn off, and 2 threads, vs the default run
     w="$shared/torchvision_mnv3_small_features_imagenet.pth"
     [ -f "$w" ] || { "$mnv3" synth --seed 3 --classes 1000 --out "$tmp/w.safetensors" >/dev/null; w="$tmp/w.safetensors"; }

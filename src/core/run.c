@@ -157,6 +157,7 @@ int mnv3_run(const mnv3_model *m, const mnv3_run_options *opt, const float *inpu
         free(pl);
         return MNV3_FAIL;
     }
+    for (int i = 0; i < pl->n; i++) pl->ops[i].batch = n;
     size_t arena_bytes = pl->arena_floats * sizeof(float) + pl->scratch_doubles * sizeof(double);
     float *arena = malloc(arena_bytes);
     if (!arena) {

@@ -40,20 +40,28 @@ static const factor_info factors[MNV3_FACTOR_COUNT] = {
          {"tf_rsqrt", "scale_shift with TF's CPU rsqrt: the hardware estimate (rsqrtps) and one "
                       "Newton step, as Eigen computes it (Keras 3; this CPU's estimate)"}}},
     [MNV3_FACTOR_CONV_ORDER] = {"conv_order", "summation order of k x k convolutions (k > 1; "
-                                              "1x1 convolutions sum input channels in order)", 2,
+                                              "1x1 convolutions sum input channels in order)", 3,
         {{"ci_ky_kx", "input channel, then kernel row, column; multiply then add"},
          {"ky_kx_ci_fma", "kernel row, column, then input channel; fused multiply-add "
-                          "(PyTorch CPU, measured bit-exact)"}}},
+                          "(oneDNN)"},
+         {"torch_cpu", "as ATen chooses at 1 thread: oneDNN's order (ky_kx_ci_fma) for depthwise "
+                       "convs and when the batch has N > 1 or more than 20480 input values, "
+                       "else im2col + GEMM (ci_ky_kx); measured bit-exact"}}},
     [MNV3_FACTOR_POINTWISE] = {"pointwise", "1x1 convolutions and linear layers: the sum over input "
                                             "channels, in order", 2,
         {{"mul_add", "multiply, round, add, round (PyTorch CPU on spatial maps, measured bit-exact)"},
          {"fma", "fused multiply-add (XNNPACK)"}}},
-    [MNV3_FACTOR_BIAS] = {"bias", "where a convolution/linear bias enters the sum", 2,
+    [MNV3_FACTOR_BIAS] = {"bias", "where a convolution/linear bias enters the sum", 3,
         {{"separate_add", "sum the products, then add the bias"},
-         {"in_accumulator", "start the sum at the bias"}}},
-    [MNV3_FACTOR_POOL_SUM] = {"pool_sum", "summation order of global average pooling (sum / N)", 2,
+         {"in_accumulator", "start the sum at the bias"},
+         {"torch_cpu", "convolutions start at the bias (slow_conv2d copies it into the output "
+                       "before GEMM), linear layers add it last (addmm): PyTorch CPU with "
+                       "reference BLAS, measured bit-exact"}}},
+    [MNV3_FACTOR_POOL_SUM] = {"pool_sum", "summation order of global average pooling (sum / N)", 3,
         {{"sequential", "left to right over H*W"},
-         {"pairwise", "pairwise (tree) summation"}}},
+         {"pairwise", "pairwise (tree) summation"},
+         {"aten_cascade8", "ATen's cascade sum over 8-float vectors, scalar tail first, then the "
+                           "lanes (PyTorch CPU at AVX2 width, measured bit-exact)"}}},
     [MNV3_FACTOR_ACCUMULATE] = {"accumulate", "precision of every sum and formula", 2,
         {{"f32", "float32, as the frameworks"},
          {"f64", "float64 accumulation, rounded once per output: a reference for measuring error"}}},
@@ -74,9 +82,9 @@ static const mnv3_profile profiles[] = {
       [MNV3_FACTOR_HARDSIGMOID] = MNV3_HSIG_DIV6,
       [MNV3_FACTOR_HARDSWISH] = MNV3_HSWISH_XC_DIV6,
       [MNV3_FACTOR_BATCHNORM] = MNV3_BN_TORCH_FMA,
-      [MNV3_FACTOR_CONV_ORDER] = MNV3_CONV_KY_KX_CI_FMA,
-      [MNV3_FACTOR_BIAS] = MNV3_BIAS_SEPARATE_ADD,
-      [MNV3_FACTOR_POOL_SUM] = MNV3_POOL_SEQUENTIAL,
+      [MNV3_FACTOR_CONV_ORDER] = MNV3_CONV_TORCH_CPU,
+      [MNV3_FACTOR_BIAS] = MNV3_BIAS_TORCH_CPU,
+      [MNV3_FACTOR_POOL_SUM] = MNV3_POOL_ATEN_CASCADE8,
       [MNV3_FACTOR_ACCUMULATE] = MNV3_ACCUMULATE_F32,
       [MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_NONE,
       [MNV3_FACTOR_OUTPUT] = MNV3_OUTPUT_LOGITS,

@@ -14,7 +14,8 @@ typedef struct mnv3_exec_op {
     int pad_top, pad_left, pad_bottom, pad_right;
     int opt_hardsigmoid, opt_hardswish, opt_batchnorm, opt_conv_order, opt_pointwise, opt_bias, opt_pool_sum,
         opt_rescale;
-    int f64; /* accumulate in float64, round once */
+    int f64;   /* accumulate in float64, round once */
+    int batch; /* samples in this run: some frameworks pick kernels by batch size */
 } mnv3_exec_op;
 
 typedef void (*mnv3_kernel_fn)(const mnv3_exec_op *e, const float *in, const float *in2,

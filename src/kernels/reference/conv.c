@@ -7,14 +7,29 @@
 #endif
 
 #include "factors/factors.h"
+#include "core/plan.h"
 #include "kernels/reference/reference.h"
 
+/* Does the bias start the sum (else it is added at the end)? */
+static int bias_first(int bias_option, int is_linear) {
+    return bias_option == MNV3_BIAS_IN_ACCUMULATOR ||
+           (bias_option == MNV3_BIAS_TORCH_CPU && !is_linear);
+}
+
+static float start_lin(const float *bias, int co, int bias_option, int is_linear) {
+    return bias && bias_first(bias_option, is_linear) ? bias[co] : 0.0f;
+}
+
+static float finish_lin(float sum, const float *bias, int co, int bias_option, int is_linear) {
+    return bias && !bias_first(bias_option, is_linear) ? sum + bias[co] : sum;
+}
+
 static float finish(float sum, const float *bias, int co, int bias_option) {
-    return (bias && bias_option == MNV3_BIAS_SEPARATE_ADD) ? sum + bias[co] : sum;
+    return finish_lin(sum, bias, co, bias_option, 0);
 }
 
 static float start(const float *bias, int co, int bias_option) {
-    return (bias && bias_option == MNV3_BIAS_IN_ACCUMULATOR) ? bias[co] : 0.0f;
+    return start_lin(bias, co, bias_option, 0);
 }
 
 /* 1x1 stride-1 convolution: rows of the output accumulate one input channel
@@ -80,6 +95,12 @@ MNV3_REF_KERNEL(mnv3_ref_conv) {
     const int k = op->kernel, s = op->stride;
     const int cin_group = e->in.c / op->groups, cout_group = e->out.c / op->groups;
     const float *bias = op->has_bias ? op->bias : NULL;
+    /* ATen (1 thread) runs oneDNN for depthwise convs and for batches with N > 1
+     * or more than 20480 input values; otherwise im2col + GEMM. */
+    size_t input_values = (size_t)e->batch * mnv3_shape_numel(e->in);
+    int fma_order = e->opt_conv_order == MNV3_CONV_KY_KX_CI_FMA ||
+                    (e->opt_conv_order == MNV3_CONV_TORCH_CPU &&
+                     (op->groups > 1 || e->batch > 1 || input_values > 20480));
     for (int co = 0; co < e->out.c; co++) {
         int first_ci = (co / cout_group) * cin_group;
         const float *w = op->weight + (size_t)co * (size_t)cin_group * (size_t)(k * k);
@@ -88,7 +109,7 @@ MNV3_REF_KERNEL(mnv3_ref_conv) {
                 double acc64 = bias ? bias[co] : 0.0;
                 float acc = start(bias, co, e->opt_bias);
                 float *o = out + ((size_t)co * (size_t)e->out.h + (size_t)oy) * (size_t)e->out.w + (size_t)ox;
-                if (!e->f64 && e->opt_conv_order == MNV3_CONV_KY_KX_CI_FMA) {
+                if (!e->f64 && fma_order) {
                     acc = conv_point_fma(e, in, w, first_ci, cin_group, oy, ox, acc);
                     *o = finish(acc, bias, co, e->opt_bias);
                     continue;
@@ -125,12 +146,12 @@ MNV3_REF_KERNEL(mnv3_ref_linear) {
             out[o] = (float)acc;
             continue;
         }
-        float acc = start(op->bias, o, e->opt_bias);
+        float acc = start_lin(op->bias, o, e->opt_bias, 1);
         if (e->opt_pointwise == MNV3_POINTWISE_FMA)
             for (int i = 0; i < op->in_ch; i++) acc = fmaf(w[i], in[i], acc);
         else
             for (int i = 0; i < op->in_ch; i++) acc += w[i] * in[i];
-        out[o] = finish(acc, op->bias, o, e->opt_bias);
+        out[o] = finish_lin(acc, op->bias, o, e->opt_bias, 1);
     }
 }
 
@@ -189,6 +210,72 @@ static float pairwise_sum(const float *x, size_t n) {
     return pairwise_sum(x, half) + pairwise_sum(x + half, n - half);
 }
 
+static int ceil_log2(int64_t x) {
+    int bits = 0;
+    if (x <= 2) return 1;
+    for (int64_t v = x - 1; v; v >>= 1) bits++;
+    return bits;
+}
+
+/* ATen's multi_row_sum: `size` rows of m = nrows * width floats, four levels
+ * of accumulators cascading every `step` rows. */
+static void cascade_rows(const float *x, int64_t size, int m, float *out) {
+    int lp = ceil_log2(size) / 4;
+    if (lp < 4) lp = 4;
+    const int64_t step = (int64_t)1 << lp, mask = step - 1;
+    float acc[4][32] = {{0}};
+    int64_t i = 0;
+    while (i + step <= size) {
+        for (int64_t t = 0; t < step; t++, i++)
+            for (int q = 0; q < m; q++) acc[0][q] += x[i * m + q];
+        for (int j = 1; j < 4; j++) {
+            for (int q = 0; q < m; q++) {
+                acc[j][q] += acc[j - 1][q];
+                acc[j - 1][q] = 0.0f;
+            }
+            if (i & (mask << (j * lp))) break;
+        }
+    }
+    for (; i < size; i++)
+        for (int q = 0; q < m; q++) acc[0][q] += x[i * m + q];
+    for (int q = 0; q < m; q++) {
+        acc[0][q] += acc[1][q];
+        acc[0][q] += acc[2][q];
+        acc[0][q] += acc[3][q];
+        out[q] = acc[0][q];
+    }
+}
+
+/* ATen's row_sum over `size` elements of `width` lanes: four interleaved
+ * cascades, the leftover elements, then the four partials in order. */
+static void aten_row_sum(const float *x, int64_t size, int width, float *out) {
+    float p[32];
+    int64_t s4 = size / 4;
+    cascade_rows(x, s4, 4 * width, p);
+    for (int64_t i = 4 * s4; i < size; i++)
+        for (int l = 0; l < width; l++) p[l] += x[i * width + l];
+    for (int k = 1; k < 4; k++)
+        for (int l = 0; l < width; l++) p[l] += p[k * width + l];
+    for (int l = 0; l < width; l++) out[l] = p[l];
+}
+
+/* Sum of n floats as ATen's CPU sum kernel does it at AVX2 width. */
+static float aten_sum(const float *x, int64_t n) {
+    if (n == 1) return x[0];
+    float s;
+    if (n < 8) {
+        aten_row_sum(x, n, 1, &s);
+        return s;
+    }
+    float lanes[8];
+    int64_t nv = n / 8;
+    aten_row_sum(x, nv, 8, lanes);
+    s = 0.0f;
+    for (int64_t k = 8 * nv; k < n; k++) s += x[k]; /* scalar tail first */
+    for (int l = 0; l < 8; l++) s += lanes[l];
+    return s;
+}
+
 /* Global average pooling: sum, then divide by H*W (TF reduce_mean and ATen
  * mean both divide). */
 MNV3_REF_KERNEL(mnv3_ref_global_pool) {
@@ -204,6 +291,7 @@ MNV3_REF_KERNEL(mnv3_ref_global_pool) {
         }
         float sum = 0.0f;
         if (e->opt_pool_sum == MNV3_POOL_PAIRWISE) sum = pairwise_sum(x, plane);
+        else if (e->opt_pool_sum == MNV3_POOL_ATEN_CASCADE8) sum = aten_sum(x, (int64_t)plane);
         else
             for (size_t i = 0; i < plane; i++) sum += x[i];
         out[c] = sum / (float)plane;

@@ -1,0 +1,101 @@
+/* The fast kernel set: the reference kernels' arithmetic, vectorised across
+ * output positions (spatial convolutions, 1x1 convolutions) or output
+ * channels (matrix-vector), so every output element is the same sequence of
+ * IEEE operations as in src/kernels/reference and the results are
+ * bit-identical. Convolution, BatchNorm, activation and residual add run as
+ * one fused pass; each stage can also be stored (for taps).
+ *
+ * One template (fast_template.h) is compiled once per instruction set:
+ * AVX-512, AVX2+FMA (x86, per-function target attributes, run-time
+ * dispatch), and portable C. A NEON file would define the same vector macros. */
+#ifndef MNV3_FAST_H
+#define MNV3_FAST_H
+
+#include <stddef.h>
+
+/* What follows the sum of one convolution / linear output. */
+enum { FAST_BIAS_NONE, FAST_BIAS_SEPARATE_ADD, FAST_BIAS_IN_ACCUMULATOR };
+enum { FAST_ACT_NONE, FAST_ACT_RELU, FAST_ACT_HSWISH, FAST_ACT_HSIG };
+/* BatchNorm formulas (same numbering as the batchnorm factor; -1 = none). */
+enum { FAST_BN_NONE = -1, FAST_BN_TORCH_FMA = 0, FAST_BN_SCALE_SHIFT = 1,
+       FAST_BN_SUBTRACT_FIRST = 2, FAST_BN_TF_RSQRT = 3 };
+
+typedef struct fast_epilogue {
+    const float *bias; /* per output channel, or NULL */
+    int bias_mode;
+    int bn;                           /* FAST_BN_* */
+    const float *bn_a, *bn_c, *bn_mean, *bn_b; /* a = w/sqrt(var+eps), c = shift */
+    int act, act_option;              /* FAST_ACT_*, factor option of that activation */
+    const float *skip;                /* residual operand: out = skip + y, or NULL */
+    /* Stage outputs, [C][plane]; NULL = not stored. The last present stage is
+     * the op group's result and is always stored. */
+    float *y_conv, *y_bn, *y_act, *y_add;
+} fast_epilogue;
+
+/* 1x1 stride-1 convolution over a plane, weights packed [co/4][ci][4]. */
+typedef struct fast_pointwise_args {
+    const float *in; /* [cin][plane] */
+    const float *wpack;
+    int cin, cout, plane;
+    int use_fma;     /* pointwise factor: fma, else multiply then add */
+    fast_epilogue epi;
+} fast_pointwise_args;
+
+/* k x k convolution (grouped or full) over zero-padded input planes. For
+ * stride 2 each padded row is stored even columns first, then odd columns, so
+ * every tap reads contiguous memory. Summing a padding zero where the reference
+ * skips the tap leaves the sum unchanged: fma(0, w, acc) = acc + (+-0) = acc
+ * for every acc except -0 (reachable only from a bias of -0.0 summed in the
+ * accumulator), so the sums are the reference's. */
+typedef struct fast_spatial_args {
+    const float *padded;  /* cin_group planes for the channel's group */
+    size_t plane_stride;  /* floats between padded planes */
+    int row_stride;       /* floats between padded rows */
+    int col_off[16];      /* tap kx -> column offset inside a padded row */
+    int k, stride, cin_group;
+    int out_h, out_w;
+    const float *weight;  /* OIHW, this output channel: [cin_group][k][k] */
+    int order_fma;        /* ky,kx,ci with fmaf; else ci,ky,kx multiply then add */
+    int co;               /* output channel (epilogue parameters, output offset) */
+    fast_epilogue epi;
+} fast_spatial_args;
+
+/* out[o] = sum_i W[o][i] x[i] in order i = 0.., weights packed transposed
+ * [in][out_padded]. */
+typedef struct fast_matvec_args {
+    const float *x, *wt;
+    int n_in, n_out, out_stride;
+    int use_fma;
+    fast_epilogue epi;
+} fast_matvec_args;
+
+typedef struct fast_isa {
+    const char *name;
+    int lanes;
+    int pw_block, mv_block; /* floats per pointwise position block / matvec block */
+    /* position blocks [pb0, pb1) x channel blocks of FAST_PW_COB [cb0, cb1) */
+    void (*pointwise)(const fast_pointwise_args *a, int pb0, int pb1, int cb0, int cb1);
+    void (*spatial_rows)(const fast_spatial_args *a, int oy_begin, int oy_end);
+    void (*matvec)(const fast_matvec_args *a, int o_begin, int o_end);
+    void (*scale_channels)(const float *x, const float *gate, float *out, int c_begin,
+                           int c_end, int plane);
+} fast_isa;
+
+#define FAST_PW_COB 4
+
+const fast_isa *fast_isa_scalar(void);
+const fast_isa *fast_isa_avx2(void);   /* NULL where not compiled */
+const fast_isa *fast_isa_avx512(void); /* NULL where not compiled */
+/* Best supported here, or the one named by name ("avx512", "avx2", "scalar");
+ * NULL if name is not available. */
+const fast_isa *fast_isa_select(const char *name);
+
+/* ---- thread pool: static contiguous split of [0, n) over threads ---------- */
+typedef struct fast_pool fast_pool;
+typedef void (*fast_task_fn)(void *ctx, int thread, int begin, int end);
+fast_pool *fast_pool_create(int threads);
+int fast_pool_threads(const fast_pool *p);
+void fast_pool_run(fast_pool *p, int n, fast_task_fn fn, void *ctx);
+void fast_pool_free(fast_pool *p);
+
+#endif

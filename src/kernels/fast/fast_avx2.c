@@ -1,0 +1,43 @@
+/* Fast kernels for x86 AVX2 + FMA (8 lanes), selected at run time. */
+#include "kernels/fast/fast.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#define FAST_FN __attribute__((target("avx2,fma")))
+typedef __m256 V;
+typedef __m256i M;
+#define VL 8
+#define FAST_PV 2
+#define FAST_SB 4
+#define FAST_MB 4
+#define FAST_ISA_NAME "avx2"
+#define FAST_ISA_GETTER fast_isa_avx2
+
+static inline FAST_FN M vmask(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+static inline FAST_FN V vset1(float x) { return _mm256_set1_ps(x); }
+static inline FAST_FN V vloadu(const float *p) { return _mm256_loadu_ps(p); }
+static inline FAST_FN void vstoreu(float *p, V v) { _mm256_storeu_ps(p, v); }
+static inline FAST_FN V vloadm(const float *p, M m, int n) {
+    return n == VL ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m);
+}
+static inline FAST_FN void vstorem(float *p, V v, M m, int n) {
+    if (n == VL) _mm256_storeu_ps(p, v);
+    else _mm256_maskstore_ps(p, m, v);
+}
+static inline FAST_FN V vadd(V a, V b) { return _mm256_add_ps(a, b); }
+static inline FAST_FN V vsub(V a, V b) { return _mm256_sub_ps(a, b); }
+static inline FAST_FN V vmul(V a, V b) { return _mm256_mul_ps(a, b); }
+static inline FAST_FN V vdiv(V a, V b) { return _mm256_div_ps(a, b); }
+static inline FAST_FN V vfma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+/* maxps/minps return the second operand when the first is NaN: fmaxf(x, k). */
+static inline FAST_FN V vmax(V a, V b) { return _mm256_max_ps(a, b); }
+static inline FAST_FN V vmin(V a, V b) { return _mm256_min_ps(a, b); }
+static inline FAST_FN V vrelu(V a) { return _mm256_max_ps(a, _mm256_setzero_ps()); }
+
+#include "kernels/fast/fast_template.h"
+#else
+const fast_isa *fast_isa_avx2(void) { return 0; }
+#endif

@@ -1,0 +1,42 @@
+/* Fast kernels for x86 AVX-512F (16 lanes, masked tails), selected at run time. */
+#include "kernels/fast/fast.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#define FAST_FN __attribute__((target("avx512f,avx2,fma")))
+typedef __m512 V;
+typedef __mmask16 M;
+#define VL 16
+#define FAST_PV 4
+#define FAST_SB 4
+#define FAST_MB 4
+#define FAST_ISA_NAME "avx512"
+#define FAST_ISA_GETTER fast_isa_avx512
+
+static inline FAST_FN M vmask(int n) { return (M)((1u << n) - 1u); }
+static inline FAST_FN V vset1(float x) { return _mm512_set1_ps(x); }
+static inline FAST_FN V vloadu(const float *p) { return _mm512_loadu_ps(p); }
+static inline FAST_FN void vstoreu(float *p, V v) { _mm512_storeu_ps(p, v); }
+static inline FAST_FN V vloadm(const float *p, M m, int n) {
+    (void)n;
+    return _mm512_maskz_loadu_ps(m, p);
+}
+static inline FAST_FN void vstorem(float *p, V v, M m, int n) {
+    (void)n;
+    _mm512_mask_storeu_ps(p, m, v);
+}
+static inline FAST_FN V vadd(V a, V b) { return _mm512_add_ps(a, b); }
+static inline FAST_FN V vsub(V a, V b) { return _mm512_sub_ps(a, b); }
+static inline FAST_FN V vmul(V a, V b) { return _mm512_mul_ps(a, b); }
+static inline FAST_FN V vdiv(V a, V b) { return _mm512_div_ps(a, b); }
+static inline FAST_FN V vfma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+/* maxps/minps return the second operand when the first is NaN: fmaxf(x, k). */
+static inline FAST_FN V vmax(V a, V b) { return _mm512_max_ps(a, b); }
+static inline FAST_FN V vmin(V a, V b) { return _mm512_min_ps(a, b); }
+static inline FAST_FN V vrelu(V a) { return _mm512_max_ps(a, _mm512_setzero_ps()); }
+
+#include "kernels/fast/fast_template.h"
+#else
+const fast_isa *fast_isa_avx512(void) { return 0; }
+#endif

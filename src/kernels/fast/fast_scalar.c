@@ -1,0 +1,29 @@
+/* Fast kernels in portable C: one lane, the same tiling and fusion. */
+#include <math.h>
+
+#define FAST_FN
+typedef float V;
+typedef int M;
+#define VL 1
+#define FAST_PV 8
+#define FAST_SB 8
+#define FAST_MB 8
+#define FAST_ISA_NAME "scalar"
+#define FAST_ISA_GETTER fast_isa_scalar
+
+static inline M vmask(int n) { return n; }
+static inline V vset1(float x) { return x; }
+static inline V vloadu(const float *p) { return *p; }
+static inline void vstoreu(float *p, V v) { *p = v; }
+static inline V vloadm(const float *p, M m, int n) { (void)n; return m > 0 ? *p : 0.0f; }
+static inline void vstorem(float *p, V v, M m, int n) { (void)n; if (m > 0) *p = v; }
+static inline V vadd(V a, V b) { return a + b; }
+static inline V vsub(V a, V b) { return a - b; }
+static inline V vmul(V a, V b) { return a * b; }
+static inline V vdiv(V a, V b) { return a / b; }
+static inline V vfma(V a, V b, V c) { return fmaf(a, b, c); }
+static inline V vmax(V a, V b) { return fmaxf(a, b); }
+static inline V vmin(V a, V b) { return fminf(a, b); }
+static inline V vrelu(V a) { return a > 0.0f ? a : 0.0f; }
+
+#include "kernels/fast/fast_template.h"

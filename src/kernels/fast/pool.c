@@ -1,0 +1,138 @@
+/* A fixed pool of worker threads. fast_pool_run splits [0, n) into one
+ * contiguous range per thread (the caller takes range 0), so which thread
+ * computes an output never changes how it is computed: results do not depend
+ * on the thread count. Workers spin briefly between tasks, then sleep. */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "kernels/fast/fast.h"
+
+#define SPIN_ROUNDS 200000
+
+typedef struct worker_arg worker_arg;
+
+struct fast_pool {
+    int threads;
+    worker_arg *args;
+    pthread_t *ids;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    atomic_uint generation; /* bumped per task */
+    atomic_int pending;     /* workers still running the task */
+    atomic_int quit;
+    fast_task_fn fn;
+    void *ctx;
+    int n;
+};
+
+struct worker_arg {
+    fast_pool *pool;
+    int index;
+};
+
+static void range_of(int n, int threads, int t, int *begin, int *end) {
+    *begin = (int)((long long)n * t / threads);
+    *end = (int)((long long)n * (t + 1) / threads);
+}
+
+static void cpu_relax(void) {
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_ia32_pause();
+#endif
+}
+
+static void *worker_main(void *p) {
+    worker_arg *w = p;
+    fast_pool *pool = w->pool;
+    unsigned seen = 0;
+    for (;;) {
+        unsigned g;
+        int spins = 0;
+        while ((g = atomic_load_explicit(&pool->generation, memory_order_acquire)) == seen &&
+               !atomic_load_explicit(&pool->quit, memory_order_acquire)) {
+            if (++spins < SPIN_ROUNDS) {
+                cpu_relax();
+                continue;
+            }
+            pthread_mutex_lock(&pool->lock);
+            while (atomic_load(&pool->generation) == seen && !atomic_load(&pool->quit))
+                pthread_cond_wait(&pool->wake, &pool->lock);
+            pthread_mutex_unlock(&pool->lock);
+        }
+        if (atomic_load(&pool->quit)) return NULL;
+        seen = g;
+        int begin, end;
+        range_of(pool->n, pool->threads, w->index, &begin, &end);
+        if (begin < end) pool->fn(pool->ctx, w->index, begin, end);
+        atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_release);
+    }
+}
+
+fast_pool *fast_pool_create(int threads) {
+    if (threads < 1) threads = 1;
+    fast_pool *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->threads = threads;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    atomic_init(&p->generation, 0);
+    atomic_init(&p->pending, 0);
+    atomic_init(&p->quit, 0);
+    if (threads == 1) return p;
+    p->ids = calloc((size_t)threads, sizeof *p->ids);
+    p->args = calloc((size_t)threads, sizeof *p->args);
+    if (!p->ids || !p->args) {
+        p->threads = 1;
+        fast_pool_free(p);
+        return NULL;
+    }
+    for (int t = 1; t < threads; t++) {
+        p->args[t] = (worker_arg){p, t};
+        if (pthread_create(&p->ids[t], NULL, worker_main, &p->args[t]) != 0) {
+            p->threads = t; /* join the ones started */
+            fast_pool_free(p);
+            return NULL;
+        }
+    }
+    return p;
+}
+
+int fast_pool_threads(const fast_pool *p) { return p->threads; }
+
+void fast_pool_run(fast_pool *p, int n, fast_task_fn fn, void *ctx) {
+    if (n <= 0) return;
+    if (p->threads == 1 || n == 1) {
+        fn(ctx, 0, 0, n);
+        return;
+    }
+    p->fn = fn;
+    p->ctx = ctx;
+    p->n = n;
+    atomic_store_explicit(&p->pending, p->threads - 1, memory_order_relaxed);
+    pthread_mutex_lock(&p->lock);
+    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    int begin, end;
+    range_of(n, p->threads, 0, &begin, &end);
+    if (begin < end) fn(ctx, 0, begin, end);
+    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) cpu_relax();
+}
+
+void fast_pool_free(fast_pool *p) {
+    if (!p) return;
+    if (p->ids) {
+        pthread_mutex_lock(&p->lock);
+        atomic_store(&p->quit, 1);
+        pthread_cond_broadcast(&p->wake);
+        pthread_mutex_unlock(&p->lock);
+        for (int t = 1; t < p->threads; t++) pthread_join(p->ids[t], NULL);
+    }
+    free(p->ids);
+    free(p->args);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->wake);
+    free(p);
+}
