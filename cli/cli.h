@@ -20,6 +20,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_preprocess(int argc, char **argv);
 int cmd_pipelines(int argc, char **argv);
+int cmd_bn(int argc, char **argv);
 
 /* Prints "mnv3: message" to stderr; returns the exit status 1 (2 for usage). */
 int cli_error(const mnv3_error *err);
@@ -31,7 +32,7 @@ int cli_parse_int(const char *text, const char *what, long lo, long hi, long *ou
 
 /* Options shared by run and dump. */
 typedef struct cli_model_args {
-    const char *weights, *input, *profile_name, *layout_name;
+    const char *weights, *input, *profile_name, *layout_name, *image, *pipeline;
     const char *sets[16];
     int n_sets;
 } cli_model_args;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "image/image.h"
 
 int cli_error(const mnv3_error *err) {
     fprintf(stderr, "mnv3: %s\n", err->message);
@@ -41,7 +42,8 @@ int cli_parse_int(const char *text, const char *what, long lo, long hi, long *ou
 }
 
 int cli_model_arg(int argc, char **argv, int *i, cli_model_args *a, int *status) {
-    static const char *names[] = {"--weights", "--input", "--profile", "--layout", "--set"};
+    static const char *names[] = {"--weights", "--input", "--profile", "--layout", "--set",
+                                  "--image", "--pipeline"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         const char *v;
         int r = cli_take(argc, argv, i, names[k], &v);
@@ -55,6 +57,8 @@ int cli_model_arg(int argc, char **argv, int *i, cli_model_args *a, int *status)
         case 1: a->input = v; break;
         case 2: a->profile_name = v; break;
         case 3: a->layout_name = v; break;
+        case 5: a->image = v; break;
+        case 6: a->pipeline = v; break;
         default:
             if (a->n_sets == (int)(sizeof a->sets / sizeof a->sets[0])) {
                 *status = cli_usage_error("too many --set options");
@@ -80,7 +84,10 @@ int cli_session_open(const cli_model_args *a, cli_session *s) {
     mnv3_error err;
     memset(s, 0, sizeof *s);
     if (!a->weights) return cli_usage_error("--weights is required");
-    if (!a->input) return cli_usage_error("--input is required");
+    if (!a->input && !a->image) return cli_usage_error("--input X.npy or --image FILE is required");
+    if (a->input && a->image) return cli_usage_error("give --input or --image, not both");
+    if (a->image && !a->pipeline)
+        return cli_usage_error("--image needs --pipeline (see mnv3 pipelines)");
     const mnv3_profile *p = mnv3_profile_find(a->profile_name ? a->profile_name : "torch");
     if (!p) return cli_usage_error("unknown profile '%s' (see mnv3 profiles)", a->profile_name);
     s->profile = *p;
@@ -94,7 +101,18 @@ int cli_session_open(const cli_model_args *a, cli_session *s) {
         else return cli_usage_error("--layout must be nchw or nhwc, got '%s'", a->layout_name);
     }
 
-    if (mnv3_read_npy(a->input, &s->input, &err) != MNV3_OK) return cli_error(&err);
+    if (a->image) {
+        /* The pipeline hands over what the model's first convolution sees,
+         * except the -raw ones (0..255 for a model that rescales inside). */
+        if (mnv3_preprocess(a->pipeline, a->image, s->layout, &s->input, &err) != MNV3_OK)
+            return cli_error(&err);
+        size_t len = strlen(a->pipeline);
+        if (len < 4 || strcmp(a->pipeline + len - 4, "-raw"))
+            s->profile.option[mnv3_factor_find("input_rescale")] =
+                mnv3_factor_option_find(mnv3_factor_find("input_rescale"), "none");
+    } else if (mnv3_read_npy(a->input, &s->input, &err) != MNV3_OK) {
+        return cli_error(&err);
+    }
     mnv3_tensor *t = &s->input;
     int chan_axis = s->layout == MNV3_NCHW ? 1 : 3;
     int ok = t->ndim == 4 && t->shape[chan_axis] == 3;
@@ -103,7 +121,8 @@ int cli_session_open(const cli_model_args *a, cli_session *s) {
         char shape[96];
         shape_text(shape, sizeof shape, t);
         cli_session_close(s);
-        fprintf(stderr, "mnv3: %s: input shape %s is not %s of float32 (layout %s)\n", a->input,
+        fprintf(stderr, "mnv3: %s: input shape %s is not %s of float32 (layout %s)\n",
+                a->input ? a->input : a->image,
                 shape, s->layout == MNV3_NCHW ? "[N, 3, H, W]" : "[N, H, W, 3]",
                 s->layout == MNV3_NCHW ? "nchw" : "nhwc");
         return 1;

@@ -3,14 +3,20 @@
 #include <string.h>
 
 #include "cli.h"
+#include "report.h"
 
 static const struct {
     const char *name;
     cli_command_fn fn;
     const char *summary;
 } commands[] = {
+    {"explain", cmd_explain, "attribute the difference between two sides to each factor "
+                             "(default: torch vs keras, built-in)"},
+    {"compare", cmd_compare, "compare two sides layer by layer: --a-profile/--a-weights/--a-pipeline"
+                             "/--a-dump, --b-..., --input|--image, --json, --html"},
     {"demo", cmd_demo, "built-in default: seeded weights and input, torch profile, float32 vs float64"},
-    {"run", cmd_run, "run a model: --weights W --profile P --input X.npy [--output OUT.npy] [--json]"},
+    {"run", cmd_run, "run a model: --weights W --profile P --input X.npy|--image F --pipeline PL\n"
+                     "               [--layout nchw|nhwc] [--output OUT.npy] [--json]"},
     {"dump", cmd_dump, "write every layer's activation: --weights W --profile P --input X.npy --out ACTS.npz\n"
      "               [--replay REF.npz: each op reads its inputs from REF, isolating its own error]"},
     {"diff", cmd_diff, "compare two activation dumps layer by layer: A.npz REFERENCE.npz\n"
@@ -22,6 +28,7 @@ static const struct {
     {"synth", cmd_synth, "write seeded synthetic weights: --seed S --classes C --out W.safetensors"},
     {"preprocess", cmd_preprocess, "run a framework's image pipeline: --pipeline P IMAGE -o X.npy [--layout nchw|nhwc]"},
     {"pipelines", cmd_pipelines, "list the image preprocessing pipelines and their steps"},
+    {"bn", cmd_bn, "BatchNorm lab: bn train|report|momentum (training mode, running statistics, folding)"},
     {"synth-input", cmd_synth_input, "write a seeded input: --seed S --batch N --size H W [--layout nhwc] [--pixels] --out X.npy"},
 };
 
@@ -33,7 +40,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) return cmd_demo(0, NULL);
+    if (argc < 2) return cmd_explain(0, NULL);
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return 0;

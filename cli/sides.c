@@ -1,0 +1,190 @@
+/* Loading the two sides of a comparison (mnv3 compare, mnv3 explain). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "factors/factors.h"
+#include "image/image.h"
+#include "sides.h"
+
+enum { BUILTIN_SEED = 1, BUILTIN_CLASSES = 1000, BUILTIN_SIZE = 224 };
+
+int cli_compare_arg(int argc, char **argv, int *i, cli_compare_args *a, int *status) {
+    const char *arg = argv[*i], *v;
+    int r;
+    if ((r = cli_take(argc, argv, i, "--input", &a->input)) ||
+        (r = cli_take(argc, argv, i, "--image", &a->image)) ||
+        (r = cli_take(argc, argv, i, "--html", &a->html_path))) {
+        if (r < 0) *status = cli_usage_error("%s needs a value", arg);
+        return 1;
+    }
+    if (!strcmp(arg, "--json")) {
+        a->json = 1;
+        return 1;
+    }
+    if (strncmp(arg, "--a-", 4) && strncmp(arg, "--b-", 4)) return 0;
+    cli_side_args *s = &a->side[arg[2] == 'b'];
+    const char *key = arg + 4;
+    if (*i + 1 >= argc) {
+        *status = cli_usage_error("%s needs a value", arg);
+        return 1;
+    }
+    v = argv[++*i];
+    if (!strcmp(key, "profile")) s->profile = v;
+    else if (!strcmp(key, "weights")) s->weights = v;
+    else if (!strcmp(key, "pipeline")) s->pipeline = v;
+    else if (!strcmp(key, "dump")) s->dump = v;
+    else if (!strcmp(key, "set") && s->n_sets < 16) s->sets[s->n_sets++] = v;
+    else *status = cli_usage_error("unknown option '%s'", arg);
+    return 1;
+}
+
+static int is_tf_profile(const char *name) {
+    return !strcmp(name, "keras") || !strcmp(name, "tf-keras") || !strcmp(name, "litert");
+}
+
+static int load_model(const char *weights, mnv3_model **m, mnv3_error *err) {
+    if (weights) return mnv3_model_load(weights, m, NULL, err);
+    mnv3_tensors ts;
+    if (mnv3_synth_weights(BUILTIN_SEED, BUILTIN_CLASSES, &ts, err) != MNV3_OK) return MNV3_FAIL;
+    int rc = mnv3_model_from_tensors(&ts, "built-in synthetic weights", m, NULL, err);
+    mnv3_tensors_free(&ts);
+    return rc;
+}
+
+static int same_text(const char *x, const char *y) {
+    return (!x && !y) || (x && y && !strcmp(x, y));
+}
+
+int cli_side_run(const cli_compare *c, const cli_side *s, const mnv3_profile *p,
+                 mnv3_tensors *taps, float *output, mnv3_error *err) {
+    cli_tap_collector col = {.n = c->n};
+    mnv3_run_options opt = {p, cli_collect_tap, &col, NULL};
+    memset(taps, 0, sizeof *taps);
+    if (mnv3_run(s->model, &opt, s->input, MNV3_NCHW, c->n, c->h, c->w, output, err) != MNV3_OK) {
+        mnv3_tensors_free(&col.taps);
+        return MNV3_FAIL;
+    }
+    if (col.failed) {
+        *err = col.err;
+        mnv3_tensors_free(&col.taps);
+        return MNV3_FAIL;
+    }
+    *taps = col.taps;
+    return MNV3_OK;
+}
+
+int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
+    mnv3_error err;
+    memset(c, 0, sizeof *c);
+    if (a->input && a->image) return cli_usage_error("give --input or --image, not both");
+    /* The shared input: a tensor file, or the built-in one. */
+    mnv3_tensor shared = {0};
+    if (a->input) {
+        if (mnv3_read_npy(a->input, &shared, &err) != MNV3_OK) return cli_error(&err);
+        if (shared.ndim != 4 || shared.shape[1] != 3) {
+            free(shared.name), free(shared.data);
+            fprintf(stderr, "mnv3: %s: expected [N, 3, H, W] float32\n", a->input);
+            return 1;
+        }
+        c->n = (int)shared.shape[0], c->h = (int)shared.shape[2], c->w = (int)shared.shape[3];
+    } else if (!a->image) {
+        c->n = 1, c->h = c->w = BUILTIN_SIZE;
+    }
+    int status = 0;
+    for (int k = 0; k < 2 && !status; k++) {
+        const cli_side_args *sa = &a->side[k];
+        cli_side *s = &c->side[k];
+        if (sa->dump) {
+            if (mnv3_read_npz(sa->dump, &s->dump, &err) != MNV3_OK) status = cli_error(&err);
+            snprintf(s->label, sizeof s->label, "dump %s", sa->dump);
+            continue;
+        }
+        const char *pname = sa->profile ? sa->profile : (k == 0 ? "torch" : "keras");
+        const mnv3_profile *p = mnv3_profile_find(pname);
+        if (!p) {
+            status = cli_usage_error("unknown profile '%s' (see mnv3 profiles)", pname);
+            break;
+        }
+        s->profile = *p;
+        /* Compare logits: a softmax on one side only would hide them; the
+         * agreement statistics apply softmax to both in float64. */
+        s->profile.option[MNV3_FACTOR_OUTPUT] = MNV3_OUTPUT_LOGITS;
+        for (int i = 0; i < sa->n_sets && !status; i++)
+            if (mnv3_profile_set(&s->profile, sa->sets[i], &err) != MNV3_OK) status = cli_error(&err);
+        if (status) break;
+        /* Share one model when both sides name the same weights. */
+        if (k == 1 && c->side[0].model && same_text(sa->weights, a->side[0].weights)) {
+            s->model = c->side[0].model;
+        } else {
+            if (load_model(sa->weights, &s->model, &err) != MNV3_OK) {
+                status = cli_error(&err);
+                break;
+            }
+            s->owns_model = 1;
+        }
+        const char *pipeline = NULL;
+        if (a->image) {
+            pipeline = sa->pipeline ? sa->pipeline
+                                    : is_tf_profile(pname) ? "keras-mnv3" : "torchvision-imagenet";
+            mnv3_tensor t = {0};
+            if (mnv3_preprocess(pipeline, a->image, MNV3_NCHW, &t, &err) != MNV3_OK) {
+                status = cli_error(&err);
+                break;
+            }
+            free(t.name);
+            s->input = t.data;
+            int n = (int)t.shape[0], h = (int)t.shape[2], w = (int)t.shape[3];
+            if (k == 1 && (n != c->n || h != c->h || w != c->w)) {
+                status = cli_usage_error("the two pipelines give different sizes (%dx%d vs %dx%d)",
+                                         c->h, c->w, h, w);
+                break;
+            }
+            c->n = n, c->h = h, c->w = w;
+            /* Pipelines hand over what the first convolution sees, except the
+             * -raw ones (0..255, for a model that rescales inside). */
+            size_t len = strlen(pipeline);
+            if (len < 4 || strcmp(pipeline + len - 4, "-raw"))
+                s->profile.option[MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_NONE;
+        } else {
+            size_t count = (size_t)c->n * 3 * (size_t)c->h * (size_t)c->w;
+            s->input = malloc(count * sizeof *s->input);
+            if (!s->input) {
+                status = cli_usage_error("out of memory");
+                break;
+            }
+            if (a->input) memcpy(s->input, shared.data, count * sizeof *s->input);
+            else mnv3_synth_input(BUILTIN_SEED, c->n, 3, c->h, c->w, s->input);
+            s->profile.option[MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_NONE;
+        }
+        snprintf(s->label, sizeof s->label, "profile %s, weights %s%s%s", pname,
+                 sa->weights ? sa->weights : "built-in", pipeline ? ", pipeline " : "",
+                 pipeline ? pipeline : "");
+    }
+    free(shared.name), free(shared.data);
+    if (!status && !a->image)
+        snprintf(c->note, sizeof c->note,
+                 "both sides see the same tensor (%s), in-model rescaling off: a model-only "
+                 "comparison",
+                 a->input ? a->input : "the built-in seeded 1x3x224x224 input");
+    for (int k = 0; k < 2 && !status && dumps; k++) {
+        cli_side *s = &c->side[k];
+        if (!s->model) continue;
+        s->output = malloc((size_t)c->n * (size_t)mnv3_output_size(s->model) * sizeof *s->output);
+        if (!s->output) status = cli_usage_error("out of memory");
+        else if (cli_side_run(c, s, &s->profile, &s->dump, s->output, &err) != MNV3_OK)
+            status = cli_error(&err);
+    }
+    if (status) cli_compare_close(c);
+    return status;
+}
+
+void cli_compare_close(cli_compare *c) {
+    for (int k = 0; k < 2; k++) {
+        cli_side *s = &c->side[k];
+        if (s->owns_model) mnv3_model_free(s->model);
+        free(s->input);
+        free(s->output);
+        mnv3_tensors_free(&s->dump);
+    }
+    memset(c, 0, sizeof *c);
+}

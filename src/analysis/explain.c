@@ -1,0 +1,172 @@
+/* Shapley attribution over the factors that differ between two sides.
+ * v(S) = distance(run with the factors in S switched to B's choice, run A);
+ * v(empty) = 0 and v(all) = distance(B, A), so by Shapley's efficiency the
+ * contributions add up to the total exactly, whatever the interactions. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/explain.h"
+#include "core/util.h"
+#include "factors/factors.h"
+
+enum { SWITCH_FACTOR, SWITCH_WEIGHTS, SWITCH_INPUT };
+
+typedef struct switchable {
+    int kind, factor;
+} switchable;
+
+typedef struct game {
+    const mnv3_side *a, *b;
+    int n, h, w, k, out_size;
+    switchable sw[MNV3_MAX_EXPLAIN_FACTORS];
+    float *base;   /* output of A */
+    double *value; /* v(S) for every subset mask, NAN until computed */
+    float *scratch;
+    int runs;
+} game;
+
+static double rel_l2(const float *x, const float *ref, size_t n) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)x[i] - ref[i];
+        num += d * d;
+        den += (double)ref[i] * ref[i];
+    }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+static int run_subset(game *g, unsigned mask, float *out, mnv3_error *err) {
+    const mnv3_model *model = g->a->model;
+    const float *input = g->a->input;
+    mnv3_profile p = g->a->profile;
+    for (int i = 0; i < g->k; i++) {
+        if (!(mask & (1u << i))) continue;
+        if (g->sw[i].kind == SWITCH_WEIGHTS) model = g->b->model;
+        else if (g->sw[i].kind == SWITCH_INPUT) {
+            input = g->b->input;
+            p.option[MNV3_FACTOR_INPUT_RESCALE] = g->b->profile.option[MNV3_FACTOR_INPUT_RESCALE];
+        } else p.option[g->sw[i].factor] = g->b->profile.option[g->sw[i].factor];
+    }
+    p.option[MNV3_FACTOR_OUTPUT] = MNV3_OUTPUT_LOGITS;
+    mnv3_run_options opt = {&p, NULL, NULL, NULL};
+    g->runs++;
+    return mnv3_run(model, &opt, input, MNV3_NCHW, g->n, g->h, g->w, out, err);
+}
+
+static int value_of(game *g, unsigned mask, double *v, mnv3_error *err) {
+    if (!isnan(g->value[mask])) {
+        *v = g->value[mask];
+        return MNV3_OK;
+    }
+    if (run_subset(g, mask, g->scratch, err) != MNV3_OK) return MNV3_FAIL;
+    g->value[mask] = rel_l2(g->scratch, g->base, (size_t)g->n * (size_t)g->out_size);
+    *v = g->value[mask];
+    return MNV3_OK;
+}
+
+static double factorial(int n) {
+    double f = 1;
+    for (int i = 2; i <= n; i++) f *= i;
+    return f;
+}
+
+int mnv3_explain(const mnv3_side *a, const mnv3_side *b, int n, int h, int w,
+                 mnv3_attribution *out, mnv3_error *err) {
+    memset(out, 0, sizeof *out);
+    if (mnv3_output_size(a->model) != mnv3_output_size(b->model))
+        return mnv3_fail(err, NULL, "the two sides have different outputs (%d vs %d values)",
+                         mnv3_output_size(a->model), mnv3_output_size(b->model));
+    game g = {a, b, n, h, w, 0, mnv3_output_size(a->model), {{0, 0}}, NULL, NULL, NULL, 0};
+    for (int f = 0; f < MNV3_FACTOR_COUNT; f++) {
+        if (f == MNV3_FACTOR_LAYOUT || f == MNV3_FACTOR_OUTPUT || f == MNV3_FACTOR_INPUT_RESCALE)
+            continue; /* conventions of the interface, or part of the input switch */
+        if (a->profile.option[f] == b->profile.option[f]) continue;
+        g.sw[g.k] = (switchable){SWITCH_FACTOR, f};
+        snprintf(out->name[g.k], sizeof out->name[g.k], "%s", mnv3_factor_name(f));
+        snprintf(out->detail[g.k], sizeof out->detail[g.k], "%s -> %s",
+                 mnv3_factor_option_name(f, a->profile.option[f]),
+                 mnv3_factor_option_name(f, b->profile.option[f]));
+        g.k++;
+    }
+    if (a->model != b->model) {
+        g.sw[g.k] = (switchable){SWITCH_WEIGHTS, -1};
+        strcpy(out->name[g.k], "weights");
+        strcpy(out->detail[g.k], "side A's file -> side B's file");
+        g.k++;
+    }
+    int rescale_differs = a->profile.option[MNV3_FACTOR_INPUT_RESCALE] !=
+                          b->profile.option[MNV3_FACTOR_INPUT_RESCALE];
+    size_t input_values = (size_t)n * 3 * (size_t)h * (size_t)w;
+    int inputs_differ = a->input != b->input &&
+                        memcmp(a->input, b->input, input_values * sizeof *a->input) != 0;
+    if (inputs_differ || rescale_differs) {
+        g.sw[g.k] = (switchable){SWITCH_INPUT, -1};
+        strcpy(out->name[g.k], "input");
+        snprintf(out->detail[g.k], sizeof out->detail[g.k], "%s -> %s",
+                 a->input_label ? a->input_label : "A's input",
+                 b->input_label ? b->input_label : "B's input");
+        g.k++;
+    }
+    out->n_factors = g.k;
+    if (g.k > 12)
+        return mnv3_fail(err, NULL, "%d factors differ; at most 12 are attributed", g.k);
+
+    size_t total = (size_t)n * (size_t)g.out_size, subsets = (size_t)1 << g.k;
+    g.base = malloc(total * sizeof *g.base);
+    g.scratch = malloc(total * sizeof *g.scratch);
+    g.value = malloc(subsets * sizeof *g.value);
+    int rc = MNV3_FAIL;
+    float *b_out = NULL;
+    if (!g.base || !g.scratch || !g.value) {
+        mnv3_fail(err, NULL, "out of memory");
+        goto done;
+    }
+    for (size_t s = 0; s < subsets; s++) g.value[s] = NAN;
+    if (run_subset(&g, 0, g.base, err) != MNV3_OK) goto done;
+    g.value[0] = 0.0;
+
+    unsigned all = (unsigned)subsets - 1;
+    if (value_of(&g, all, &out->total, err) != MNV3_OK) goto done;
+    b_out = malloc(total * sizeof *b_out);
+    if (!b_out) {
+        mnv3_fail(err, NULL, "out of memory");
+        goto done;
+    }
+    if (run_subset(&g, all, b_out, err) != MNV3_OK) goto done;
+    for (int i = 0; i < g.k; i++) {
+        unsigned bit = 1u << i;
+        if (value_of(&g, bit, &out->alone[i], err) != MNV3_OK) goto done;
+        /* B with this one factor put back to A's choice, against B. */
+        if (run_subset(&g, all & ~bit, g.scratch, err) != MNV3_OK) goto done;
+        out->last[i] = rel_l2(g.scratch, b_out, total);
+        g.value[all & ~bit] = rel_l2(g.scratch, g.base, total);
+    }
+    /* Exact Shapley: phi_i = sum over S not containing i of
+     * |S|! (k-|S|-1)! / k! * (v(S + i) - v(S)). */
+    for (int i = 0; i < g.k; i++) {
+        double phi = 0;
+        unsigned bit = 1u << i;
+        for (unsigned s = 0; s <= all; s++) {
+            if (s & bit) continue;
+            double with, without;
+            if (value_of(&g, s | bit, &with, err) != MNV3_OK ||
+                value_of(&g, s, &without, err) != MNV3_OK)
+                goto done;
+            int size = 0;
+            for (unsigned r = s; r; r &= r - 1) size++;
+            phi += factorial(size) * factorial(g.k - size - 1) / factorial(g.k) * (with - without);
+        }
+        out->shapley[i] = phi;
+    }
+    out->exact = 1;
+    out->runs = g.runs;
+    rc = MNV3_OK;
+done:
+    free(b_out);
+    free(g.base);
+    free(g.scratch);
+    free(g.value);
+    return rc;
+}

@@ -1,0 +1,35 @@
+/* Attribution of the difference between two runs ("sides") to the factors
+ * that differ between them: profile factors, the weights, the input. */
+#ifndef MNV3_EXPLAIN_H
+#define MNV3_EXPLAIN_H
+
+#include "mnv3.h"
+
+typedef struct mnv3_side {
+    const mnv3_model *model;
+    mnv3_profile profile;
+    const float *input; /* n x 3 x h x w, NCHW, as this side's model sees it */
+    const char *input_label; /* e.g. the pipeline name; NULL = shared input */
+} mnv3_side;
+
+#define MNV3_MAX_EXPLAIN_FACTORS 16
+
+typedef struct mnv3_attribution {
+    int n_factors;
+    char name[MNV3_MAX_EXPLAIN_FACTORS][48];   /* "padding", "weights", "input" */
+    char detail[MNV3_MAX_EXPLAIN_FACTORS][96]; /* "symmetric -> keras_correct_pad" */
+    double shapley[MNV3_MAX_EXPLAIN_FACTORS];  /* contributions; they sum to total */
+    double alone[MNV3_MAX_EXPLAIN_FACTORS];    /* A with only this factor switched, vs A */
+    double last[MNV3_MAX_EXPLAIN_FACTORS];     /* B vs B with only this factor switched back */
+    double total;                              /* distance(B, A) */
+    int runs;                                  /* model runs made */
+    int exact;                                 /* 1: Shapley over all subsets */
+} mnv3_attribution;
+
+/* Distance used throughout: relative L2 of the final outputs (logits or
+ * pooled features) over all n samples, reference A. Both sides run with
+ * output=logits; layout is an interface convention, not a factor. */
+int mnv3_explain(const mnv3_side *a, const mnv3_side *b, int n, int h, int w,
+                 mnv3_attribution *out, mnv3_error *err);
+
+#endif
