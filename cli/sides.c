@@ -4,6 +4,7 @@
 
 #include "factors/factors.h"
 #include "image/image.h"
+#include "core/util.h"
 #include "sides.h"
 
 enum { BUILTIN_SEED = 1, BUILTIN_CLASSES = 1000, BUILTIN_SIZE = 224 };
@@ -73,6 +74,76 @@ int cli_side_run(const cli_compare *c, const cli_side *s, const mnv3_profile *p,
     return MNV3_OK;
 }
 
+/* Dumps from outside (tools/dump_torch.py, tools/dump_keras.py, or any npz or
+ * safetensors of activations): torchvision module paths and Keras 3 layer
+ * names become canonical names; a Keras dump's NHWC maps become NCHW. */
+static int transpose_nhwc(mnv3_tensor *t, mnv3_error *err) {
+    int64_t n = t->shape[0], h = t->shape[1], w = t->shape[2], c = t->shape[3];
+    size_t count = (size_t)mnv3_tensor_numel(t);
+    float *dst = malloc(count * sizeof *dst), *src = t->data;
+    if (!dst) {
+        snprintf(err->message, sizeof err->message, "out of memory");
+        return MNV3_FAIL;
+    }
+    for (int64_t s = 0; s < n; s++)
+        for (int64_t y = 0; y < h; y++)
+            for (int64_t x = 0; x < w; x++)
+                for (int64_t k = 0; k < c; k++)
+                    dst[((s * c + k) * h + y) * w + x] = src[((s * h + y) * w + x) * c + k];
+    free(t->data);
+    t->data = dst;
+    t->shape[1] = c, t->shape[2] = h, t->shape[3] = w;
+    return MNV3_OK;
+}
+
+static int canonicalise_dump(mnv3_tensors *ts, const char *path, mnv3_error *err) {
+    static mnv3_layer_name names[256];
+    mnv3_arch arch;
+    mnv3_arch_small(&arch, 1000);
+    int n = mnv3_layer_names(&arch, names, 256);
+    int keras = mnv3_tensors_find(ts, "conv") && mnv3_tensors_find(ts, "conv_bn");
+    for (size_t i = 0; i < ts->count; i++) {
+        mnv3_tensor *t = &ts->items[i];
+        if (t->dtype != MNV3_F32) continue;
+        if (keras && t->ndim == 4 && transpose_nhwc(t, err) != MNV3_OK) return MNV3_FAIL;
+        for (int k = 0; k < n; k++) {
+            const char *from = keras ? names[k].keras : names[k].torchvision;
+            if (strcmp(t->name, from)) continue;
+            /* Keras's re_lu_N in an SE gate is relu6(x + 3), not the gate itself. */
+            int gate = keras && strstr(names[k].canonical, ".se.gate") != NULL;
+            char renamed[96];
+            snprintf(renamed, sizeof renamed, gate ? "%s:relu6_only" : "%s", names[k].canonical);
+            if (mnv3_tensors_find(ts, renamed)) {
+                return mnv3_fail(err, path, "two tensors map to layer %s", renamed);
+            }
+            char *copy = malloc(strlen(renamed) + 1);
+            if (!copy) return mnv3_fail(err, path, "out of memory");
+            strcpy(copy, renamed);
+            free(t->name);
+            t->name = copy;
+            /* head vectors: Keras keeps them as [N, 1, 1, K] 1x1 convolutions */
+            if (!strncmp(renamed, "head.", 5) && t->ndim == 4) {
+                t->shape[1] = t->shape[1] * t->shape[2] * t->shape[3];
+                t->ndim = 2;
+            }
+            break;
+        }
+    }
+    return MNV3_OK;
+}
+
+static int read_outside_dump(const char *path, mnv3_tensors *out, mnv3_error *err) {
+    size_t len = strlen(path);
+    int st = len > 12 && !strcmp(path + len - 12, ".safetensors");
+    if ((st ? mnv3_read_safetensors(path, out, err) : mnv3_read_npz(path, out, err)) != MNV3_OK)
+        return MNV3_FAIL;
+    if (canonicalise_dump(out, path, err) != MNV3_OK) {
+        mnv3_tensors_free(out);
+        return MNV3_FAIL;
+    }
+    return MNV3_OK;
+}
+
 int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
     mnv3_error err;
     memset(c, 0, sizeof *c);
@@ -95,7 +166,7 @@ int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
         const cli_side_args *sa = &a->side[k];
         cli_side *s = &c->side[k];
         if (sa->dump) {
-            if (mnv3_read_npz(sa->dump, &s->dump, &err) != MNV3_OK) status = cli_error(&err);
+            if (read_outside_dump(sa->dump, &s->dump, &err) != MNV3_OK) status = cli_error(&err);
             snprintf(s->label, sizeof s->label, "dump %s", sa->dump);
             continue;
         }
@@ -154,7 +225,10 @@ int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
             }
             if (a->input) memcpy(s->input, shared.data, count * sizeof *s->input);
             else mnv3_synth_input(BUILTIN_SEED, c->n, 3, c->h, c->w, s->input);
-            s->profile.option[MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_NONE;
+            int rescale_set = 0; /* an explicit --x-set input_rescale=... wins */
+            for (int i = 0; i < sa->n_sets; i++)
+                rescale_set |= !strncmp(sa->sets[i], "input_rescale=", 14);
+            if (!rescale_set) s->profile.option[MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_NONE;
         }
         snprintf(s->label, sizeof s->label, "profile %s, weights %s%s%s", pname,
                  sa->weights ? sa->weights : "built-in", pipeline ? ", pipeline " : "",
@@ -163,8 +237,8 @@ int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
     free(shared.name), free(shared.data);
     if (!status && !a->image)
         snprintf(c->note, sizeof c->note,
-                 "both sides see the same tensor (%s), in-model rescaling off: a model-only "
-                 "comparison",
+                 "both sides see the same tensor (%s), in-model rescaling off unless set: a "
+                 "model-only comparison",
                  a->input ? a->input : "the built-in seeded 1x3x224x224 input");
     for (int k = 0; k < 2 && !status && dumps; k++) {
         cli_side *s = &c->side[k];

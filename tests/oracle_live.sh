@@ -36,6 +36,15 @@ bitexact)   # bit for bit at 1 thread, for several batch sizes and odd sizes (AT
         "$mnv3" diff "$tmp/m.npz" "$tmp/t.npz" --max-rel-l2 0 | tail -1
     done
     exit 0 ;;
+user-dump)  # a user's own dump (tools/dump_torch.py: module paths, NCHW) read by mnv3 compare
+    "$mnv3" synth --seed 7 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
+    "$py" "$root/tools/oracle/to_pth.py" "$tmp/w.safetensors" "$tmp/w.pth"
+    "$mnv3" synth-input --seed 32 --batch 2 --size 96 96 --out "$tmp/xu.npy" >/dev/null
+    "$py" "$root/tools/dump_torch.py" --weights "$tmp/w.pth" --input "$tmp/xu.npy" --out "$tmp/user.npz"
+    "$mnv3" compare --a-dump "$tmp/user.npz" --b-weights "$tmp/w.pth" --b-profile torch --input "$tmp/xu.npy" >"$tmp/c.txt"
+    tail -5 "$tmp/c.txt"
+    grep -q "first divergent layer: none" "$tmp/c.txt" && grep -q "156 layers" "$tmp/c.txt"
+    exit $? ;;
 self)       # PyTorch against itself: mkldnn off, and 2 threads, vs the default run
     w="$shared/torchvision_mnv3_small_features_imagenet.pth"
     [ -f "$w" ] || { "$mnv3" synth --seed 3 --classes 1000 --out "$tmp/w.safetensors" >/dev/null; w="$tmp/w.safetensors"; }

@@ -51,6 +51,16 @@ litert)          # the Keras float TFLite (BatchNorm folded) under LiteRT
     "$mnv3" dump --weights "$model" --profile litert --input "$tmp/x.npy" --out "$tmp/mnv3.npz"
     # LiteRT fuses ReLU into convolutions, so some pre-activation taps do not exist there.
     "$mnv3" diff "$tmp/mnv3.npz" "$tmp/litert.npz" --max-rel-l2 $bound --common ;;
+user-dump)       # a user's own Keras dump (tools/dump_keras.py: layer names, NHWC) in mnv3 compare
+    "$mnv3" synth --seed 8 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
+    "$mnv3" convert "$tmp/w.safetensors" "$tmp/w.weights.h5" --quiet >/dev/null
+    "$mnv3" synth-input --seed 33 --batch 2 --size 96 96 --layout nhwc --pixels --out "$tmp/xu.npy" >/dev/null
+    "$mnv3" synth-input --seed 33 --batch 2 --size 96 96 --pixels --out "$tmp/xu_nchw.npy" >/dev/null
+    "$py" "$root/tools/dump_keras.py" --weights "$tmp/w.weights.h5" --input "$tmp/xu.npy" --out "$tmp/user.npz"
+    "$mnv3" compare --a-dump "$tmp/user.npz" --b-weights "$tmp/w.weights.h5" --b-profile keras \
+        --b-set input_rescale=keras_rescaling --input "$tmp/xu_nchw.npy" >"$tmp/c.txt"
+    tail -5 "$tmp/c.txt"
+    grep -q "first divergent layer: none" "$tmp/c.txt" ;;
 self)            # TensorFlow against itself: oneDNN off vs on; and mnv3 against both
     "$mnv3" synth --seed 3 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
     "$mnv3" convert "$tmp/w.safetensors" "$tmp/w.weights.h5" --quiet
