@@ -18,6 +18,7 @@ int cmd_synth_input(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_weights_diff(int argc, char **argv);
 int cmd_preprocess(int argc, char **argv);
 int cmd_pipelines(int argc, char **argv);
 int cmd_bn(int argc, char **argv);

@@ -32,6 +32,14 @@ check "malformed dump: one-line error naming it, exit 1" '[ $rc -eq 1 ] && [ $(w
 "$mnv3" compare --a-dump "$tmp/d32.npz" --b-weights "$tmp/w.safetensors" --input "$tmp/x.npy" >"$tmp/mm.txt" 2>&1
 check "mismatched dump: layers reported as not comparable" 'grep -q "not in both\|shapes differ\|skipped" "$tmp/mm.txt"'
 
+# weights-diff: a conversion is the same weights; two seeds are different trainings
+"$mnv3" convert "$tmp/w.safetensors" "$tmp/wk.safetensors" --quiet >/dev/null
+"$mnv3" weights-diff "$tmp/w.safetensors" "$tmp/wk.safetensors" >"$tmp/wd1.txt"
+check "weights-diff: torchvision vs its Keras conversion are the same weights" 'grep -q "verdict: the same weights" "$tmp/wd1.txt"'
+"$mnv3" synth --seed 5 --classes 1000 --out "$tmp/w5.safetensors" >/dev/null
+"$mnv3" weights-diff "$tmp/w.safetensors" "$tmp/w5.safetensors" >"$tmp/wd2.txt"
+check "weights-diff: different seeds are different trainings" 'grep -q "warning: DIFFERENT TRAININGS" "$tmp/wd2.txt"'
+
 # HTML in headless Chromium: it must display, with the report's text read back
 "$mnv3" explain --input "$tmp/x.npy" --html "$tmp/r.html" >/dev/null
 check "explain --html writes a file" '[ -s "$tmp/r.html" ]'
