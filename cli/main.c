@@ -22,6 +22,7 @@ static const struct {
     {"diff", cmd_diff, "compare two activation dumps layer by layer: A.npz REFERENCE.npz\n"
      "               [--max-rel-l2 B] [--check-top5 LAYER] [--common] [--json]"},
     {"convert", cmd_convert, "weights between frameworks: IN OUT(.safetensors|.weights.h5) [--to torch|keras|canonical]"},
+    {"weights-diff", cmd_weights_diff, "compare two weight files after mapping names/layouts: A B [--json]"},
     {"info", cmd_info, "describe a weight file and every problem in it"},
     {"profiles", cmd_profiles, "list profiles and their factor choices"},
     {"layers", cmd_layers, "canonical layer names with torchvision and Keras names"},

@@ -1,0 +1,494 @@
+/* The BatchNorm lab (see bnlab.h and docs/batchnorm.md for the formulas and
+ * the measurements behind each of them). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
+#include "bnlab/bnlab.h"
+#include "core/model.h"
+#include "core/plan.h"
+#include "core/util.h"
+#include "factors/factors.h"
+#include "kernels/kernels.h"
+
+static const char *const convention_names[MNV3_BN_CONVENTION_COUNT] = {"torch", "keras",
+                                                                        "tf-keras"};
+
+const char *mnv3_bn_convention_name(mnv3_bn_convention c) {
+    return c >= 0 && c < MNV3_BN_CONVENTION_COUNT ? convention_names[c] : "?";
+}
+
+int mnv3_bn_convention_find(const char *name) {
+    for (int c = 0; c < MNV3_BN_CONVENTION_COUNT; c++)
+        if (!strcmp(name, convention_names[c])) return c;
+    return -1;
+}
+
+const char *mnv3_bn_convention_profile(mnv3_bn_convention c) { return mnv3_bn_convention_name(c); }
+
+double mnv3_bn_default_momentum(mnv3_bn_convention c) { return c == MNV3_BN_TORCH ? 0.01 : 0.999; }
+
+double mnv3_bn_momentum_convert(double m, mnv3_bn_convention from, mnv3_bn_convention to) {
+    int from_torch = from == MNV3_BN_TORCH, to_torch = to == MNV3_BN_TORCH;
+    return from_torch == to_torch ? m : 1.0 - m;
+}
+
+/* ---- statistics ------------------------------------------------------------ */
+
+void mnv3_bn_stats_free(mnv3_bn_stats *s) {
+    if (!s) return;
+    for (int i = 0; i < s->count; i++) {
+        free(s->layers[i].mean);
+        free(s->layers[i].var);
+    }
+    free(s->layers);
+    memset(s, 0, sizeof *s);
+}
+
+static int stats_alloc(mnv3_bn_stats *s, int count, mnv3_error *err) {
+    memset(s, 0, sizeof *s);
+    s->layers = calloc((size_t)(count ? count : 1), sizeof *s->layers);
+    if (!s->layers) return mnv3_fail(err, NULL, "out of memory");
+    s->count = count;
+    return MNV3_OK;
+}
+
+static int layer_set(mnv3_bn_layer_stats *l, const char *name, int channels, const float *mean,
+                     const float *var, mnv3_error *err) {
+    snprintf(l->name, sizeof l->name, "%s", name);
+    l->channels = channels;
+    l->mean = malloc((size_t)channels * sizeof *l->mean);
+    l->var = malloc((size_t)channels * sizeof *l->var);
+    if (!l->mean || !l->var) return mnv3_fail(err, NULL, "out of memory");
+    memcpy(l->mean, mean, (size_t)channels * sizeof *mean);
+    memcpy(l->var, var, (size_t)channels * sizeof *var);
+    return MNV3_OK;
+}
+
+int mnv3_bn_stats_from_model(const mnv3_model *m, mnv3_bn_stats *out, mnv3_error *err) {
+    int count = 0;
+    for (int i = 0; i < m->graph.n_ops; i++) count += m->graph.ops[i].kind == MNV3_OP_BATCHNORM;
+    if (stats_alloc(out, count, err) != MNV3_OK) return MNV3_FAIL;
+    for (int i = 0, k = 0; i < m->graph.n_ops; i++) {
+        const mnv3_op *op = &m->graph.ops[i];
+        if (op->kind != MNV3_OP_BATCHNORM) continue;
+        if (layer_set(&out->layers[k++], op->name, op->out_ch, op->bn_mean, op->bn_var, err)) {
+            mnv3_bn_stats_free(out);
+            return MNV3_FAIL;
+        }
+    }
+    return MNV3_OK;
+}
+
+int mnv3_bn_stats_copy(const mnv3_bn_stats *src, mnv3_bn_stats *out, mnv3_error *err) {
+    if (stats_alloc(out, src->count, err) != MNV3_OK) return MNV3_FAIL;
+    out->num_batches_tracked = src->num_batches_tracked;
+    for (int k = 0; k < src->count; k++) {
+        const mnv3_bn_layer_stats *l = &src->layers[k];
+        if (layer_set(&out->layers[k], l->name, l->channels, l->mean, l->var, err)) {
+            mnv3_bn_stats_free(out);
+            return MNV3_FAIL;
+        }
+    }
+    return MNV3_OK;
+}
+
+int mnv3_bn_stats_to_tensors(const mnv3_bn_stats *s, mnv3_tensors *out, mnv3_error *err) {
+    memset(out, 0, sizeof *out);
+    snprintf(out->format, sizeof out->format, "npz");
+    for (int k = 0; k < s->count; k++) {
+        const mnv3_bn_layer_stats *l = &s->layers[k];
+        for (int which = 0; which < 2; which++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s.%s", l->name, which ? "running_var" : "running_mean");
+            float *data = malloc((size_t)l->channels * sizeof *data);
+            int64_t shape[1] = {l->channels};
+            if (!data) {
+                mnv3_tensors_free(out);
+                return mnv3_fail(err, NULL, "out of memory");
+            }
+            memcpy(data, which ? l->var : l->mean, (size_t)l->channels * sizeof *data);
+            if (mnv3_tensors_add(out, name, MNV3_F32, 1, shape, data, err) != MNV3_OK) {
+                mnv3_tensors_free(out);
+                return MNV3_FAIL;
+            }
+        }
+    }
+    return MNV3_OK;
+}
+
+void mnv3_bn_stats_distance(const mnv3_bn_stats *a, const mnv3_bn_stats *b, double *mean_rel_l2,
+                            double *var_rel_l2) {
+    double dm = 0, rm = 0, dv = 0, rv = 0;
+    for (int k = 0; k < a->count && k < b->count; k++) {
+        const mnv3_bn_layer_stats *x = &a->layers[k], *y = &b->layers[k];
+        for (int c = 0; c < x->channels && c < y->channels; c++) {
+            double d = (double)x->mean[c] - y->mean[c];
+            dm += d * d, rm += (double)y->mean[c] * y->mean[c];
+            d = (double)x->var[c] - y->var[c];
+            dv += d * d, rv += (double)y->var[c] * y->var[c];
+        }
+    }
+    if (mean_rel_l2) *mean_rel_l2 = rm > 0 ? sqrt(dm / rm) : sqrt(dm);
+    if (var_rel_l2) *var_rel_l2 = rv > 0 ? sqrt(dv / rv) : sqrt(dv);
+}
+
+/* ---- the conventions' formulas --------------------------------------------- */
+
+/* TensorFlow's CPU rsqrt on full 8-wide packets (Eigen, AVX, EIGEN_FAST_MATH):
+ * the hardware estimate and one Newton step; elements past the last full
+ * packet take Eigen's scalar path, 1 / sqrt. Same as the reference kernel's. */
+static float tf_rsqrt(float a, int in_packet) {
+    if (!in_packet) return 1.0f / sqrtf(a);
+#if defined(__SSE__)
+    float y0 = _mm_cvtss_f32(_mm_rsqrt_ss(_mm_set_ss(a)));
+#else
+    float y0 = 1.0f / sqrtf(a);
+#endif
+    float r2 = a * y0, half_y0 = y0 * -0.5f;
+    float h = r2 * y0 + -1.0f;
+    return half_y0 * h + y0;
+}
+
+/* The value at row r (sample-major, then spatial) of one channel. */
+#define AT(planes, plane, r) ((planes)[(r) / (plane)][(r) % (plane)])
+
+/* Eigen's reduction over the outer dimension of [rows, C] (row-major), one
+ * channel's lane of a packet: with 16 or more rows, four accumulators take
+ * rows j, j+1, j+2, j+3 in turn, are combined 0+1, +2, +3, then the leftover
+ * rows are added; fewer rows are summed in order. sq: sum (x - mean)^2. */
+static float eigen_outer_sum(const float *const *planes, size_t plane, size_t rows, int sq,
+                             float mean) {
+#define VAL(r) (sq ? (AT(planes, plane, r) - mean) * (AT(planes, plane, r) - mean) : AT(planes, plane, r))
+    float a0 = 0.0f;
+    if (rows >= 16) {
+        float a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+        size_t u = rows / 4 * 4, j;
+        for (j = 0; j < u; j += 4) {
+            a0 += VAL(j);
+            a1 += VAL(j + 1);
+            a2 += VAL(j + 2);
+            a3 += VAL(j + 3);
+        }
+        a0 += a1;
+        a0 += a2;
+        a0 += a3;
+        for (; j < rows; j++) a0 += VAL(j);
+    } else {
+        for (size_t j = 0; j < rows; j++) a0 += VAL(j);
+    }
+    return a0;
+#undef VAL
+}
+
+mnv3_bn_moments mnv3_bn_channel_moments(mnv3_bn_convention c, const float *const *planes,
+                                        int n_samples, size_t plane) {
+    mnv3_bn_moments mo = {0, 0, 0};
+    size_t count = (size_t)n_samples * plane;
+    if (c == MNV3_BN_TORCH) {
+        if (plane == 1 && n_samples > 1) {
+            /* N x C x 1 x 1 is also channels-last: ATen's channels-last
+             * statistics (one thread): float sums over the batch, the variance
+             * term fused (fma), each total widened to double once. */
+            float s = 0.0f;
+            for (int i = 0; i < n_samples; i++) s += planes[i][0];
+            mo.mean = (float)((double)s / (double)count);
+            float v = 0.0f;
+            for (int i = 0; i < n_samples; i++) {
+                float d = planes[i][0] - mo.mean;
+                v = fmaf(d, d, v);
+            }
+            mo.var_sum = (float)(double)v;
+        } else {
+            /* contiguous: double sums in order (sample, then position); the
+             * deviation and its square in float. */
+            double s = 0.0;
+            for (size_t r = 0; r < count; r++) s += AT(planes, plane, r);
+            mo.mean = (float)(s / (double)count);
+            double v = 0.0;
+            for (size_t r = 0; r < count; r++) {
+                float d = AT(planes, plane, r) - mo.mean;
+                v += (double)(d * d);
+            }
+            mo.var_sum = (float)v;
+        }
+        mo.var = mo.var_sum / (float)count;
+    } else if (c == MNV3_BN_KERAS) {
+        /* tf.nn.moments: reduce_mean(x) = sum / count; reduce_mean of
+         * squared_difference(x, mean). */
+        mo.mean = eigen_outer_sum(planes, plane, count, 0, 0.0f) / (float)count;
+        mo.var = eigen_outer_sum(planes, plane, count, 1, mo.mean) / (float)count;
+    } else {
+        /* FusedBatchNormV3 (CPU, Eigen): sums times rest_size_inv = 1 / count. */
+        float inv = 1.0f / (float)count;
+        mo.mean = eigen_outer_sum(planes, plane, count, 0, 0.0f) * inv;
+        mo.var = eigen_outer_sum(planes, plane, count, 1, mo.mean) * inv;
+    }
+    return mo;
+}
+
+/* The decimal a float eps was written as (0.001f -> 0.001), as a double:
+ * PyTorch passes the module's Python-float eps to the kernel. */
+static double decimal_eps(float eps) {
+    char buf[32];
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, (double)eps);
+        if (strtof(buf, NULL) == eps) return strtod(buf, NULL);
+    }
+    return eps;
+}
+
+typedef struct bn_update {
+    int enabled;
+    float *mean, *var;
+} bn_update;
+
+/* Training-mode BatchNorm of one op over the batch (planes of every sample). */
+static int train_bn(const mnv3_bn_options *o, const mnv3_exec_op *e, float **in, float **out,
+                    int n, float momentum_f, double momentum_d, bn_update up, mnv3_error *err) {
+    const mnv3_op *op = e->op;
+    size_t plane = (size_t)e->out.h * (size_t)e->out.w, count = (size_t)n * plane;
+    if (o->convention == MNV3_BN_TORCH && count == 1)
+        return mnv3_fail(err, NULL,
+                         "%s: Expected more than 1 value per channel when training, got input "
+                         "size torch.Size([%d, %d, %d, %d]) (PyTorch raises here)",
+                         op->name, n, e->out.c, e->out.h, e->out.w);
+    const float **planes = malloc((size_t)n * sizeof *planes);
+    if (!planes) return mnv3_fail(err, NULL, "out of memory");
+    int full_packets = e->out.c / 8 * 8;
+    for (int c = 0; c < e->out.c; c++) {
+        for (int s = 0; s < n; s++) planes[s] = in[s] + (size_t)c * plane;
+        mnv3_bn_moments mo = mnv3_bn_channel_moments(o->convention, planes, n, plane);
+        float w = op->weight[c], b = op->bias[c];
+        float unbiased_scale_f = count > 1 ? (float)count / (float)(count - 1) : 1.0f;
+        switch (o->convention) {
+        case MNV3_BN_TORCH: {
+            float invstd = (float)(1.0 / sqrt((double)mo.var + decimal_eps(op->eps)));
+            float alpha = invstd * w, beta = fmaf(-mo.mean, alpha, b);
+            for (int s = 0; s < n; s++) {
+                const float *x = planes[s];
+                float *y = out[s] + (size_t)c * plane;
+                for (size_t i = 0; i < plane; i++) y[i] = fmaf(x[i], alpha, beta);
+            }
+            if (up.enabled) {
+                float om = 1.0f - momentum_f;
+                float var_upd = o->bessel == 0 ? mo.var : mo.var_sum / (float)(count - 1);
+                up.mean[c] = momentum_f * mo.mean + om * up.mean[c];
+                /* the unbiased variance is a double in ATen: the update runs in double */
+                up.var[c] = (float)((double)momentum_f * (double)var_upd + (double)(om * up.var[c]));
+            }
+            break;
+        }
+        case MNV3_BN_KERAS: {
+            float inv = tf_rsqrt(mo.var + op->eps, c < full_packets) * w;
+            float shift = b - mo.mean * inv;
+            for (int s = 0; s < n; s++) {
+                const float *x = planes[s];
+                float *y = out[s] + (size_t)c * plane;
+                for (size_t i = 0; i < plane; i++) y[i] = x[i] * inv + shift;
+            }
+            if (up.enabled) {
+                float m = (float)momentum_d, om = (float)(1.0 - momentum_d);
+                float var_upd = o->bessel == 1 ? mo.var * unbiased_scale_f : mo.var;
+                up.mean[c] = up.mean[c] * m + mo.mean * om;
+                up.var[c] = up.var[c] * m + var_upd * om;
+            }
+            break;
+        }
+        default: { /* tf-keras, FusedBatchNormV3 */
+            float scale = tf_rsqrt(mo.var + op->eps, c < full_packets) * w;
+            for (int s = 0; s < n; s++) {
+                const float *x = planes[s];
+                float *y = out[s] + (size_t)c * plane;
+                for (size_t i = 0; i < plane; i++) y[i] = (x[i] - mo.mean) * scale + b;
+            }
+            if (up.enabled) {
+                float f = (float)(1.0 - momentum_d), om = 1.0f - f;
+                float adjust = o->bessel == 0 ? 1.0f : unbiased_scale_f;
+                up.mean[c] = om * up.mean[c] + f * mo.mean;
+                up.var[c] = om * up.var[c] + (f * adjust) * mo.var;
+            }
+            break;
+        }
+        }
+    }
+    free(planes);
+    return MNV3_OK;
+}
+
+/* ---- the batch-major runner -------------------------------------------------- */
+
+void mnv3_bn_options_init(mnv3_bn_options *o, mnv3_bn_convention c) {
+    memset(o, 0, sizeof *o);
+    o->convention = c;
+    o->training = 1;
+    o->momentum = -1.0;
+    o->bessel = -1;
+}
+
+typedef struct runner {
+    mnv3_plan plan;
+    mnv3_op ops[MNV3_MAX_PLAN_OPS]; /* per-plan-op copies, patched for eval stats / folding */
+    int skip[MNV3_MAX_PLAN_OPS];    /* folded BatchNorm: output = input */
+    float *folded[MNV3_MAX_PLAN_OPS][2];
+} runner;
+
+static void runner_free(runner *r) {
+    if (!r) return;
+    for (int i = 0; i < MNV3_MAX_PLAN_OPS; i++) free(r->folded[i][0]), free(r->folded[i][1]);
+    free(r);
+}
+
+static const mnv3_bn_layer_stats *find_stats(const mnv3_bn_stats *s, const char *name) {
+    for (int k = 0; s && k < s->count; k++)
+        if (!strcmp(s->layers[k].name, name)) return &s->layers[k];
+    return NULL;
+}
+
+/* Folds BatchNorm op i into the convolution that produces its input. */
+static int fold_into_conv(runner *r, int i, mnv3_error *err) {
+    mnv3_plan *pl = &r->plan;
+    int j = pl->src[i] - 1;
+    if (j < 0 || r->ops[j].kind != MNV3_OP_CONV)
+        return mnv3_fail(err, NULL, "%s: no convolution before it to fold into", r->ops[i].name);
+    mnv3_op *bn = &r->ops[i], *cv = &r->ops[j];
+    size_t per_out = (size_t)(cv->in_ch / cv->groups) * (size_t)cv->kernel * (size_t)cv->kernel;
+    float *w = malloc((size_t)cv->out_ch * per_out * sizeof *w);
+    float *b = malloc((size_t)cv->out_ch * sizeof *b);
+    r->folded[j][0] = w, r->folded[j][1] = b;
+    if (!w || !b) return mnv3_fail(err, NULL, "out of memory");
+    for (int c = 0; c < cv->out_ch; c++) {
+        /* float32, as a deployment converter computes it */
+        float a = bn->weight[c] / sqrtf(bn->bn_var[c] + bn->eps);
+        float b0 = cv->has_bias ? cv->bias[c] : 0.0f;
+        for (size_t k = 0; k < per_out; k++) w[(size_t)c * per_out + k] = cv->weight[(size_t)c * per_out + k] * a;
+        b[c] = bn->bias[c] + (b0 - bn->bn_mean[c]) * a;
+    }
+    cv->weight = w, cv->bias = b, cv->has_bias = 1;
+    r->skip[i] = 1;
+    return MNV3_OK;
+}
+
+int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats *stats,
+                    const float *input, mnv3_layout layout, int n, int h, int w, float *output,
+                    mnv3_error *err) {
+    if (!m || !o || o->convention < 0 || o->convention >= MNV3_BN_CONVENTION_COUNT)
+        return mnv3_fail(err, NULL, "bn: bad options");
+    if (n < 1 || h < 1 || w < 1 || h > 4096 || w > 4096)
+        return mnv3_fail(err, NULL, "input size %dx%dx%d is out of range", n, h, w);
+    if (o->training && o->fold) return mnv3_fail(err, NULL, "folding applies to eval mode only");
+    const mnv3_profile *p = o->profile ? o->profile
+                                       : mnv3_profile_find(mnv3_bn_convention_profile(o->convention));
+    if (!p) return mnv3_fail(err, NULL, "no profile for convention %s", mnv3_bn_convention_name(o->convention));
+
+    runner *r = calloc(1, sizeof *r);
+    if (!r) return mnv3_fail(err, NULL, "out of memory");
+    mnv3_plan *pl = &r->plan;
+    if (mnv3_plan_build(m, p, h, w, pl, err) != MNV3_OK) {
+        runner_free(r);
+        return MNV3_FAIL;
+    }
+    for (int i = 0; i < pl->n; i++) {
+        r->ops[i] = *pl->ops[i].op;
+        pl->ops[i].op = &r->ops[i];
+        pl->ops[i].batch = n; /* as mnv3_run: some frameworks pick kernels by batch size */
+    }
+    /* eval statistics and folding */
+    for (int i = 0; i < pl->n; i++) {
+        mnv3_op *op = &r->ops[i];
+        if (op->kind != MNV3_OP_BATCHNORM) continue;
+        if (!o->training && stats) {
+            const mnv3_bn_layer_stats *l = find_stats(stats, op->name);
+            if (!l || l->channels != op->out_ch) {
+                mnv3_fail(err, NULL, "%s: no running statistics of %d channels", op->name, op->out_ch);
+                runner_free(r);
+                return MNV3_FAIL;
+            }
+            op->bn_mean = l->mean, op->bn_var = l->var;
+        }
+        if (o->fold && fold_into_conv(r, i, err) != MNV3_OK) {
+            runner_free(r);
+            return MNV3_FAIL;
+        }
+    }
+
+    size_t total;
+    if (!mnv3_mul_size(pl->arena_floats, (size_t)n, &total)) {
+        runner_free(r);
+        return mnv3_fail(err, NULL, "batch too large");
+    }
+    float *arena = malloc(total * sizeof *arena);
+    double *scratch = malloc((pl->scratch_doubles ? pl->scratch_doubles : 1) * sizeof *scratch);
+    float **ins = malloc((size_t)n * sizeof *ins), **outs = malloc((size_t)n * sizeof *outs);
+    if (!arena || !scratch || !ins || !outs) {
+        free(arena), free(scratch), free(ins), free(outs);
+        runner_free(r);
+        return mnv3_fail(err, NULL, "out of memory (%zu floats for %d samples)", total, n);
+    }
+    const mnv3_kernel_set *k = mnv3_reference_kernels();
+    const size_t plane = (size_t)h * (size_t)w, per_sample = 3 * plane;
+    for (int s = 0; s < n; s++) {
+        float *x = arena + (size_t)s * pl->arena_floats;
+        const float *src = input + (size_t)s * per_sample;
+        if (layout == MNV3_NHWC)
+            for (size_t q = 0; q < plane; q++)
+                for (int c = 0; c < 3; c++) x[(size_t)c * plane + q] = src[q * 3 + (size_t)c];
+        else memcpy(x, src, per_sample * sizeof *x);
+        if (o->tap) {
+            int64_t shape[4] = {1, 3, h, w};
+            o->tap(o->tap_user, s, "input", 4, shape, x);
+        }
+    }
+    int rc = MNV3_OK;
+    double mom_d = o->momentum >= 0 ? o->momentum : mnv3_bn_default_momentum(o->convention);
+    if (stats && o->training && o->convention == MNV3_BN_TORCH) {
+        stats->num_batches_tracked++;
+        if (o->cumulative) mom_d = 1.0 / (double)stats->num_batches_tracked;
+    }
+    for (int i = 0; i < pl->n && rc == MNV3_OK; i++) {
+        const mnv3_exec_op *e = &pl->ops[i];
+        size_t numel = mnv3_shape_numel(e->out);
+        for (int s = 0; s < n; s++) {
+            float *base = arena + (size_t)s * pl->arena_floats;
+            ins[s] = base + pl->offset[pl->src[i]];
+            outs[s] = base + pl->offset[i + 1];
+        }
+        if (e->op->kind == MNV3_OP_BATCHNORM && r->skip[i]) {
+            for (int s = 0; s < n; s++) memcpy(outs[s], ins[s], numel * sizeof(float));
+        } else if (e->op->kind == MNV3_OP_BATCHNORM && o->training) {
+            bn_update up = {0, NULL, NULL};
+            mnv3_bn_layer_stats *l = stats ? (mnv3_bn_layer_stats *)find_stats(stats, e->op->name) : NULL;
+            if (stats && (!l || l->channels != e->out.c)) {
+                rc = mnv3_fail(err, NULL, "%s: no running statistics of %d channels", e->op->name, e->out.c);
+                break;
+            }
+            if (l) up = (bn_update){1, l->mean, l->var};
+            rc = train_bn(o, e, ins, outs, n, (float)mom_d, mom_d, up, err);
+        } else {
+            for (int s = 0; s < n; s++) {
+                float *base = arena + (size_t)s * pl->arena_floats;
+                const float *b = pl->src2[i] >= 0 ? base + pl->offset[pl->src2[i]] : NULL;
+                k->fn[e->op->kind](e, ins[s], b, outs[s], scratch);
+            }
+        }
+        if (rc == MNV3_OK && o->tap && !r->skip[i])
+            for (int s = 0; s < n; s++) {
+                int64_t shape[4] = {1, e->out.c, e->out.h, e->out.w};
+                o->tap(o->tap_user, s, e->op->tap, pl->vector[i + 1] ? 2 : 4, shape, outs[s]);
+            }
+    }
+    if (rc == MNV3_OK) {
+        int out_size = mnv3_output_size(m);
+        for (int s = 0; s < n; s++)
+            memcpy(output + (size_t)s * (size_t)out_size,
+                   arena + (size_t)s * pl->arena_floats + pl->offset[pl->n],
+                   (size_t)out_size * sizeof *output);
+    }
+    free(arena), free(scratch), free(ins), free(outs);
+    runner_free(r);
+    return rc;
+}
