@@ -40,6 +40,8 @@ int cli_diff_table(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a
     return cli_diff_table_ex(a, ref, a_label, ref_label, max_rel_l2, json, 0);
 }
 
+static int diff_normalise_means;
+
 int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a_label,
                       const char *ref_label, double max_rel_l2, int json, int common_only) {
     int bad = 0, skipped = 0;
@@ -79,6 +81,25 @@ int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char
         }
         mnv3_diff d;
         mnv3_diff_compute(x->data, y->data, mnv3_tensor_numel(x), &d);
+        /* Running means near zero (dead channels) make relative L2 measure rounding noise:
+         * with --normalise-means their error is taken in units of the channel's standard
+         * deviation, RMS over channels, the scale BatchNorm divides by. */
+        size_t len = strlen(x->name);
+        if (diff_normalise_means && len > 13 && !strcmp(x->name + len - 13, ".running_mean")) {
+            char var_name[160];
+            snprintf(var_name, sizeof var_name, "%.*s.running_var", (int)(len - 13), x->name);
+            const mnv3_tensor *v = mnv3_tensors_find(ref, var_name);
+            if (v && mnv3_tensor_numel(v) == mnv3_tensor_numel(x)) {
+                const float *xa = x->data, *ya = y->data, *va = v->data;
+                double sum = 0;
+                int64_t cnt = mnv3_tensor_numel(x);
+                for (int64_t k = 0; k < cnt; k++) {
+                    double e = (double)xa[k] - ya[k];
+                    sum += e * e / (va[k] > 0 ? va[k] : 1e-30);
+                }
+                d.rel_l2 = sqrt(sum / (double)(cnt ? cnt : 1));
+            }
+        }
         int over = !(d.rel_l2 <= max_rel_l2) || d.nonfinite;
         bad += over;
         if (d.rel_l2 > worst) worst = d.rel_l2, worst_name = x->name;
@@ -202,6 +223,7 @@ int cmd_diff(int argc, char **argv) {
             if (*end || !(bound >= 0)) return cli_usage_error("bad --max-rel-l2 '%s'", v);
         } else if (!strcmp(argv[i], "--json")) json = 1;
         else if (!strcmp(argv[i], "--common")) common = 1;
+        else if (!strcmp(argv[i], "--normalise-means")) diff_normalise_means = 1;
         else if (argv[i][0] == '-') return cli_usage_error("diff: unknown option '%s'", argv[i]);
         else if (n_paths < 2) paths[n_paths++] = argv[i];
         else return cli_usage_error("diff takes two dumps");
