@@ -181,7 +181,27 @@ int cmd_explain(int argc, char **argv) {
     mnv3_side sb = {c.side[1].model, c.side[1].profile, c.side[1].input, a.side[1].pipeline};
     mnv3_attribution at;
     mnv3_error err;
-    if (mnv3_explain(&sa, &sb, c.n, c.h, c.w, &at, &err) != MNV3_OK) {
+    mnv3_explain_groups groups = {0};
+    for (int i = 0; i < a.n_groups; i++) {
+        const char *eq = strchr(a.groups[i], '=');
+        if (!eq || eq == a.groups[i] || (size_t)(eq - a.groups[i]) >= sizeof groups.name[0]) {
+            cli_compare_close(&c);
+            return cli_usage_error("--group needs name=factor,factor (got '%s')", a.groups[i]);
+        }
+        snprintf(groups.name[i], sizeof groups.name[i], "%.*s", (int)(eq - a.groups[i]), a.groups[i]);
+        char list[256];
+        snprintf(list, sizeof list, "%s", eq + 1);
+        for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+            int f = mnv3_factor_find(tok);
+            if (f < 0) {
+                cli_compare_close(&c);
+                return cli_usage_error("--group: unknown factor '%s'", tok);
+            }
+            groups.factors[i] |= 1u << f;
+        }
+        groups.n++;
+    }
+    if (mnv3_explain_grouped(&sa, &sb, c.n, c.h, c.w, &groups, &at, &err) != MNV3_OK) {
         cli_compare_close(&c);
         return cli_error(&err);
     }

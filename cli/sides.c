@@ -1,6 +1,9 @@
 /* Loading the two sides of a comparison (mnv3 compare, mnv3 explain). */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "factors/factors.h"
 #include "image/image.h"
@@ -14,8 +17,14 @@ int cli_compare_arg(int argc, char **argv, int *i, cli_compare_args *a, int *sta
     int r;
     if ((r = cli_take(argc, argv, i, "--input", &a->input)) ||
         (r = cli_take(argc, argv, i, "--image", &a->image)) ||
+        (r = cli_take(argc, argv, i, "--images", &a->images)) ||
         (r = cli_take(argc, argv, i, "--html", &a->html_path))) {
         if (r < 0) *status = cli_usage_error("%s needs a value", arg);
+        return 1;
+    }
+    if (!strcmp(arg, "--group")) {
+        if (*i + 1 >= argc || a->n_groups == 8) *status = cli_usage_error("--group needs name=f1,f2");
+        else a->groups[a->n_groups++] = argv[++*i];
         return 1;
     }
     if (!strcmp(arg, "--json")) {
@@ -144,10 +153,81 @@ static int read_outside_dump(const char *path, mnv3_tensors *out, mnv3_error *er
     return MNV3_OK;
 }
 
+static int by_name(const void *x, const void *y) {
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The JPEG and PNG files of a directory, sorted, as full paths. */
+static int list_images(const char *dir, char ***out, int *count) {
+    DIR *d = opendir(dir);
+    *out = NULL, *count = 0;
+    if (!d) return cli_usage_error("%s: cannot open directory", dir);
+    int cap = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *dot = strrchr(e->d_name, '.');
+        if (!dot || (strcasecmp(dot, ".jpg") && strcasecmp(dot, ".jpeg") && strcasecmp(dot, ".png")))
+            continue;
+        if (*count == cap) {
+            cap = cap ? 2 * cap : 32;
+            char **grown = realloc(*out, (size_t)cap * sizeof *grown);
+            if (!grown) break;
+            *out = grown;
+        }
+        size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        (*out)[*count] = malloc(len);
+        if (!(*out)[*count]) break;
+        snprintf((*out)[*count], len, "%s/%s", dir, e->d_name);
+        (*count)++;
+    }
+    closedir(d);
+    if (!*count) return cli_usage_error("%s: no .jpg, .jpeg or .png files", dir);
+    qsort(*out, (size_t)*count, sizeof **out, by_name);
+    return 0;
+}
+
+/* Runs a pipeline over several images into one N x 3 x H x W batch. */
+static int preprocess_all(const char *pipeline, char **paths, int count, float **out, int *h,
+                          int *w, mnv3_error *err) {
+    int tty = isatty(2);
+    *out = NULL;
+    for (int i = 0; i < count; i++) {
+        mnv3_tensor t = {0};
+        if (mnv3_preprocess(pipeline, paths[i], MNV3_NCHW, &t, err) != MNV3_OK) {
+            free(*out);
+            *out = NULL;
+            return MNV3_FAIL;
+        }
+        size_t per = (size_t)mnv3_tensor_numel(&t);
+        if (i == 0) {
+            *h = (int)t.shape[2], *w = (int)t.shape[3];
+            *out = malloc(per * (size_t)count * sizeof **out);
+        }
+        if (!*out || t.shape[2] != *h || t.shape[3] != *w) {
+            free(t.name), free(t.data), free(*out);
+            *out = NULL;
+            snprintf(err->message, sizeof err->message, "%s: pipeline %s gives a different size",
+                     paths[i], pipeline);
+            return MNV3_FAIL;
+        }
+        memcpy(*out + per * (size_t)i, t.data, per * sizeof **out);
+        free(t.name), free(t.data);
+        if (tty) fprintf(stderr, "\r%s: %d/%d images", pipeline, i + 1, count);
+    }
+    if (tty) fprintf(stderr, "\n");
+    return MNV3_OK;
+}
+
 int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
     mnv3_error err;
     memset(c, 0, sizeof *c);
-    if (a->input && a->image) return cli_usage_error("give --input or --image, not both");
+    if (!!a->input + !!a->image + !!a->images > 1)
+        return cli_usage_error("give one of --input, --image and --images");
+    char **paths = NULL;
+    int n_paths = 0;
+    if (a->images) {
+        int st = list_images(a->images, &paths, &n_paths);
+        if (st) return st;
+    }
     /* The shared input: a tensor file, or the built-in one. */
     mnv3_tensor shared = {0};
     if (a->input) {
@@ -158,7 +238,7 @@ int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
             return 1;
         }
         c->n = (int)shared.shape[0], c->h = (int)shared.shape[2], c->w = (int)shared.shape[3];
-    } else if (!a->image) {
+    } else if (!a->image && !a->images) {
         c->n = 1, c->h = c->w = BUILTIN_SIZE;
     }
     int status = 0;
@@ -194,7 +274,23 @@ int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
             s->owns_model = 1;
         }
         const char *pipeline = NULL;
-        if (a->image) {
+        if (a->images) {
+            pipeline = sa->pipeline ? sa->pipeline
+                                    : is_tf_profile(pname) ? "keras-mnv3" : "torchvision-imagenet";
+            int h = 0, w = 0;
+            if (preprocess_all(pipeline, paths, n_paths, &s->input, &h, &w, &err) != MNV3_OK) {
+                status = cli_error(&err);
+                break;
+            }
+            if (k == 1 && (h != c->h || w != c->w)) {
+                status = cli_usage_error("the two pipelines give different sizes");
+                break;
+            }
+            c->n = n_paths, c->h = h, c->w = w;
+            size_t len = strlen(pipeline);
+            if (len < 4 || strcmp(pipeline + len - 4, "-raw"))
+                s->profile.option[MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_NONE;
+        } else if (a->image) {
             pipeline = sa->pipeline ? sa->pipeline
                                     : is_tf_profile(pname) ? "keras-mnv3" : "torchvision-imagenet";
             mnv3_tensor t = {0};
@@ -235,7 +331,9 @@ int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
                  pipeline ? pipeline : "");
     }
     free(shared.name), free(shared.data);
-    if (!status && !a->image)
+    for (int i = 0; i < n_paths; i++) free(paths[i]);
+    free(paths);
+    if (!status && !a->image && !a->images)
         snprintf(c->note, sizeof c->note,
                  "both sides see the same tensor (%s), in-model rescaling off unless set: a "
                  "model-only comparison",

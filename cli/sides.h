@@ -13,9 +13,10 @@ typedef struct cli_side_args {
 
 typedef struct cli_compare_args {
     cli_side_args side[2];
-    const char *input, *image;
+    const char *input, *image, *images; /* images: a directory */
     const char *json_path, *html_path;
-    int json;
+    const char *groups[8]; /* explain --group name=factor,factor */
+    int n_groups, json;
 } cli_compare_args;
 
 typedef struct cli_side {

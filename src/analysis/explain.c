@@ -15,6 +15,7 @@ enum { SWITCH_FACTOR, SWITCH_WEIGHTS, SWITCH_INPUT };
 
 typedef struct switchable {
     int kind, factor;
+    unsigned group; /* SWITCH_FACTOR with group != 0: every factor in the mask */
 } switchable;
 
 typedef struct game {
@@ -47,6 +48,9 @@ static int run_subset(game *g, unsigned mask, float *out, mnv3_error *err) {
         else if (g->sw[i].kind == SWITCH_INPUT) {
             input = g->b->input;
             p.option[MNV3_FACTOR_INPUT_RESCALE] = g->b->profile.option[MNV3_FACTOR_INPUT_RESCALE];
+        } else if (g->sw[i].group) {
+            for (int f = 0; f < MNV3_FACTOR_COUNT; f++)
+                if (g->sw[i].group & (1u << f)) p.option[f] = g->b->profile.option[f];
         } else p.option[g->sw[i].factor] = g->b->profile.option[g->sw[i].factor];
     }
     p.option[MNV3_FACTOR_OUTPUT] = MNV3_OUTPUT_LOGITS;
@@ -74,16 +78,41 @@ static double factorial(int n) {
 
 int mnv3_explain(const mnv3_side *a, const mnv3_side *b, int n, int h, int w,
                  mnv3_attribution *out, mnv3_error *err) {
+    return mnv3_explain_grouped(a, b, n, h, w, NULL, out, err);
+}
+
+int mnv3_explain_grouped(const mnv3_side *a, const mnv3_side *b, int n, int h, int w,
+                         const mnv3_explain_groups *groups, mnv3_attribution *out,
+                         mnv3_error *err) {
     memset(out, 0, sizeof *out);
     if (mnv3_output_size(a->model) != mnv3_output_size(b->model))
         return mnv3_fail(err, NULL, "the two sides have different outputs (%d vs %d values)",
                          mnv3_output_size(a->model), mnv3_output_size(b->model));
-    game g = {a, b, n, h, w, 0, mnv3_output_size(a->model), {{0, 0}}, NULL, NULL, NULL, 0};
+    game g = {a, b, n, h, w, 0, mnv3_output_size(a->model), {{0, 0, 0}}, NULL, NULL, NULL, 0};
+    unsigned grouped = 0;
+    for (int i = 0; groups && i < groups->n; i++) {
+        unsigned differing = 0;
+        for (int f = 0; f < MNV3_FACTOR_COUNT; f++)
+            if ((groups->factors[i] & (1u << f)) && a->profile.option[f] != b->profile.option[f])
+                differing |= 1u << f;
+        grouped |= groups->factors[i];
+        if (!differing) continue;
+        g.sw[g.k] = (switchable){SWITCH_FACTOR, -1, differing};
+        snprintf(out->name[g.k], sizeof out->name[g.k], "%s", groups->name[i]);
+        char *detail = out->detail[g.k];
+        detail[0] = 0;
+        for (int f = 0; f < MNV3_FACTOR_COUNT; f++) {
+            if (!(differing & (1u << f))) continue;
+            size_t used = strlen(detail), room = sizeof out->detail[g.k] - used;
+            snprintf(detail + used, room, "%s%s", used ? ", " : "", mnv3_factor_name(f));
+        }
+        g.k++;
+    }
     for (int f = 0; f < MNV3_FACTOR_COUNT; f++) {
         if (f == MNV3_FACTOR_LAYOUT || f == MNV3_FACTOR_OUTPUT || f == MNV3_FACTOR_INPUT_RESCALE)
             continue; /* conventions of the interface, or part of the input switch */
-        if (a->profile.option[f] == b->profile.option[f]) continue;
-        g.sw[g.k] = (switchable){SWITCH_FACTOR, f};
+        if (a->profile.option[f] == b->profile.option[f] || (grouped & (1u << f))) continue;
+        g.sw[g.k] = (switchable){SWITCH_FACTOR, f, 0};
         snprintf(out->name[g.k], sizeof out->name[g.k], "%s", mnv3_factor_name(f));
         snprintf(out->detail[g.k], sizeof out->detail[g.k], "%s -> %s",
                  mnv3_factor_option_name(f, a->profile.option[f]),
@@ -91,7 +120,7 @@ int mnv3_explain(const mnv3_side *a, const mnv3_side *b, int n, int h, int w,
         g.k++;
     }
     if (a->model != b->model) {
-        g.sw[g.k] = (switchable){SWITCH_WEIGHTS, -1};
+        g.sw[g.k] = (switchable){SWITCH_WEIGHTS, -1, 0};
         strcpy(out->name[g.k], "weights");
         strcpy(out->detail[g.k], "side A's file -> side B's file");
         g.k++;
@@ -102,7 +131,7 @@ int mnv3_explain(const mnv3_side *a, const mnv3_side *b, int n, int h, int w,
     int inputs_differ = a->input != b->input &&
                         memcmp(a->input, b->input, input_values * sizeof *a->input) != 0;
     if (inputs_differ || rescale_differs) {
-        g.sw[g.k] = (switchable){SWITCH_INPUT, -1};
+        g.sw[g.k] = (switchable){SWITCH_INPUT, -1, 0};
         strcpy(out->name[g.k], "input");
         snprintf(out->detail[g.k], sizeof out->detail[g.k], "%s -> %s",
                  a->input_label ? a->input_label : "A's input",

@@ -26,10 +26,21 @@ typedef struct mnv3_attribution {
     int exact;                                 /* 1: Shapley over all subsets */
 } mnv3_attribution;
 
+/* Optional grouping: factors named in a group switch together as one player
+ * (e.g. "formulas" = hardsigmoid,hardswish,batchnorm), which keeps 2^k small. */
+typedef struct mnv3_explain_groups {
+    int n;
+    char name[8][48];
+    unsigned factors[8]; /* bit f set: profile factor f belongs to the group */
+} mnv3_explain_groups;
+
 /* Distance used throughout: relative L2 of the final outputs (logits or
  * pooled features) over all n samples, reference A. Both sides run with
  * output=logits; layout is an interface convention, not a factor. */
 int mnv3_explain(const mnv3_side *a, const mnv3_side *b, int n, int h, int w,
                  mnv3_attribution *out, mnv3_error *err);
+int mnv3_explain_grouped(const mnv3_side *a, const mnv3_side *b, int n, int h, int w,
+                         const mnv3_explain_groups *groups, mnv3_attribution *out,
+                         mnv3_error *err);
 
 #endif
