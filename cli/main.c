@@ -37,7 +37,8 @@ static void usage(FILE *f) {
     fprintf(f, "usage: mnv3 COMMAND [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nEvery run/dump takes --set factor=option to switch one factor of the profile.\n");
+    fprintf(f, "\nEvery run/dump takes --set factor=option to switch one factor of the profile,\n"
+               "and --kernels reference|fast --threads N to choose the kernels.\n");
 }
 
 int main(int argc, char **argv) {
