@@ -99,12 +99,51 @@ static void print_json(const cli_session *s, const cli_model_args *a, const floa
     cJSON_Delete(root);
 }
 
+/* --kernels reference|fast and --threads N: run through a session (no
+ * allocation during inference); without them, mnv3_run as before. */
+typedef struct kernel_args {
+    const char *kernels;
+    long threads;
+} kernel_args;
+
+static int kernel_arg(int argc, char **argv, int *i, kernel_args *k, int *status) {
+    const char *v;
+    int r = cli_take(argc, argv, i, "--kernels", &v);
+    if (r < 0) return *status = cli_usage_error("--kernels needs reference or fast"), 1;
+    if (r) {
+        if (strcmp(v, "reference") && strcmp(v, "fast"))
+            return *status = cli_usage_error("--kernels must be reference or fast, got '%s'", v), 1;
+        k->kernels = v;
+        return 1;
+    }
+    r = cli_take(argc, argv, i, "--threads", &v);
+    if (r < 0) return *status = cli_usage_error("--threads needs a value"), 1;
+    if (r) {
+        *status = cli_parse_int(v, "--threads", 1, 64, &k->threads);
+        return 1;
+    }
+    return 0;
+}
+
+static int run_session(const cli_session *s, const kernel_args *k, mnv3_tap_fn tap, void *user,
+                       float *out, mnv3_error *err) {
+    mnv3_session_options o = {k->kernels ? k->kernels : "fast", k->threads ? (int)k->threads : 1,
+                              s->n, NULL, tap, user};
+    mnv3_session *ss;
+    if (mnv3_session_create(s->model, &s->profile, s->h, s->w, s->layout, &o, &ss, err) != MNV3_OK)
+        return MNV3_FAIL;
+    int r = mnv3_session_run(ss, s->input.data, s->n, out, err);
+    mnv3_session_free(ss);
+    return r;
+}
+
 int cmd_run(int argc, char **argv) {
     cli_model_args a = {0};
+    kernel_args k = {0};
     const char *output = NULL;
     int json = 0, status = 0;
     for (int i = 0; i < argc; i++) {
-        if (cli_model_arg(argc, argv, &i, &a, &status)) {
+        if (cli_model_arg(argc, argv, &i, &a, &status) || kernel_arg(argc, argv, &i, &k, &status)) {
             if (status) return status;
             continue;
         }
@@ -124,7 +163,9 @@ int cmd_run(int argc, char **argv) {
         cli_session_close(&s);
         return cli_usage_error("out of memory");
     }
-    if (mnv3_run(s.model, &opt, s.input.data, s.layout, s.n, s.h, s.w, out, &err) != MNV3_OK) {
+    if ((k.kernels || k.threads)
+            ? run_session(&s, &k, NULL, NULL, out, &err) != MNV3_OK
+            : mnv3_run(s.model, &opt, s.input.data, s.layout, s.n, s.h, s.w, out, &err) != MNV3_OK) {
         free(out);
         cli_session_close(&s);
         return cli_error(&err);
@@ -148,10 +189,11 @@ int cmd_run(int argc, char **argv) {
 
 int cmd_dump(int argc, char **argv) {
     cli_model_args a = {0};
+    kernel_args k = {0};
     const char *out_path = NULL, *replay_path = NULL;
     int status = 0;
     for (int i = 0; i < argc; i++) {
-        if (cli_model_arg(argc, argv, &i, &a, &status)) {
+        if (cli_model_arg(argc, argv, &i, &a, &status) || kernel_arg(argc, argv, &i, &k, &status)) {
             if (status) return status;
             continue;
         }
@@ -163,6 +205,8 @@ int cmd_dump(int argc, char **argv) {
         if (!r) return cli_usage_error("dump: unknown option '%s'", argv[i]);
     }
     if (!out_path) return cli_usage_error("dump: --out ACTS.npz is required");
+    if (replay_path && (k.kernels || k.threads))
+        return cli_usage_error("dump: --replay runs the reference runner; drop --kernels/--threads");
     cli_session s;
     if ((status = cli_session_open(&a, &s))) return status;
     cli_tap_collector d = {.n = s.n};
@@ -176,7 +220,9 @@ int cmd_dump(int argc, char **argv) {
     float *out = malloc((size_t)s.n * (size_t)size * sizeof *out);
     mnv3_run_options opt = {&s.profile, cli_collect_tap, &d, replay_path ? &replay : NULL};
     if (!out) status = cli_usage_error("out of memory");
-    else if (mnv3_run(s.model, &opt, s.input.data, s.layout, s.n, s.h, s.w, out, &err))
+    else if ((k.kernels || k.threads)
+                 ? run_session(&s, &k, cli_collect_tap, &d, out, &err)
+                 : mnv3_run(s.model, &opt, s.input.data, s.layout, s.n, s.h, s.w, out, &err))
         status = cli_error(&err);
     else if (d.failed) status = cli_error(&d.err);
     else if (mnv3_write_npz(out_path, &d.taps, &err)) status = cli_error(&err);

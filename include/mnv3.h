@@ -208,6 +208,40 @@ int mnv3_output_size(const mnv3_model *m);
 int mnv3_run(const mnv3_model *m, const mnv3_run_options *opt, const float *input,
              mnv3_layout layout, int n, int h, int w, float *output, mnv3_error *err);
 
+/* ---- sessions: a model prepared for one input size ------------------------ */
+
+/* A session resolves the plan once, packs weights, starts its threads and
+ * allocates one arena, so mnv3_session_run allocates nothing. Kernels:
+ * "reference" (the plain kernels of mnv3_run, one thread) or "fast" (SIMD,
+ * fused, threaded; bit-identical to "reference" under the same profile, see
+ * docs/performance.md). Results never depend on the thread count. */
+typedef struct mnv3_session mnv3_session;
+
+typedef struct mnv3_session_options {
+    const char *kernels; /* "reference" | "fast" (default "fast"); NULL = "fast" */
+    int threads;         /* worker threads including the caller; 0 = 1 */
+    int max_batch;       /* largest n passed to run; 0 = any */
+    const char *isa;     /* fast kernels only: "avx512" | "avx2" | "scalar"; NULL = best */
+    mnv3_tap_fn tap;     /* optional: every layer's output, as mnv3_run (keeps all values) */
+    void *tap_user;
+} mnv3_session_options;
+
+int mnv3_session_create(const mnv3_model *m, const mnv3_profile *p, int h, int w,
+                        mnv3_layout layout, const mnv3_session_options *o,
+                        mnv3_session **out, mnv3_error *err);
+/* input: n samples in the session's layout; output: n * mnv3_output_size. */
+int mnv3_session_run(mnv3_session *s, const float *input, int n, float *output,
+                     mnv3_error *err);
+/* Bytes of the activation arena (values and scratch), allocated at creation. */
+size_t mnv3_session_arena_bytes(const mnv3_session *s);
+/* Bytes of weights repacked for the fast kernels (0 for reference). */
+size_t mnv3_session_packed_bytes(const mnv3_session *s);
+/* "reference", or "fast/avx512", "fast/avx2", "fast/scalar". */
+const char *mnv3_session_kernels(const mnv3_session *s);
+/* Multiply-accumulates of one sample (convolutions and linear layers). */
+int64_t mnv3_session_macs(const mnv3_session *s);
+void mnv3_session_free(mnv3_session *s);
+
 /* ---- layer names ----------------------------------------------------------- */
 
 typedef struct mnv3_layer_name {

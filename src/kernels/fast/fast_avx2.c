@@ -7,6 +7,7 @@
 #define FAST_FN __attribute__((target("avx2,fma")))
 typedef __m256 V;
 typedef __m256i M;
+#define FAST_INLINE inline __attribute__((always_inline))
 #define VL 8
 #define FAST_PV 2
 #define FAST_SB 4

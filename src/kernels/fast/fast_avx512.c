@@ -7,6 +7,7 @@
 #define FAST_FN __attribute__((target("avx512f,avx2,fma")))
 typedef __m512 V;
 typedef __mmask16 M;
+#define FAST_INLINE inline __attribute__((always_inline))
 #define VL 16
 #define FAST_PV 4
 #define FAST_SB 4

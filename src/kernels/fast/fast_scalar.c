@@ -4,6 +4,11 @@
 #define FAST_FN
 typedef float V;
 typedef int M;
+#if defined(__GNUC__) || defined(__clang__)
+#define FAST_INLINE inline __attribute__((always_inline))
+#else
+#define FAST_INLINE inline
+#endif
 #define VL 1
 #define FAST_PV 8
 #define FAST_SB 8

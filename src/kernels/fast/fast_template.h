@@ -1,6 +1,7 @@
 /* Fast kernels, written once over a small vector vocabulary and compiled per
  * instruction set. The including file defines:
  *   FAST_FN             attributes of every function (target("avx2,fma"), ...)
+ *   FAST_INLINE         forced inlining of the helpers
  *   V, VL               vector type and lanes; M: a lane mask made by vmask(n)
  *   vset1 vloadu vstoreu vloadm vstorem vadd vsub vmul vdiv vfma vmax vmin
  *   vrelu               x > 0 ? x : 0 (0 for NaN and -0, as the reference)
@@ -15,7 +16,7 @@
 
 #define FAST_PB (FAST_PV * VL) /* positions per pointwise tile */
 
-static FAST_FN V fast_hswish(V x, int option) {
+static FAST_INLINE FAST_FN V fast_hswish(V x, int option) {
     V c = vmin(vmax(vadd(x, vset1(3.0f)), vset1(0.0f)), vset1(6.0f));
     switch (option) {
     case MNV3_HSWISH_X_MUL_C_DIV6: return vmul(x, vdiv(c, vset1(6.0f)));
@@ -28,7 +29,7 @@ static FAST_FN V fast_hswish(V x, int option) {
     }
 }
 
-static FAST_FN V fast_hsig(V x, int option) {
+static FAST_INLINE FAST_FN V fast_hsig(V x, int option) {
     V c = vmin(vmax(vadd(x, vset1(3.0f)), vset1(0.0f)), vset1(6.0f));
     switch (option) {
     case MNV3_HSIG_MUL_RECIP6: return vmul(c, vset1(1.0f / 6.0f));
@@ -37,7 +38,7 @@ static FAST_FN V fast_hsig(V x, int option) {
     }
 }
 
-static FAST_FN V fast_act(V v, int act, int option) {
+static FAST_INLINE FAST_FN V fast_act(V v, int act, int option) {
     switch (act) {
     case FAST_ACT_RELU: return vrelu(v);
     case FAST_ACT_HSWISH: return fast_hswish(v, option);
@@ -48,7 +49,7 @@ static FAST_FN V fast_act(V v, int act, int option) {
 
 /* Stores n lanes of channel co at idx through bias, BatchNorm, activation and
  * residual add, each stage stored where asked. */
-static FAST_FN void fast_epi(const fast_epilogue *e, int co, size_t idx, V v, int n) {
+static FAST_INLINE FAST_FN void fast_epi(const fast_epilogue *e, int co, size_t idx, V v, int n) {
     M m = vmask(n);
     if (e->bias_mode == FAST_BIAS_SEPARATE_ADD) v = vadd(v, vset1(e->bias[co]));
     if (e->y_conv) vstorem(e->y_conv + idx, v, m, n);
@@ -75,7 +76,7 @@ static FAST_FN void fast_epi(const fast_epilogue *e, int co, size_t idx, V v, in
 
 /* ---- 1x1 convolution: tile of FAST_PW_COB channels x FAST_PB positions --- */
 
-static FAST_FN void fast_pw_tile(const fast_pointwise_args *a, int p0, int cb) {
+static FAST_INLINE FAST_FN void fast_pw_tile(const fast_pointwise_args *a, int p0, int cb) {
     const int plane = a->plane, cin = a->cin, co0 = cb * FAST_PW_COB;
     int np = plane - p0 < FAST_PB ? plane - p0 : FAST_PB;
     int nl[FAST_PV];
@@ -127,23 +128,24 @@ static FAST_FN void fast_pointwise(const fast_pointwise_args *a, int pb0, int pb
 
 /* ---- k x k convolution, one output channel, rows [oy0, oy1) ------------- */
 
-static FAST_FN void fast_spatial_rows(const fast_spatial_args *a, int oy0, int oy1) {
+/* NV vectors of one output row from ox0; NV is a constant at each call, so
+ * the accumulators stay in registers. */
+static FAST_INLINE FAST_FN void fast_sp_chunk(const fast_spatial_args *a, int oy, int ox0,
+                                              const int NV) {
     const int k = a->k, kk = k * k, s = a->stride, ow = a->out_w;
     const size_t plane = (size_t)a->out_h * (size_t)ow;
     const float init = a->epi.bias_mode == FAST_BIAS_IN_ACCUMULATOR ? a->epi.bias[a->co] : 0.0f;
-    for (int oy = oy0; oy < oy1; oy++) {
-        for (int ox0 = 0; ox0 < ow; ox0 += FAST_SB * VL) {
-            int nl[FAST_SB];
-            M ml[FAST_SB];
-            int full = 1;
-            for (int u = 0; u < FAST_SB; u++) {
-                int r = ow - ox0 - u * VL;
-                nl[u] = r <= 0 ? 0 : r >= VL ? VL : r;
-                ml[u] = vmask(nl[u]);
-                full &= nl[u] == VL;
-            }
-            V acc[FAST_SB];
-            for (int u = 0; u < FAST_SB; u++) acc[u] = vset1(init);
+    int nl[FAST_SB];
+    M ml[FAST_SB];
+    int full = 1;
+    for (int u = 0; u < NV; u++) {
+        int r = ow - ox0 - u * VL;
+        nl[u] = r <= 0 ? 0 : r >= VL ? VL : r;
+        ml[u] = vmask(nl[u]);
+        full &= nl[u] == VL;
+    }
+    V acc[FAST_SB];
+    for (int u = 0; u < NV; u++) acc[u] = vset1(init);
 #define FAST_SP_TAP(UPDATE)                                                                   \
     do {                                                                                      \
         const float *row = a->padded + (size_t)ci * a->plane_stride +                        \
@@ -151,32 +153,47 @@ static FAST_FN void fast_spatial_rows(const fast_spatial_args *a, int oy0, int o
                            (size_t)a->col_off[kx] + (size_t)ox0;                              \
         V wv = vset1(a->weight[ci * kk + ky * k + kx]);                                       \
         if (full)                                                                             \
-            for (int u = 0; u < FAST_SB; u++) {                                               \
+            for (int u = 0; u < NV; u++) {                                                    \
                 V xv = vloadu(row + u * VL);                                                  \
                 acc[u] = UPDATE;                                                              \
             }                                                                                 \
         else                                                                                  \
-            for (int u = 0; u < FAST_SB; u++) {                                               \
+            for (int u = 0; u < NV; u++) {                                                    \
                 V xv = vloadm(row + u * VL, ml[u], nl[u]);                                    \
                 acc[u] = UPDATE;                                                              \
             }                                                                                 \
     } while (0)
-            if (a->order_fma) {
-                for (int ky = 0; ky < k; ky++)
-                    for (int kx = 0; kx < k; kx++)
-                        for (int ci = 0; ci < a->cin_group; ci++)
-                            FAST_SP_TAP(vfma(xv, wv, acc[u]));
-            } else {
-                for (int ci = 0; ci < a->cin_group; ci++)
-                    for (int ky = 0; ky < k; ky++)
-                        for (int kx = 0; kx < k; kx++) FAST_SP_TAP(vadd(acc[u], vmul(xv, wv)));
-            }
+    if (a->order_fma) {
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++)
+                for (int ci = 0; ci < a->cin_group; ci++) FAST_SP_TAP(vfma(xv, wv, acc[u]));
+    } else {
+        for (int ci = 0; ci < a->cin_group; ci++)
+            for (int ky = 0; ky < k; ky++)
+                for (int kx = 0; kx < k; kx++) FAST_SP_TAP(vadd(acc[u], vmul(xv, wv)));
+    }
 #undef FAST_SP_TAP
-            for (int u = 0; u < FAST_SB; u++)
-                if (nl[u] > 0)
-                    fast_epi(&a->epi, a->co,
-                             (size_t)a->co * plane + (size_t)oy * (size_t)ow + (size_t)(ox0 + u * VL),
-                             acc[u], nl[u]);
+    for (int u = 0; u < NV; u++)
+        if (nl[u] > 0)
+            fast_epi(&a->epi, a->co,
+                     (size_t)a->co * plane + (size_t)oy * (size_t)ow + (size_t)(ox0 + u * VL),
+                     acc[u], nl[u]);
+}
+
+static FAST_FN void fast_spatial_rows(const fast_spatial_args *a, int oy0, int oy1) {
+    const int ow = a->out_w;
+    for (int oy = oy0; oy < oy1; oy++) {
+        for (int ox0 = 0; ox0 < ow;) {
+            int nv = (ow - ox0 + VL - 1) / VL, done;
+            if (nv >= FAST_SB) fast_sp_chunk(a, oy, ox0, FAST_SB), done = FAST_SB;
+#if FAST_SB > 3
+            else if (nv >= 3) fast_sp_chunk(a, oy, ox0, 3), done = 3;
+#endif
+#if FAST_SB > 2
+            else if (nv >= 2) fast_sp_chunk(a, oy, ox0, 2), done = 2;
+#endif
+            else fast_sp_chunk(a, oy, ox0, 1), done = 1;
+            ox0 += done * VL;
         }
     }
 }

@@ -9,7 +9,10 @@
 
 #include "kernels/fast/fast.h"
 
-#define SPIN_ROUNDS 200000
+/* Spin briefly (ops follow each other within microseconds), then yield the
+ * core (others may need it: two cores are easily oversubscribed), then sleep. */
+#define SPIN_ROUNDS 300
+#define YIELD_ROUNDS 4000
 
 typedef struct worker_arg worker_arg;
 
@@ -54,6 +57,10 @@ static void *worker_main(void *p) {
                !atomic_load_explicit(&pool->quit, memory_order_acquire)) {
             if (++spins < SPIN_ROUNDS) {
                 cpu_relax();
+                continue;
+            }
+            if (spins < SPIN_ROUNDS + YIELD_ROUNDS) {
+                sched_yield();
                 continue;
             }
             pthread_mutex_lock(&pool->lock);
@@ -118,7 +125,10 @@ void fast_pool_run(fast_pool *p, int n, fast_task_fn fn, void *ctx) {
     int begin, end;
     range_of(n, p->threads, 0, &begin, &end);
     if (begin < end) fn(ctx, 0, begin, end);
-    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) cpu_relax();
+    for (int spins = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; spins++) {
+        if (spins < SPIN_ROUNDS) cpu_relax();
+        else sched_yield(); /* the worker may be waiting for this core */
+    }
 }
 
 void fast_pool_free(fast_pool *p) {

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""mnv3 against its peers, in one run, on one set of weights.
+
+  python3 bench/bench_all.py --build BUILD_DIR [--work DIR] [--runs 200] [--batch 32]
+         [--batch-runs 10] [--peers torch,torch-jit,onnxruntime,openvino,ncnn,litert,tensorflow]
+         [--json OUT.json]
+
+Weights: `mnv3 synth --seed 3 --classes 1000` (seeded synthetic torchvision
+MobileNetV3-Small with its 1000-class head). From them: w.pth (tools/oracle/to_pth.py),
+w.onnx (torch.onnx.export, Debian torch 1.13, opset 13), w.ncnn.* (pnnx from w.onnx),
+w.weights.h5 (`mnv3 convert`, Keras 3 names), w.tflite (TFLiteConverter from that
+Keras model, .venv-tf). Keras/LiteRT run Keras's MobileNetV3Small graph (in-model
+Rescaling, 1x1-conv head): same weights, same arithmetic count.
+Environments: .venv-bench (bench/setup.sh) for torch, onnxruntime, openvino, ncnn,
+LiteRT; .venv-tf for TensorFlow. Every engine runs in its own process (own peak RSS).
+Ratios are peer / mnv3: above 1 means mnv3 is faster (or smaller)."""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH_PY = os.path.join(ROOT, ".venv-bench", "bin", "python")
+TF_PY = os.path.join(ROOT, ".venv-tf", "bin", "python")
+ORACLE_PY = os.path.join(ROOT, ".venv-oracle", "bin", "python")
+PEERS_SCRIPT = os.path.join(ROOT, "tools", "oracle", "bench_peers.py")
+
+ONNX_EXPORT = r"""
+import sys, torch, torchvision
+m = torchvision.models.mobilenet_v3_small()
+m.load_state_dict(torch.load(sys.argv[1])); m.eval()
+x = torch.zeros(1, 3, int(sys.argv[3]), int(sys.argv[3]))
+torch.onnx.export(m, x, sys.argv[2], opset_version=13, input_names=["input"],
+                  output_names=["logits"], dynamic_axes={"input": {0: "n"}, "logits": {0: "n"}})
+"""
+
+TFLITE_CONVERT = r"""
+import os, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tensorflow as tf, keras
+size = int(sys.argv[3])
+m = keras.applications.MobileNetV3Small(weights=None, input_shape=(size, size, 3), classes=1000,
+                                        include_preprocessing=True)
+m.load_weights(sys.argv[1])
+conv = tf.lite.TFLiteConverter.from_keras_model(m)
+open(sys.argv[2], "wb").write(conv.convert())
+"""
+
+
+def sh(cmd, **kw):
+    print("+ " + " ".join(cmd), file=sys.stderr)
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def prepare(a, work):
+    mnv3 = os.path.join(a.build, "mnv3")
+    w = lambda name: os.path.join(work, name)
+    if not os.path.exists(w("w.safetensors")):
+        sh([mnv3, "synth", "--seed", "3", "--classes", "1000", "--out", w("w.safetensors")],
+           stdout=subprocess.DEVNULL)
+    notes = {}
+    steps = [
+        ("w.pth", [ORACLE_PY if os.path.exists(ORACLE_PY) else BENCH_PY,
+                   os.path.join(ROOT, "tools", "oracle", "to_pth.py"), w("w.safetensors"), w("w.pth")]),
+        ("w.onnx", [BENCH_PY, "-c", ONNX_EXPORT, w("w.pth"), w("w.onnx"), str(a.size)]),
+        ("w.ncnn.param", [os.path.join(ROOT, ".venv-bench", "bin", "pnnx"), w("w.onnx"),
+                          f"inputshape=[1,3,{a.size},{a.size}]"]),
+        ("w.weights.h5", [mnv3, "convert", w("w.safetensors"), w("w.weights.h5"), "--quiet"]),
+        ("w.tflite", [TF_PY, "-c", TFLITE_CONVERT, w("w.weights.h5"), w("w.tflite"), str(a.size)]),
+    ]
+    for out, cmd in steps:
+        if os.path.exists(w(out)):
+            continue
+        try:
+            sh(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        except (subprocess.CalledProcessError, FileNotFoundError) as e:
+            err = getattr(e, "stderr", b"") or b""
+            notes[out] = f"could not make {out}: {e}; {err.decode(errors='replace')[-400:]}"
+            print(notes[out], file=sys.stderr)
+    return notes
+
+
+def run_json(cmd):
+    print("+ " + " ".join(cmd), file=sys.stderr)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        return None, p.stderr[-600:]
+    line = [l for l in p.stdout.splitlines() if l.startswith("{")][-1]
+    return json.loads(line), None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True, help="build dir with mnv3 and bench/mnv3_bench")
+    ap.add_argument("--work", default=None)
+    ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--batch-runs", type=int, default=10)
+    ap.add_argument("--size", type=int, default=224)
+    ap.add_argument("--profile", default="torch")
+    ap.add_argument("--peers", default="torch,torch-jit,onnxruntime,openvino,ncnn,litert,tensorflow")
+    ap.add_argument("--json", default=None)
+    a = ap.parse_args()
+    work = a.work or tempfile.mkdtemp(prefix="mnv3-bench-")
+    os.makedirs(work, exist_ok=True)
+    notes = prepare(a, work)
+    common = ["--runs", str(a.runs), "--batch", str(a.batch), "--batch-runs", str(a.batch_runs),
+              "--size", str(a.size)]
+    rows = {}
+    mn, err = run_json([os.path.join(a.build, "bench", "mnv3_bench"), "--weights",
+                        os.path.join(work, "w.safetensors"), "--profile", a.profile, "--json"] + common)
+    if not mn:
+        sys.exit("mnv3_bench failed: " + err)
+    rss = max(r["peak_rss_mb"] for r in mn["results"])
+    rows["mnv3"] = {"results": mn["results"], "peak_rss_mb": rss,
+                    "note": f"{mn['results'][0]['kernels']}, profile {a.profile}, arena "
+                            f"{mn['results'][0]['arena_bytes']} B"}
+    for peer in [p for p in a.peers.split(",") if p]:
+        py = TF_PY if peer == "tensorflow" else BENCH_PY
+        results, peak, errs = [], 0.0, []
+        for t in (1, 2):  # one process per thread count (TF fixes its pools at start)
+            r, err = run_json([py, PEERS_SCRIPT, "--peer", peer, "--dir", work, "--threads", str(t)]
+                              + common)
+            if r:
+                results += r["results"]
+                peak = max(peak, r["peak_rss_mb"])
+            else:
+                errs.append(err)
+        rows[peer] = {"results": results, "peak_rss_mb": peak,
+                      "note": (results[0].get("version", "") if results else "failed: " + " | ".join(errs))}
+
+    def get(row, threads, key):
+        for r in row["results"]:
+            if r["threads"] == threads:
+                return r.get(key)
+        return None
+
+    base = rows["mnv3"]
+    hdr = (f"{'engine':12s} {'lat 1T ms':>10s} {'x':>6s} {'lat 2T ms':>10s} {'x':>6s} "
+           f"{'b{0} 1T img/s'.format(a.batch):>13s} {'x':>6s} {'b{0} 2T img/s'.format(a.batch):>13s} {'x':>6s} "
+           f"{'load ms':>8s} {'RSS MB':>7s}  note")
+    print(hdr)
+    for name, row in rows.items():
+        cells = []
+        for threads in (1, 2):
+            v, b = get(row, threads, "latency_ms"), get(base, threads, "latency_ms")
+            cells += [f"{v:10.3f}" if v else f"{'-':>10s}", f"{v / b:6.2f}" if v and b else f"{'-':>6s}"]
+        for threads in (1, 2):
+            v, b = get(row, threads, "throughput_ips"), get(base, threads, "throughput_ips")
+            cells += [f"{v:13.1f}" if v else f"{'-':>13s}", f"{b / v:6.2f}" if v and b else f"{'-':>6s}"]
+        load = get(row, 1, "load_ms")
+        print(f"{name:12s} " + " ".join(cells) + f" {load if load else 0:8.1f} {row['peak_rss_mb']:7.1f}  {row['note']}")
+    for k, v in notes.items():
+        print(f"note: {v}")
+    print(f"ratios x: peer / mnv3 for latency, mnv3 / peer for throughput (above 1: mnv3 ahead); "
+          f"work dir {work}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"rows": rows, "notes": notes}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

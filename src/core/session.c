@@ -1,0 +1,748 @@
+/* Sessions: a plan resolved once, its ops grouped into fused steps, weights
+ * packed for the fast kernels, one arena with buffers reused by liveness, and
+ * a thread pool. mnv3_session_run only walks the steps: it allocates nothing.
+ *
+ * Fused steps (fast kernels):
+ *   k x k conv [+ BN] [+ ReLU | hardswish]               -> spatial (padded planes)
+ *   1x1 conv   [+ BN] [+ ReLU | hardswish] [+ residual]  -> pointwise
+ *   1x1 conv on a 1x1 map / linear [+ activation]        -> matrix-vector
+ *   global pool (sequential), SE channel scale           -> own kernels
+ * anything else (rescale, softmax, pairwise pooling, float64 profiles) runs
+ * the reference kernel. Every fused stage performs the reference's operations
+ * in the reference's order, so results are bit-identical. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
+#include "core/model.h"
+#include "core/plan.h"
+#include "core/util.h"
+#include "factors/factors.h"
+#include "kernels/fast/fast.h"
+#include "kernels/kernels.h"
+
+#define MAX_SIDE 8192
+#define MAX_STEPS MNV3_MAX_PLAN_OPS
+#define MAX_SLOTS 64
+#define SLACK_FLOATS 64
+
+typedef enum step_kind {
+    STEP_REF, STEP_POINTWISE, STEP_SPATIAL, STEP_MATVEC, STEP_POOL, STEP_SCALE
+} step_kind;
+
+typedef struct step {
+    step_kind kind;
+    int first, count;  /* plan ops [first, first + count) */
+    int conv, bn, act, add; /* plan op index of each fused stage, -1 if absent */
+    /* packed weights (offsets into s->packed), BN parameters */
+    size_t wpack;
+    size_t bn_params; /* a[C] then c[C] in s->packed */
+    int out_stride;   /* matvec: padded outputs */
+    /* spatial */
+    int ph, pw, rs, shared_pad;
+    size_t plane_stride;
+} step;
+
+struct mnv3_session {
+    const mnv3_model *model;
+    mnv3_plan *plan;
+    int fast, threads, h, w, max_batch;
+    mnv3_layout layout;
+    const fast_isa *isa;
+    fast_pool *pool;
+    char kernels_name[32];
+    mnv3_tap_fn tap;
+    void *tap_user;
+    int n_steps;
+    step steps[MAX_STEPS];
+    float *vp[MNV3_MAX_PLAN_OPS + 1]; /* value -> buffer (NULL: never stored) */
+    float *arena;
+    size_t arena_bytes;
+    double *scratch;          /* reference kernels */
+    float *pad;               /* per-thread padded planes, then the shared one */
+    size_t pad_per_thread;
+    float *packed;
+    size_t packed_floats;
+    int64_t macs;
+    int profile;                /* MNV3_SESSION_PROFILE set: time steps, print at free */
+    double step_seconds[MAX_STEPS];
+};
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static int is_act(mnv3_op_kind k) {
+    return k == MNV3_OP_RELU || k == MNV3_OP_HARDSWISH || k == MNV3_OP_HARDSIGMOID;
+}
+
+static int fast_act_of(const mnv3_exec_op *e, int *option) {
+    switch (e->op->kind) {
+    case MNV3_OP_RELU: *option = 0; return FAST_ACT_RELU;
+    case MNV3_OP_HARDSWISH: *option = e->opt_hardswish; return FAST_ACT_HSWISH;
+    case MNV3_OP_HARDSIGMOID: *option = e->opt_hardsigmoid; return FAST_ACT_HSIG;
+    default: *option = 0; return FAST_ACT_NONE;
+    }
+}
+
+/* The reference's TensorFlow CPU rsqrt, repeated here in the same order. */
+static float tf_rsqrt(float a) {
+#if defined(__SSE__)
+    float y0 = _mm_cvtss_f32(_mm_rsqrt_ss(_mm_set_ss(a)));
+#else
+    float y0 = 1.0f / sqrtf(a);
+#endif
+    float r2 = a * y0, half_y0 = y0 * -0.5f;
+    float h = r2 * y0 + -1.0f;
+    return half_y0 * h + y0;
+}
+
+static int consumers(const mnv3_plan *pl, int v) {
+    int n = 0;
+    for (int i = 0; i < pl->n; i++) n += (pl->src[i] == v) + (pl->src2[i] == v);
+    return n + (v == pl->n); /* the model output is read by the caller */
+}
+
+static int pointwise_shape(const mnv3_exec_op *e) {
+    const mnv3_op *op = e->op;
+    return op->kind == MNV3_OP_CONV && op->kernel == 1 && op->stride == 1 && op->groups == 1;
+}
+
+/* ---- grouping ------------------------------------------------------------ */
+
+static void build_steps(mnv3_session *s) {
+    const mnv3_plan *pl = s->plan;
+    s->n_steps = 0;
+    for (int i = 0; i < pl->n;) {
+        step *st = &s->steps[s->n_steps++];
+        memset(st, 0, sizeof *st);
+        st->first = i;
+        st->conv = st->bn = st->act = st->add = -1;
+        const mnv3_exec_op *e = &pl->ops[i];
+        const mnv3_op *op = e->op;
+        st->kind = STEP_REF;
+        if (s->fast && !e->f64) {
+            size_t plane = (size_t)e->out.h * (size_t)e->out.w;
+            if (op->kind == MNV3_OP_CONV)
+                st->kind = !pointwise_shape(e) ? STEP_SPATIAL
+                                                : plane == 1 ? STEP_MATVEC : STEP_POINTWISE;
+            else if (op->kind == MNV3_OP_LINEAR) st->kind = STEP_MATVEC;
+            else if (op->kind == MNV3_OP_GLOBAL_POOL) st->kind = STEP_POOL;
+            else if (op->kind == MNV3_OP_CHANNEL_SCALE) st->kind = STEP_SCALE;
+        }
+        int last = i;
+        if (st->kind == STEP_SPATIAL || st->kind == STEP_POINTWISE || st->kind == STEP_MATVEC) {
+            st->conv = i;
+            /* the next op may join if it reads only the previous result, which
+             * nothing else reads */
+#define JOINS(j) ((j) < pl->n && consumers(pl, last + 1) == 1 &&                               \
+                  (pl->src[j] == last + 1 || pl->src2[j] == last + 1) && !pl->ops[j].f64)
+            if (st->kind != STEP_MATVEC && JOINS(last + 1) &&
+                pl->ops[last + 1].op->kind == MNV3_OP_BATCHNORM)
+                st->bn = ++last;
+            if (JOINS(last + 1) && is_act(pl->ops[last + 1].op->kind) &&
+                (st->kind == STEP_MATVEC || pl->ops[last + 1].op->kind != MNV3_OP_HARDSIGMOID))
+                st->act = ++last;
+            if (st->kind == STEP_POINTWISE && JOINS(last + 1) &&
+                pl->ops[last + 1].op->kind == MNV3_OP_ADD)
+                st->add = ++last;
+#undef JOINS
+        }
+        st->count = last - i + 1;
+        i = last + 1;
+    }
+}
+
+/* ---- packing ------------------------------------------------------------- */
+
+static size_t pack_size(const mnv3_session *s, const step *st) {
+    const mnv3_exec_op *e = &s->plan->ops[st->first];
+    size_t n = 0;
+    if (st->kind == STEP_POINTWISE)
+        n = (size_t)((e->out.c + FAST_PW_COB - 1) / FAST_PW_COB) * FAST_PW_COB * (size_t)e->in.c;
+    else if (st->kind == STEP_MATVEC) {
+        size_t blk = (size_t)s->isa->mv_block;
+        size_t stride = ((size_t)e->op->out_ch + blk - 1) / blk * blk;
+        n = stride * (size_t)e->op->in_ch;
+    }
+    if (st->bn >= 0) n += 2 * (size_t)e->out.c;
+    return (n + 15) & ~(size_t)15;
+}
+
+static void pack_step(mnv3_session *s, step *st, size_t at) {
+    const mnv3_exec_op *e = &s->plan->ops[st->first];
+    const mnv3_op *op = e->op;
+    float *dst = s->packed + at;
+    size_t used = 0;
+    st->wpack = at;
+    if (st->kind == STEP_POINTWISE) {
+        int cin = e->in.c, cout = e->out.c, ncb = (cout + FAST_PW_COB - 1) / FAST_PW_COB;
+        for (int cb = 0; cb < ncb; cb++)
+            for (int ci = 0; ci < cin; ci++)
+                for (int j = 0; j < FAST_PW_COB; j++) {
+                    int co = cb * FAST_PW_COB + j;
+                    dst[used++] = co < cout ? op->weight[(size_t)co * (size_t)cin + (size_t)ci] : 0.0f;
+                }
+    } else if (st->kind == STEP_MATVEC) {
+        int blk = s->isa->mv_block;
+        st->out_stride = (op->out_ch + blk - 1) / blk * blk;
+        for (int i = 0; i < op->in_ch; i++)
+            for (int o = 0; o < st->out_stride; o++)
+                dst[used++] = o < op->out_ch ? op->weight[(size_t)o * (size_t)op->in_ch + (size_t)i] : 0.0f;
+    }
+    if (st->bn >= 0) {
+        const mnv3_exec_op *b = &s->plan->ops[st->bn];
+        const mnv3_op *bn = b->op;
+        st->bn_params = at + used;
+        float *pa = dst + used, *pc = pa + b->out.c;
+        for (int c = 0; c < b->out.c; c++) { /* the reference's scalar formulas */
+            float mean = bn->bn_mean[c], var = bn->bn_var[c], w = bn->weight[c], bb = bn->bias[c];
+            float inv = b->opt_batchnorm == MNV3_BN_TF_RSQRT ? tf_rsqrt(var + bn->eps)
+                                                             : 1.0f / sqrtf(var + bn->eps);
+            float a = inv * w;
+            pa[c] = a;
+            pc[c] = b->opt_batchnorm == MNV3_BN_TORCH_FMA ? fmaf(-mean, a, bb) : bb - mean * a;
+        }
+    }
+}
+
+/* ---- buffers ------------------------------------------------------------- */
+
+/* Values each step must store: with taps every value; otherwise the results
+ * of steps (and the input when it must be converted). */
+static int stored(const mnv3_session *s, const step *st, int op) {
+    return s->tap || op == st->first + st->count - 1;
+}
+
+static int assign_buffers(mnv3_session *s, size_t *value_offset, size_t *total) {
+    const mnv3_plan *pl = s->plan;
+    const int nv = pl->n + 1;
+    if (s->tap) { /* every value keeps its own place: the plan's layout */
+        for (int v = 0; v < nv; v++) value_offset[v] = pl->offset[v];
+        *total = pl->arena_floats;
+        return 0;
+    }
+    int last_use[MNV3_MAX_PLAN_OPS + 1], step_of[MNV3_MAX_PLAN_OPS];
+    for (int k = 0; k < s->n_steps; k++)
+        for (int i = s->steps[k].first; i < s->steps[k].first + s->steps[k].count; i++)
+            step_of[i] = k;
+    for (int v = 0; v < nv; v++) last_use[v] = -1;
+    for (int i = 0; i < pl->n; i++) {
+        if (last_use[pl->src[i]] < step_of[i]) last_use[pl->src[i]] = step_of[i];
+        if (pl->src2[i] >= 0 && last_use[pl->src2[i]] < step_of[i]) last_use[pl->src2[i]] = step_of[i];
+    }
+    last_use[pl->n] = s->n_steps; /* the output is read after the last step */
+    int slot_of[MNV3_MAX_PLAN_OPS + 1];
+    size_t slot_size[MAX_SLOTS];
+    int slot_free_after[MAX_SLOTS]; /* slot holds a value last used at this step */
+    int n_slots = 0;
+    for (int v = 0; v < nv; v++) slot_of[v] = -1;
+    /* value 0 is stored only when the input is converted (NHWC) */
+    for (int k = -1; k < s->n_steps; k++) {
+        int v;
+        if (k < 0) {
+            if (s->layout != MNV3_NHWC) continue;
+            v = 0;
+        } else {
+            const step *st = &s->steps[k];
+            v = st->first + st->count; /* the step's result */
+        }
+        size_t need = (mnv3_shape_numel(pl->shape[v]) + 15) & ~(size_t)15;
+        int best = -1;
+        for (int q = 0; q < n_slots; q++) {
+            if (slot_free_after[q] >= k) continue; /* still read by this step or later */
+            if (best < 0 ||
+                (slot_size[q] >= need && (slot_size[best] < need || slot_size[q] < slot_size[best])) ||
+                (slot_size[best] < need && slot_size[q] > slot_size[best]))
+                best = q;
+        }
+        if (best < 0) {
+            if (n_slots == MAX_SLOTS) return -1;
+            best = n_slots++;
+            slot_size[best] = 0;
+        }
+        if (slot_size[best] < need) slot_size[best] = need;
+        slot_free_after[best] = last_use[v];
+        slot_of[v] = best;
+    }
+    size_t at = 0, slot_at[MAX_SLOTS];
+    for (int q = 0; q < n_slots; q++) {
+        slot_at[q] = at;
+        at += slot_size[q];
+    }
+    for (int v = 0; v < nv; v++) value_offset[v] = slot_of[v] >= 0 ? slot_at[slot_of[v]] : (size_t)-1;
+    *total = at;
+    return 0;
+}
+
+/* ---- creation ------------------------------------------------------------ */
+
+static void spatial_geometry(step *st, const mnv3_exec_op *e) {
+    const int k = e->op->kernel, str = e->op->stride;
+    st->ph = (e->out.h - 1) * str + k;
+    st->pw = (e->out.w - 1) * str + k;
+    st->rs = st->pw;
+    st->plane_stride = (((size_t)st->ph * (size_t)st->rs) + 15) & ~(size_t)15;
+    st->shared_pad = e->op->groups == 1;
+}
+
+static int64_t count_macs(const mnv3_plan *pl) {
+    int64_t macs = 0;
+    for (int i = 0; i < pl->n; i++) {
+        const mnv3_exec_op *e = &pl->ops[i];
+        if (e->op->kind == MNV3_OP_CONV)
+            macs += (int64_t)e->out.c * e->out.h * e->out.w * (e->in.c / e->op->groups) *
+                    e->op->kernel * e->op->kernel;
+        else if (e->op->kind == MNV3_OP_LINEAR) macs += (int64_t)e->op->in_ch * e->op->out_ch;
+    }
+    return macs;
+}
+
+int mnv3_session_create(const mnv3_model *m, const mnv3_profile *p, int h, int w,
+                        mnv3_layout layout, const mnv3_session_options *o,
+                        mnv3_session **out, mnv3_error *err) {
+    *out = NULL;
+    if (!m || !p) return mnv3_fail(err, NULL, "session: no model or profile");
+    if (h < 1 || w < 1 || h > MAX_SIDE || w > MAX_SIDE)
+        return mnv3_fail(err, NULL, "input size %dx%d is out of range (1..%d per side)", h, w,
+                         MAX_SIDE);
+    const char *kernels = o && o->kernels ? o->kernels : "fast";
+    int fast;
+    if (!strcmp(kernels, "fast")) fast = 1;
+    else if (!strcmp(kernels, "reference")) fast = 0;
+    else return mnv3_fail(err, NULL, "unknown kernels '%s' (reference or fast)", kernels);
+    int threads = o && o->threads > 0 ? o->threads : 1;
+    if (threads > 64) return mnv3_fail(err, NULL, "threads must be 1..64, got %d", threads);
+    if (!fast) threads = 1;
+
+    mnv3_session *s = calloc(1, sizeof *s);
+    if (!s) return mnv3_fail(err, NULL, "out of memory");
+    s->model = m, s->h = h, s->w = w, s->layout = layout, s->fast = fast;
+    s->threads = threads;
+    s->max_batch = o ? o->max_batch : 0;
+    s->tap = o ? o->tap : NULL;
+    s->tap_user = o ? o->tap_user : NULL;
+    s->profile = getenv("MNV3_SESSION_PROFILE") != NULL;
+    if (fast) {
+        s->isa = fast_isa_select(o ? o->isa : NULL);
+        if (!s->isa) {
+            free(s);
+            return mnv3_fail(err, NULL, "instruction set '%s' is not available here",
+                             o && o->isa ? o->isa : "(MNV3_FAST_ISA)");
+        }
+        snprintf(s->kernels_name, sizeof s->kernels_name, "fast/%s", s->isa->name);
+    } else snprintf(s->kernels_name, sizeof s->kernels_name, "reference");
+    s->plan = malloc(sizeof *s->plan);
+    if (!s->plan) {
+        free(s);
+        return mnv3_fail(err, NULL, "out of memory");
+    }
+    if (mnv3_plan_build(m, p, h, w, s->plan, err) != MNV3_OK) {
+        mnv3_session_free(s);
+        return MNV3_FAIL;
+    }
+    s->macs = count_macs(s->plan);
+    build_steps(s);
+
+    /* packed weights */
+    size_t packed = 0;
+    for (int k = 0; k < s->n_steps; k++) packed += pack_size(s, &s->steps[k]);
+    if (packed) {
+        s->packed = malloc(packed * sizeof *s->packed);
+        if (!s->packed) {
+            mnv3_session_free(s);
+            return mnv3_fail(err, NULL, "out of memory (%zu packed weights)", packed);
+        }
+        size_t at = 0;
+        for (int k = 0; k < s->n_steps; k++) {
+            size_t n = pack_size(s, &s->steps[k]);
+            if (n) pack_step(s, &s->steps[k], at);
+            at += n;
+        }
+    }
+    s->packed_floats = packed;
+
+    /* arena: values, reference scratch, padded planes */
+    size_t value_offset[MNV3_MAX_PLAN_OPS + 1], values = 0;
+    if (assign_buffers(s, value_offset, &values) != 0) {
+        mnv3_session_free(s);
+        return mnv3_fail(err, NULL, "session: too many live buffers");
+    }
+    size_t pad_thread = 0, pad_shared = 0;
+    for (int k = 0; k < s->n_steps; k++) {
+        step *st = &s->steps[k];
+        if (st->kind != STEP_SPATIAL) continue;
+        const mnv3_exec_op *e = &s->plan->ops[st->first];
+        spatial_geometry(st, e);
+        size_t need = st->plane_stride * (size_t)(e->in.c / e->op->groups) + SLACK_FLOATS;
+        if (st->shared_pad && need > pad_shared) pad_shared = need;
+        if (!st->shared_pad && need > pad_thread) pad_thread = need;
+    }
+    pad_thread = (pad_thread + 15) & ~(size_t)15;
+    values = (values + SLACK_FLOATS + 15) & ~(size_t)15;
+    size_t floats = values + pad_thread * (size_t)threads + pad_shared;
+    s->arena_bytes = floats * sizeof(float) + s->plan->scratch_doubles * sizeof(double) + 64;
+    s->arena = malloc(s->arena_bytes);
+    if (!s->arena) {
+        mnv3_session_free(s);
+        return mnv3_fail(err, NULL, "out of memory (arena of %zu bytes)", s->arena_bytes);
+    }
+    memset(s->arena, 0, s->arena_bytes);
+    for (int v = 0; v <= s->plan->n; v++)
+        s->vp[v] = value_offset[v] == (size_t)-1 ? NULL : s->arena + value_offset[v];
+    s->pad = s->arena + values;
+    s->pad_per_thread = pad_thread;
+    { /* the reference kernels' doubles after the floats, 64-byte aligned */
+        uintptr_t at = (uintptr_t)(s->arena + floats);
+        s->scratch = (double *)((at + 63) & ~(uintptr_t)63);
+    }
+    if (fast) {
+        s->pool = fast_pool_create(threads);
+        if (!s->pool) {
+            mnv3_session_free(s);
+            return mnv3_fail(err, NULL, "cannot start %d threads", threads);
+        }
+    }
+    *out = s;
+    return MNV3_OK;
+}
+
+static double seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static const char *step_names[] = {"ref", "pointwise", "spatial", "matvec", "pool", "scale"};
+
+void mnv3_session_free(mnv3_session *s) {
+    if (!s) return;
+    if (s->profile) {
+        double total = 0;
+        for (int k = 0; k < s->n_steps; k++) total += s->step_seconds[k];
+        for (int k = 0; k < s->n_steps; k++) {
+            const step *st = &s->steps[k];
+            const mnv3_exec_op *e = &s->plan->ops[st->first];
+            fprintf(stderr, "%-10s %-18s %4dx%-4d c%4d->%4d %9.3f ms %5.1f%%\n",
+                    step_names[st->kind], e->op->name, e->out.h, e->out.w, e->in.c, e->out.c,
+                    s->step_seconds[k] * 1e3, 100.0 * s->step_seconds[k] / total);
+        }
+        fprintf(stderr, "total %.3f ms\n", total * 1e3);
+    }
+    fast_pool_free(s->pool);
+    free(s->arena);
+    free(s->packed);
+    free(s->plan);
+    free(s);
+}
+
+size_t mnv3_session_arena_bytes(const mnv3_session *s) { return s ? s->arena_bytes : 0; }
+size_t mnv3_session_packed_bytes(const mnv3_session *s) {
+    return s ? s->packed_floats * sizeof(float) : 0;
+}
+const char *mnv3_session_kernels(const mnv3_session *s) { return s ? s->kernels_name : ""; }
+int64_t mnv3_session_macs(const mnv3_session *s) { return s ? s->macs : 0; }
+
+/* ---- running ------------------------------------------------------------- */
+
+static float *stage_out(const mnv3_session *s, const step *st, int op) {
+    return op >= 0 && stored(s, st, op) ? s->vp[op + 1] : NULL;
+}
+
+static void fill_epilogue(const mnv3_session *s, const step *st, fast_epilogue *epi) {
+    const mnv3_plan *pl = s->plan;
+    const mnv3_exec_op *e = &pl->ops[st->conv];
+    memset(epi, 0, sizeof *epi);
+    epi->bn = FAST_BN_NONE;
+    if (e->op->has_bias || e->op->kind == MNV3_OP_LINEAR) {
+        /* as the reference's bias_first(): torch_cpu starts convolutions at the
+         * bias and adds it last in linear layers */
+        int first = e->opt_bias == MNV3_BIAS_IN_ACCUMULATOR ||
+                    (e->opt_bias == MNV3_BIAS_TORCH_CPU && e->op->kind != MNV3_OP_LINEAR);
+        epi->bias = e->op->bias;
+        epi->bias_mode = first ? FAST_BIAS_IN_ACCUMULATOR : FAST_BIAS_SEPARATE_ADD;
+    }
+    epi->y_conv = stage_out(s, st, st->conv);
+    if (st->bn >= 0) {
+        const mnv3_exec_op *b = &pl->ops[st->bn];
+        epi->bn = b->opt_batchnorm;
+        epi->bn_a = s->packed + st->bn_params;
+        epi->bn_c = epi->bn_a + b->out.c;
+        epi->bn_mean = b->op->bn_mean;
+        epi->bn_b = b->op->bias;
+        epi->y_bn = stage_out(s, st, st->bn);
+    }
+    if (st->act >= 0) {
+        epi->act = fast_act_of(&pl->ops[st->act], &epi->act_option);
+        epi->y_act = stage_out(s, st, st->act);
+    }
+    if (st->add >= 0) {
+        int a = st->add; /* value a is the result of op a - 1, the stage before the add */
+        int other = pl->src[a] == a ? pl->src2[a] : pl->src[a];
+        epi->skip = s->vp[other];
+        epi->y_add = stage_out(s, st, st->add);
+    }
+}
+
+typedef struct task {
+    const mnv3_session *s;
+    const step *st;
+    const mnv3_exec_op *e;
+    const float *in, *in2;
+    float *out;
+    int ncb; /* pointwise: channel blocks */
+    fast_pointwise_args pw;
+    fast_spatial_args sp;
+    fast_matvec_args mv;
+} task;
+
+static void run_pointwise(void *ctx, int thread, int begin, int end) {
+    (void)thread;
+    task *t = ctx;
+    const fast_isa *isa = t->s->isa;
+    for (int item = begin; item < end;) {
+        int pb = item / t->ncb, cb = item % t->ncb;
+        int stop = end - item < t->ncb - cb ? cb + (end - item) : t->ncb;
+        isa->pointwise(&t->pw, pb, pb + 1, cb, stop);
+        item += stop - cb;
+    }
+}
+
+/* Zero-padded copy of one input plane; stride 2 rows are stored even columns
+ * first, then odd columns. */
+static void pad_plane(const float *x, const mnv3_exec_op *e, const step *st, float *dst) {
+    const int ih = e->in.h, iw = e->in.w, pt = e->pad_top, pl = e->pad_left;
+    const int ne = (st->pw + 1) / 2;
+    for (int r = 0; r < st->ph; r++) {
+        float *row = dst + (size_t)r * (size_t)st->rs;
+        int iy = r - pt;
+        if (iy < 0 || iy >= ih) {
+            memset(row, 0, (size_t)st->pw * sizeof *row);
+            continue;
+        }
+        const float *src = x + (size_t)iy * (size_t)iw;
+        if (e->op->stride == 1) {
+            int left = pl < st->pw ? pl : st->pw;
+            int copy = iw < st->pw - left ? iw : st->pw - left;
+            if (copy < 0) copy = 0;
+            memset(row, 0, (size_t)left * sizeof *row);
+            memcpy(row + left, src, (size_t)copy * sizeof *row);
+            memset(row + left + copy, 0, (size_t)(st->pw - left - copy) * sizeof *row);
+        } else {
+            for (int c = 0; c < st->pw; c++) {
+                int ix = c - pl;
+                row[(c & 1) ? ne + c / 2 : c / 2] = ix >= 0 && ix < iw ? src[ix] : 0.0f;
+            }
+        }
+    }
+}
+
+static void spatial_args(task *t, const float *padded) {
+    const step *st = t->st;
+    const mnv3_exec_op *e = t->e;
+    fast_spatial_args *a = &t->sp;
+    a->padded = padded;
+    a->plane_stride = st->plane_stride;
+    a->row_stride = st->rs;
+    a->k = e->op->kernel;
+    a->stride = e->op->stride;
+    a->cin_group = e->in.c / e->op->groups;
+    a->out_h = e->out.h;
+    a->out_w = e->out.w;
+    /* the reference's rule: conv_order=torch_cpu follows ATen's choice of
+     * oneDNN (depthwise, N > 1, or more than 20480 input values) */
+    size_t input_values = (size_t)e->batch * mnv3_shape_numel(e->in);
+    a->order_fma = e->opt_conv_order == MNV3_CONV_KY_KX_CI_FMA ||
+                   (e->opt_conv_order == MNV3_CONV_TORCH_CPU &&
+                    (e->op->groups > 1 || e->batch > 1 || input_values > 20480));
+    const int ne = (st->pw + 1) / 2;
+    for (int kx = 0; kx < a->k && kx < 16; kx++)
+        a->col_off[kx] = a->stride == 1 ? kx : (kx & 1) ? ne + kx / 2 : kx / 2;
+}
+
+static void run_pad_shared(void *ctx, int thread, int begin, int end) {
+    (void)thread;
+    task *t = ctx;
+    const size_t in_plane = (size_t)t->e->in.h * (size_t)t->e->in.w;
+    for (int ci = begin; ci < end; ci++)
+        pad_plane(t->in + (size_t)ci * in_plane, t->e, t->st,
+                  (float *)t->sp.padded + (size_t)ci * t->st->plane_stride);
+}
+
+static void run_spatial_shared(void *ctx, int thread, int begin, int end) {
+    (void)thread;
+    const task *t = ctx;
+    fast_spatial_args a = t->sp;
+    const int k = a.k, per = a.cin_group * k * k;
+    for (int co = begin; co < end; co++) {
+        a.co = co;
+        a.weight = t->e->op->weight + (size_t)co * (size_t)per;
+        t->s->isa->spatial_rows(&a, 0, a.out_h);
+    }
+}
+
+/* Depthwise (or grouped): each thread pads its group's planes, then convolves. */
+static void run_spatial_grouped(void *ctx, int thread, int begin, int end) {
+    const task *t = ctx;
+    const mnv3_session *s = t->s;
+    const mnv3_exec_op *e = t->e;
+    float *pad = s->pad + (size_t)thread * s->pad_per_thread;
+    fast_spatial_args a = t->sp;
+    a.padded = pad;
+    const int cin_g = a.cin_group, cout_g = e->out.c / e->op->groups, k = a.k;
+    const size_t in_plane = (size_t)e->in.h * (size_t)e->in.w;
+    int padded_group = -1;
+    for (int co = begin; co < end; co++) {
+        int g = co / cout_g;
+        if (g != padded_group) {
+            for (int ci = 0; ci < cin_g; ci++)
+                pad_plane(t->in + (size_t)(g * cin_g + ci) * in_plane, e, t->st,
+                          pad + (size_t)ci * t->st->plane_stride);
+            padded_group = g;
+        }
+        a.co = co;
+        a.weight = e->op->weight + (size_t)co * (size_t)(cin_g * k * k);
+        s->isa->spatial_rows(&a, 0, a.out_h);
+    }
+}
+
+static void run_matvec(void *ctx, int thread, int begin, int end) {
+    (void)thread;
+    const task *t = ctx;
+    int blk = t->s->isa->mv_block;
+    int o1 = end * blk < t->mv.n_out ? end * blk : t->mv.n_out;
+    t->s->isa->matvec(&t->mv, begin * blk, o1);
+}
+
+/* Global average pool, sequential sum per channel (the reference order),
+ * eight channels interleaved so their chains overlap. */
+static void run_pool(void *ctx, int thread, int begin, int end) {
+    (void)thread;
+    const task *t = ctx;
+    const size_t plane = (size_t)t->e->in.h * (size_t)t->e->in.w;
+    if (t->e->opt_pool_sum != MNV3_POOL_SEQUENTIAL) {
+        /* other orders: the reference kernel on this thread's channels */
+        mnv3_exec_op part = *t->e;
+        part.in.c = part.out.c = end - begin;
+        mnv3_reference_kernels()->fn[MNV3_OP_GLOBAL_POOL](
+            &part, t->in + (size_t)begin * plane, NULL, t->out + begin, NULL);
+        return;
+    }
+    int c = begin;
+    for (; c + 8 <= end; c += 8) {
+        float sum[8] = {0};
+        const float *x = t->in + (size_t)c * plane;
+        for (size_t i = 0; i < plane; i++)
+            for (int j = 0; j < 8; j++) sum[j] += x[(size_t)j * plane + i];
+        for (int j = 0; j < 8; j++) t->out[c + j] = sum[j] / (float)plane;
+    }
+    for (; c < end; c++) {
+        float sum = 0.0f;
+        const float *x = t->in + (size_t)c * plane;
+        for (size_t i = 0; i < plane; i++) sum += x[i];
+        t->out[c] = sum / (float)plane;
+    }
+}
+
+static void run_scale(void *ctx, int thread, int begin, int end) {
+    (void)thread;
+    const task *t = ctx;
+    t->s->isa->scale_channels(t->in, t->in2, t->out, begin, end,
+                              t->e->out.h * t->e->out.w);
+}
+
+static void run_step(mnv3_session *s, const step *st) {
+    const mnv3_plan *pl = s->plan;
+    const int i = st->first;
+    task t;
+    memset(&t, 0, sizeof t);
+    t.s = s, t.st = st, t.e = &pl->ops[i];
+    t.in = s->vp[pl->src[i]];
+    t.in2 = pl->src2[i] >= 0 ? s->vp[pl->src2[i]] : NULL;
+    t.out = s->vp[i + 1];
+    const mnv3_exec_op *e = t.e;
+    switch (st->kind) {
+    case STEP_REF:
+        mnv3_reference_kernels()->fn[e->op->kind](e, t.in, t.in2, t.out, s->scratch);
+        return;
+    case STEP_POINTWISE: {
+        int plane = e->out.h * e->out.w, pb = s->isa->pw_block;
+        t.pw.in = t.in;
+        t.pw.wpack = s->packed + st->wpack;
+        t.pw.cin = e->in.c, t.pw.cout = e->out.c, t.pw.plane = plane;
+        t.pw.use_fma = e->opt_pointwise == MNV3_POINTWISE_FMA;
+        fill_epilogue(s, st, &t.pw.epi);
+        t.ncb = (e->out.c + FAST_PW_COB - 1) / FAST_PW_COB;
+        fast_pool_run(s->pool, ((plane + pb - 1) / pb) * t.ncb, run_pointwise, &t);
+        return;
+    }
+    case STEP_SPATIAL:
+        spatial_args(&t, s->pad + s->pad_per_thread * (size_t)s->threads);
+        fill_epilogue(s, st, &t.sp.epi);
+        if (st->shared_pad) {
+            fast_pool_run(s->pool, e->in.c, run_pad_shared, &t);
+            fast_pool_run(s->pool, e->out.c, run_spatial_shared, &t);
+        } else fast_pool_run(s->pool, e->out.c, run_spatial_grouped, &t);
+        return;
+    case STEP_MATVEC: {
+        int blk = s->isa->mv_block, n_out = e->op->kind == MNV3_OP_LINEAR ? e->op->out_ch : e->out.c;
+        t.mv.x = t.in;
+        t.mv.wt = s->packed + st->wpack;
+        t.mv.n_in = e->op->in_ch, t.mv.n_out = n_out, t.mv.out_stride = st->out_stride;
+        t.mv.use_fma = e->opt_pointwise == MNV3_POINTWISE_FMA;
+        fill_epilogue(s, st, &t.mv.epi);
+        fast_pool_run(s->pool, (n_out + blk - 1) / blk, run_matvec, &t);
+        return;
+    }
+    case STEP_POOL: fast_pool_run(s->pool, e->in.c, run_pool, &t); return;
+    case STEP_SCALE: fast_pool_run(s->pool, e->out.c, run_scale, &t); return;
+    }
+}
+
+static void tap_value(const mnv3_session *s, int sample, int v) {
+    mnv3_shape sh = s->plan->shape[v];
+    int64_t shape[4] = {1, sh.c, sh.h, sh.w};
+    s->tap(s->tap_user, sample, mnv3_plan_value_name(s->plan, v), s->plan->vector[v] ? 2 : 4,
+           shape, s->vp[v]);
+}
+
+int mnv3_session_run(mnv3_session *s, const float *input, int n, float *output,
+                     mnv3_error *err) {
+    if (!s || !input || !output || n < 1)
+        return mnv3_fail(err, NULL, "session run: no session, input or output, or n < 1");
+    if (s->max_batch > 0 && n > s->max_batch)
+        return mnv3_fail(err, NULL, "session run: batch %d exceeds max_batch %d", n, s->max_batch);
+    const mnv3_plan *pl = s->plan;
+    const size_t plane = (size_t)s->h * (size_t)s->w, per_sample = 3 * plane;
+    const int out_size = mnv3_output_size(s->model);
+    /* some frameworks pick kernels by batch size (conv_order=torch_cpu) */
+    for (int i = 0; i < pl->n; i++) s->plan->ops[i].batch = n;
+    for (int k = 0; k < n; k++) {
+        const float *src = input + (size_t)k * per_sample;
+        if (s->layout == MNV3_NHWC) {
+            float *x = s->vp[0];
+            for (size_t p = 0; p < plane; p++)
+                for (int c = 0; c < 3; c++) x[(size_t)c * plane + p] = src[p * 3 + (size_t)c];
+        } else if (s->tap) {
+            memcpy(s->vp[0], src, per_sample * sizeof *src);
+        } else {
+            s->vp[0] = (float *)(uintptr_t)src; /* read only: no step writes value 0 */
+        }
+        if (s->tap) tap_value(s, k, 0);
+        for (int q = 0; q < s->n_steps; q++) {
+            const step *st = &s->steps[q];
+            double t0 = s->profile ? seconds() : 0.0;
+            run_step(s, st);
+            if (s->profile) s->step_seconds[q] += seconds() - t0;
+            if (s->tap)
+                for (int i = st->first; i < st->first + st->count; i++) tap_value(s, k, i + 1);
+        }
+        memcpy(output + (size_t)k * (size_t)out_size, s->vp[pl->n],
+               (size_t)out_size * sizeof *output);
+    }
+    return MNV3_OK;
+}
