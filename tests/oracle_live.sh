@@ -36,6 +36,12 @@ bitexact)   # bit for bit at 1 thread, for several batch sizes and odd sizes (AT
         "$mnv3" diff "$tmp/m.npz" "$tmp/t.npz" --max-rel-l2 0 | tail -1
     done
     exit 0 ;;
+fast)       # the fast path (SIMD, 2 threads): still bit for bit with PyTorch
+    "$mnv3" synth --seed 3 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
+    "$py" "$dump" --weights "$tmp/w.safetensors" --input "$tmp/x.npy" --out "$tmp/t.npz" --threads 1 2>/dev/null
+    "$mnv3" dump --weights "$tmp/w.safetensors" --profile torch --kernels fast --threads 2 --input "$tmp/x.npy" --out "$tmp/m.npz" >/dev/null
+    "$mnv3" diff "$tmp/m.npz" "$tmp/t.npz" --max-rel-l2 0 --check-top5 head.fc2 | tail -2
+    exit $? ;;
 user-dump)  # a user's own dump (tools/dump_torch.py: module paths, NCHW) read by mnv3 compare
     "$mnv3" synth --seed 7 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
     "$py" "$root/tools/oracle/to_pth.py" "$tmp/w.safetensors" "$tmp/w.pth"

@@ -17,10 +17,10 @@ bound=1e-5
 export TF_CPP_MIN_LOG_LEVEL=2
 "$mnv3" synth-input --seed 21 --batch 8 --size 224 224 --layout nhwc --pixels --out "$tmp/x.npy" >/dev/null
 
-keras_case() { # weights.h5 or safetensors, keras version, profile, top-5 layer or ""
+keras_case() { # weights.h5 or safetensors, keras version, profile, top-5 layer or "", [dump options]
     "$py" "$oracle/keras_dump.py" --weights "$1" --input "$tmp/x.npy" --layout nhwc \
         --keras "$2" --out "$tmp/keras.npz"
-    "$mnv3" dump --weights "$1" --profile "$3" --layout nhwc --input "$tmp/x.npy" --out "$tmp/mnv3.npz"
+    "$mnv3" dump --weights "$1" --profile "$3" --layout nhwc --input "$tmp/x.npy" --out "$tmp/mnv3.npz" "${@:5}"
     local top5=()
     [ -z "$4" ] || top5=(--check-top5 "$4")
     "$mnv3" diff "$tmp/mnv3.npz" "$tmp/keras.npz" --max-rel-l2 $bound "${top5[@]}"
@@ -40,6 +40,10 @@ keras-saved)     # a .weights.h5 written by real Keras: mnv3 run --output agains
     "$mnv3" info "$tmp/k.weights.h5"
     "$mnv3" run --weights "$tmp/k.weights.h5" --profile keras --input "$tmp/x.npy" --layout nhwc --output "$tmp/mnv3.npy" >/dev/null
     "$mnv3" diff "$tmp/mnv3.npy" "$tmp/keras.npy" --max-rel-l2 $bound --check-top5 output ;;
+keras-fast)      # the fast path (SIMD, 2 threads) under the keras profile, seeded weights + head
+    "$mnv3" synth --seed 3 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
+    "$mnv3" convert "$tmp/w.safetensors" "$tmp/w.weights.h5" --quiet
+    keras_case "$tmp/w.weights.h5" 3 keras head.fc2 --kernels fast --threads 2 ;;
 tf-keras)        # tf-keras (Keras 2, fused BatchNorm) on seeded weights with a head
     "$mnv3" synth --seed 5 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
     "$mnv3" convert "$tmp/w.safetensors" "$tmp/wk.safetensors" --to keras --quiet
