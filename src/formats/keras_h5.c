@@ -48,6 +48,11 @@
  * are checked before allocating; external links, external storage and
  * virtual datasets are refused; group walks are bounded in depth and count;
  * every handle is closed on every path. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "formats/keras_h5.h"
 
 #include <hdf5.h>
@@ -1041,12 +1046,113 @@ int mnv3_read_keras_h5_buffer(const void *buf, size_t len, const char *label,
     return rc;
 }
 
+#if defined(__unix__) || defined(__APPLE__)
+/* libhdf5 1.10 trusts some on-disk indices (fuzzing found a global-heap object index in a
+ * variable-length string attribute that crashes it) and the API offers no way to check them
+ * first. So a file is parsed in a child process: a crash there becomes a one-line error here.
+ * The child hands the tensors back as a temporary safetensors file. */
+static int read_isolated(const char *path, const unsigned char *buf, size_t len,
+                         mnv3_tensors *out, mnv3_error *err) {
+    const char *dir = getenv("TMPDIR");
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s/mnv3-keras-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(tmp), pipefd[2];
+    if (fd < 0) return mnv3_fail(err, path, "cannot create a temporary file in %s", tmp);
+    close(fd);
+    if (pipe(pipefd) != 0) {
+        unlink(tmp);
+        return mnv3_fail(err, path, "cannot create a pipe");
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(pipefd[0]), close(pipefd[1]), unlink(tmp);
+        return mnv3_fail(err, path, "cannot fork");
+    }
+    if (pid == 0) {
+        close(pipefd[0]);
+        int devnull = open("/dev/null", O_WRONLY); /* a crash report is not our one line */
+        if (devnull >= 0) dup2(devnull, 2);
+        mnv3_tensors ts;
+        mnv3_error e;
+        int rc = mnv3_read_keras_h5_buffer(buf, len, path, &ts, &e);
+        if (rc == MNV3_OK) rc = mnv3_write_safetensors(tmp, &ts, &e);
+        /* one line "OK:<format>", then "<name>\t<source dtype>" per tensor; or the error */
+        FILE *pipe_out = fdopen(pipefd[1], "w");
+        if (pipe_out) {
+            if (rc == MNV3_OK) {
+                fprintf(pipe_out, "OK:%s\n", ts.format);
+                for (size_t i = 0; i < ts.count; i++)
+                    fprintf(pipe_out, "%s\t%s\n", ts.items[i].name, ts.items[i].source_dtype);
+            } else {
+                fputs(e.message, pipe_out);
+            }
+            fclose(pipe_out);
+        }
+        _exit(rc == MNV3_OK ? 0 : 1);
+    }
+    close(pipefd[1]);
+    size_t cap = 4096, got = 0;
+    char *msg = malloc(cap);
+    for (ssize_t r; msg && (r = read(pipefd[0], msg + got, cap - 1 - got)) > 0;) {
+        got += (size_t)r;
+        if (got + 1 == cap && cap < ((size_t)1 << 24)) {
+            char *grown = realloc(msg, cap *= 2);
+            if (!grown) break;
+            msg = grown;
+        }
+    }
+    close(pipefd[0]);
+    if (!msg) {
+        unlink(tmp);
+        return mnv3_fail(err, path, "out of memory");
+    }
+    msg[got] = 0;
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    int rc = MNV3_FAIL;
+    if (WIFSIGNALED(status))
+        mnv3_fail(err, path, "libhdf5 crashed reading this file (signal %d): it is corrupt or "
+                             "hostile", WTERMSIG(status));
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strncmp(msg, "OK:", 3)) {
+        size_t n = strnlen(msg, sizeof err->message - 1);
+        memcpy(err->message, msg, n); /* the child's message already names the file */
+        err->message[n] = 0;
+        if (!n) mnv3_fail(err, path, "reading failed");
+    } else if ((rc = mnv3_read_safetensors(tmp, out, err)) == MNV3_OK) {
+        char *line = strchr(msg, '\n');
+        size_t n = line ? (size_t)(line - msg - 3) : 0;
+        n = n < sizeof out->format - 1 ? n : sizeof out->format - 1;
+        memcpy(out->format, msg + 3, n);
+        out->format[n] = 0;
+        for (char *next; line && *++line; line = next) { /* restore the stored dtypes */
+            next = strchr(line, '\n');
+            if (!next) break;
+            *next = 0;
+            char *tab = strchr(line, '\t');
+            if (!tab) continue;
+            *tab = 0;
+            mnv3_tensor *t = (mnv3_tensor *)mnv3_tensors_find(out, line);
+            if (t) snprintf(t->source_dtype, sizeof t->source_dtype, "%.15s", tab + 1);
+        }
+    }
+    free(msg);
+    unlink(tmp);
+    return rc;
+}
+#endif
+
 int mnv3_read_keras_h5(const char *path, mnv3_tensors *out, mnv3_error *err) {
     memset(out, 0, sizeof *out);
     unsigned char *buf = NULL;
     size_t len = 0;
     if (mnv3_read_file(path, MNV3_KERAS_MAX_FILE, &buf, &len, err) != MNV3_OK) return MNV3_FAIL;
+#if defined(__unix__) || defined(__APPLE__)
+    int rc = read_isolated(path, buf, len, out, err);
+#else
     int rc = mnv3_read_keras_h5_buffer(buf, len, path, out, err);
+#endif
     free(buf);
     return rc;
 }
