@@ -177,8 +177,9 @@ int cmd_explain(int argc, char **argv) {
         return cli_usage_error("explain needs runnable sides (profile + weights), not dumps");
     cli_compare c;
     if ((status = cli_compare_open(&a, a.html_path != NULL, &c))) return status;
-    mnv3_side sa = {c.side[0].model, c.side[0].profile, c.side[0].input, a.side[0].pipeline};
-    mnv3_side sb = {c.side[1].model, c.side[1].profile, c.side[1].input, a.side[1].pipeline};
+    int threads = cli_threads();
+    mnv3_side sa = {c.side[0].model, c.side[0].profile, c.side[0].input, a.side[0].pipeline, threads};
+    mnv3_side sb = {c.side[1].model, c.side[1].profile, c.side[1].input, a.side[1].pipeline, threads};
     mnv3_attribution at;
     mnv3_error err;
     mnv3_explain_groups groups = {0};

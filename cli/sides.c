@@ -65,12 +65,22 @@ static int same_text(const char *x, const char *y) {
     return (!x && !y) || (x && y && !strcmp(x, y));
 }
 
+int cli_threads(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
 int cli_side_run(const cli_compare *c, const cli_side *s, const mnv3_profile *p,
                  mnv3_tensors *taps, float *output, mnv3_error *err) {
     cli_tap_collector col = {.n = c->n};
-    mnv3_run_options opt = {p, cli_collect_tap, &col, NULL};
     memset(taps, 0, sizeof *taps);
-    if (mnv3_run(s->model, &opt, s->input, MNV3_NCHW, c->n, c->h, c->w, output, err) != MNV3_OK) {
+    /* fast kernels on every core: bit-identical to the reference kernels (tests/fast) */
+    mnv3_session_options so = {"fast", cli_threads(), c->n, NULL, cli_collect_tap, &col};
+    mnv3_session *session = NULL;
+    int rc = mnv3_session_create(s->model, p, c->h, c->w, MNV3_NCHW, &so, &session, err);
+    if (rc == MNV3_OK) rc = mnv3_session_run(session, s->input, c->n, output, err);
+    mnv3_session_free(session);
+    if (rc != MNV3_OK) {
         mnv3_tensors_free(&col.taps);
         return MNV3_FAIL;
     }

@@ -41,6 +41,8 @@ int cli_compare_arg(int argc, char **argv, int *i, cli_compare_args *a, int *sta
 /* Loads both sides and their inputs; runs them when dumps is set. */
 int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c);
 void cli_compare_close(cli_compare *c);
+/* Processors to use (at most 8). */
+int cli_threads(void);
 /* Runs one side under a profile, collecting taps. */
 int cli_side_run(const cli_compare *c, const cli_side *s, const mnv3_profile *p,
                  mnv3_tensors *taps, float *output, mnv3_error *err);

@@ -24,8 +24,8 @@ int main(void) {
     const char *pairs[][2] = {{"torch", "keras"}, {"torch", "tf-keras"}, {"keras", "litert"},
                               {"torch", "timm-tf"}};
     for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
-        mnv3_side a = {m, *mnv3_profile_find(pairs[p][0]), x, NULL};
-        mnv3_side b = {m, *mnv3_profile_find(pairs[p][1]), x, NULL};
+        mnv3_side a = {m, *mnv3_profile_find(pairs[p][0]), x, NULL, 2};
+        mnv3_side b = {m, *mnv3_profile_find(pairs[p][1]), x, NULL, 2};
         a.profile.option[MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_NONE;
         b.profile.option[MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_NONE;
         mnv3_attribution at;
@@ -43,7 +43,7 @@ int main(void) {
         failures += !ok;
     }
     /* Identical sides: nothing to attribute, distance 0. */
-    mnv3_side a = {m, *mnv3_profile_find("torch"), x, NULL}, b = a;
+    mnv3_side a = {m, *mnv3_profile_find("torch"), x, NULL, 2}, b = a;
     mnv3_attribution at;
     if (mnv3_explain(&a, &b, N, H, W, &at, &err) != MNV3_OK || at.n_factors != 0 ||
         at.total != 0) {

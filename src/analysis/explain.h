@@ -10,6 +10,8 @@ typedef struct mnv3_side {
     mnv3_profile profile;
     const float *input; /* n x 3 x h x w, NCHW, as this side's model sees it */
     const char *input_label; /* e.g. the pipeline name; NULL = shared input */
+    int threads;             /* runs use the fast kernels (bit-identical to the reference
+                                ones) on this many threads; 0 = 1 */
 } mnv3_side;
 
 #define MNV3_MAX_EXPLAIN_FACTORS 16
