@@ -9,6 +9,7 @@ mnv3=$1 root=$2 case=$3
 py="$root/.venv-oracle/bin/python"
 dump="$root/tools/oracle/torch_dump.py"
 shared="$root/../shared/models"
+genuine_pth="$shared/torchvision_mnv3_small_features_imagenet.pth"
 [ -x "$py" ] || { echo "skip: no oracle environment (run tools/oracle/setup.sh)"; exit 77; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 bound=1e-5
@@ -42,6 +43,19 @@ fast)       # the fast path (SIMD, 2 threads): still bit for bit with PyTorch
     "$mnv3" dump --weights "$tmp/w.safetensors" --profile torch --kernels fast --threads 2 --input "$tmp/x.npy" --out "$tmp/m.npz" >/dev/null
     "$mnv3" diff "$tmp/m.npz" "$tmp/t.npz" --max-rel-l2 0 --check-top5 head.fc2 | tail -2
     exit $? ;;
+timm-tf)    # timm's tf_mobilenetv3_small_100 (TF padding in PyTorch) against the timm-tf profile
+    "$py" -c "import timm" 2>/dev/null || { echo "skip: timm not installed (tools/oracle/setup.sh)"; exit 77; }
+    for w in synth genuine; do
+        wf="$genuine_pth"
+        if [ $w = synth ]; then "$mnv3" synth --seed 3 --classes 1000 --out "$tmp/w.safetensors" >/dev/null; wf="$tmp/w.safetensors"; fi
+        [ -f "$wf" ] || continue
+        "$py" "$root/tools/oracle/timm_run.py" --weights "$wf" --input "$tmp/x.npy" --out "$tmp/timm.npy" 2>/dev/null
+        "$mnv3" run --weights "$wf" --profile timm-tf --input "$tmp/x.npy" --output "$tmp/m.npy" >/dev/null
+        echo "== $w weights"
+        top5=(); [ $w = synth ] && top5=(--check-top5 output)
+        "$mnv3" diff "$tmp/m.npy" "$tmp/timm.npy" --max-rel-l2 $bound "${top5[@]}" | tail -2
+    done
+    exit 0 ;;
 user-dump)  # a user's own dump (tools/dump_torch.py: module paths, NCHW) read by mnv3 compare
     "$mnv3" synth --seed 7 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
     "$py" "$root/tools/oracle/to_pth.py" "$tmp/w.safetensors" "$tmp/w.pth"

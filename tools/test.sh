@@ -19,5 +19,5 @@ build build-clang -DCMAKE_C_COMPILER=clang
 ctest --test-dir build-clang --output-on-failure -j "$jobs" -LE oracle
 echo "== ASan + UBSan build, all tests"
 build build-asan -DCMAKE_C_COMPILER=clang -DMNV3_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE slow
 echo "== all test builds passed"

@@ -91,4 +91,10 @@ m = torchvision.models.mobilenet_v3_small(weights=None)
 print("mobilenet_v3_small builds: %d parameters" % sum(p.numel() for p in m.parameters()))
 EOF
 say "ok: use $venv/bin/python $root/tools/oracle/torch_dump.py ..."
+# timm (pure Python) for the timm-tf profile's oracle; --no-deps so pip never replaces
+# Debian's torch with a multi-GB CUDA wheel.
+if ! "$venv/bin/python" -c "import timm" >/dev/null 2>&1; then
+    "$venv/bin/pip" install -q --no-deps timm==1.0.9 huggingface_hub==2.4.0 safetensors==0.8.0 \
+        filelock==4.3.1 fsspec==2026.9.0 tqdm==4.70.1 >&2 || die "pip install timm failed"
+fi
 "$here/setup_tf.sh" || die "TensorFlow oracle setup failed (tools/oracle/setup_tf.sh)"
