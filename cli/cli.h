@@ -61,6 +61,10 @@ const char *cli_imagenet_label(int num_classes, int i);
 int cli_diff_table(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a_label,
                    const char *ref_label, double max_rel_l2, int json);
 
+/* One layer's metrics as a JSON object (the schema of docs/analysis.md). */
+struct cJSON;
+struct cJSON *cli_diff_json(const char *name, const mnv3_diff *d);
+
 /* Same, optionally comparing only the layers present in both dumps. */
 int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a_label,
                       const char *ref_label, double max_rel_l2, int json, int common_only);

@@ -28,6 +28,21 @@ void cli_collect_tap(void *user, int sample, const char *name, int ndim, const i
     memcpy((float *)t->data + (size_t)sample * per, data, per * sizeof *data);
 }
 
+cJSON *cli_diff_json(const char *name, const mnv3_diff *d) {
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "name", name);
+    cJSON_AddNumberToObject(e, "count", (double)d->count);
+    cJSON_AddNumberToObject(e, "max_abs", d->max_abs);
+    cJSON_AddNumberToObject(e, "mean_abs", d->mean_abs);
+    cJSON_AddNumberToObject(e, "rel_l2", d->rel_l2);
+    cJSON_AddNumberToObject(e, "cosine", d->cosine);
+    cJSON_AddNumberToObject(e, "max_ulp", (double)d->max_ulp);
+    cJSON_AddNumberToObject(e, "median_ulp", d->median_ulp);
+    cJSON_AddNumberToObject(e, "p99_ulp", d->p99_ulp);
+    cJSON_AddNumberToObject(e, "frac_identical", d->frac_identical);
+    return e;
+}
+
 static int same_shape(const mnv3_tensor *a, const mnv3_tensor *b) {
     if (a->ndim != b->ndim) return 0;
     for (int i = 0; i < a->ndim; i++)
@@ -104,17 +119,7 @@ int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char
         bad += over;
         if (d.rel_l2 > worst) worst = d.rel_l2, worst_name = x->name;
         if (json) {
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "name", x->name);
-            cJSON_AddNumberToObject(e, "count", (double)d.count);
-            cJSON_AddNumberToObject(e, "max_abs", d.max_abs);
-            cJSON_AddNumberToObject(e, "mean_abs", d.mean_abs);
-            cJSON_AddNumberToObject(e, "rel_l2", d.rel_l2);
-            cJSON_AddNumberToObject(e, "cosine", d.cosine);
-            cJSON_AddNumberToObject(e, "max_ulp", (double)d.max_ulp);
-            cJSON_AddNumberToObject(e, "median_ulp", d.median_ulp);
-            cJSON_AddNumberToObject(e, "p99_ulp", d.p99_ulp);
-            cJSON_AddNumberToObject(e, "frac_identical", d.frac_identical);
+            cJSON *e = cli_diff_json(x->name, &d);
             cJSON_AddNumberToObject(e, "nonfinite", (double)d.nonfinite);
             cJSON_AddBoolToObject(e, "within", !over);
             cJSON_AddItemToArray(layers, e);

@@ -72,18 +72,7 @@ static cJSON *layers_json(const mnv3_tensors *a, const mnv3_tensors *b) {
         if (!y || mnv3_tensor_numel(x) != mnv3_tensor_numel(y)) continue;
         mnv3_diff d;
         mnv3_diff_compute(y->data, x->data, mnv3_tensor_numel(x), &d);
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "name", x->name);
-        cJSON_AddNumberToObject(e, "count", (double)d.count);
-        cJSON_AddNumberToObject(e, "max_abs", d.max_abs);
-        cJSON_AddNumberToObject(e, "mean_abs", d.mean_abs);
-        cJSON_AddNumberToObject(e, "rel_l2", d.rel_l2);
-        cJSON_AddNumberToObject(e, "cosine", d.cosine);
-        cJSON_AddNumberToObject(e, "max_ulp", (double)d.max_ulp);
-        cJSON_AddNumberToObject(e, "median_ulp", d.median_ulp);
-        cJSON_AddNumberToObject(e, "p99_ulp", d.p99_ulp);
-        cJSON_AddNumberToObject(e, "frac_identical", d.frac_identical);
-        cJSON_AddItemToArray(arr, e);
+        cJSON_AddItemToArray(arr, cli_diff_json(x->name, &d));
     }
     return arr;
 }
