@@ -190,9 +190,11 @@ static void pack_step(mnv3_session *s, step *st, size_t at) {
     } else if (st->kind == STEP_MATVEC) {
         int blk = s->isa->mv_block;
         st->out_stride = (op->out_ch + blk - 1) / blk * blk;
-        for (int i = 0; i < op->in_ch; i++)
-            for (int o = 0; o < st->out_stride; o++)
-                dst[used++] = o < op->out_ch ? op->weight[(size_t)o * (size_t)op->in_ch + (size_t)i] : 0.0f;
+        /* [out block][in][blk]: each block's weights are one contiguous stream */
+        for (int ob = 0; ob < st->out_stride; ob += blk)
+            for (int i = 0; i < op->in_ch; i++)
+                for (int o = ob; o < ob + blk; o++)
+                    dst[used++] = o < op->out_ch ? op->weight[(size_t)o * (size_t)op->in_ch + (size_t)i] : 0.0f;
     }
     if (st->bn >= 0) {
         const mnv3_exec_op *b = &s->plan->ops[st->bn];
@@ -529,13 +531,21 @@ static void pad_plane(const float *x, const mnv3_exec_op *e, const step *st, flo
             int left = pl < st->pw ? pl : st->pw;
             int copy = iw < st->pw - left ? iw : st->pw - left;
             if (copy < 0) copy = 0;
-            memset(row, 0, (size_t)left * sizeof *row);
+            for (int c = 0; c < left; c++) row[c] = 0.0f;
             memcpy(row + left, src, (size_t)copy * sizeof *row);
-            memset(row + left + copy, 0, (size_t)(st->pw - left - copy) * sizeof *row);
+            for (int c = left + copy; c < st->pw; c++) row[c] = 0.0f;
         } else {
-            for (int c = 0; c < st->pw; c++) {
-                int ix = c - pl;
-                row[(c & 1) ? ne + c / 2 : c / 2] = ix >= 0 && ix < iw ? src[ix] : 0.0f;
+            /* column c = 2m + par reads ix = c - pl; valid m: [lo, hi) */
+            for (int par = 0; par < 2; par++) {
+                float *dst_row = row + (par ? ne : 0);
+                const int n = par ? st->pw / 2 : ne, off = par - pl;
+                int lo = off >= 0 ? 0 : (-off + 1) / 2;
+                int hi = (iw - off + 1) / 2; /* first m with 2m + off >= iw */
+                if (hi > n) hi = n;
+                if (lo > hi) lo = hi;
+                for (int m = 0; m < lo; m++) dst_row[m] = 0.0f;
+                for (int m = lo; m < hi; m++) dst_row[m] = src[2 * m + off];
+                for (int m = hi; m < n; m++) dst_row[m] = 0.0f;
             }
         }
     }

@@ -60,8 +60,8 @@ typedef struct fast_spatial_args {
     fast_epilogue epi;
 } fast_spatial_args;
 
-/* out[o] = sum_i W[o][i] x[i] in order i = 0.., weights packed transposed
- * [in][out_padded]. */
+/* out[o] = sum_i W[o][i] x[i] in order i = 0.., weights packed in blocks of
+ * mv_block outputs, each block transposed: [out_padded / mv_block][in][mv_block]. */
 typedef struct fast_matvec_args {
     const float *x, *wt;
     int n_in, n_out, out_stride;

@@ -16,6 +16,16 @@
 
 #define FAST_PB (FAST_PV * VL) /* positions per pointwise tile */
 
+/* Complete unrolling of the register-tile loops (fixed trip counts), so the
+ * accumulators live in registers at -O2 as well. */
+#if defined(__clang__)
+#define FAST_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define FAST_UNROLL _Pragma("GCC unroll 16")
+#else
+#define FAST_UNROLL
+#endif
+
 static FAST_INLINE FAST_FN V fast_hswish(V x, int option) {
     V c = vmin(vmax(vadd(x, vset1(3.0f)), vset1(0.0f)), vset1(6.0f));
     switch (option) {
@@ -81,17 +91,17 @@ static FAST_INLINE FAST_FN void fast_pw_tile(const fast_pointwise_args *a, int p
     int np = plane - p0 < FAST_PB ? plane - p0 : FAST_PB;
     int nl[FAST_PV];
     M ml[FAST_PV];
-    for (int u = 0; u < FAST_PV; u++) {
+    FAST_UNROLL for (int u = 0; u < FAST_PV; u++) {
         int r = np - u * VL;
         nl[u] = r <= 0 ? 0 : r >= VL ? VL : r;
         ml[u] = vmask(nl[u]);
     }
     V acc[FAST_PW_COB][FAST_PV];
-    for (int j = 0; j < FAST_PW_COB; j++) {
+    FAST_UNROLL for (int j = 0; j < FAST_PW_COB; j++) {
         float init = 0.0f;
         if (a->epi.bias_mode == FAST_BIAS_IN_ACCUMULATOR && co0 + j < a->cout)
             init = a->epi.bias[co0 + j];
-        for (int u = 0; u < FAST_PV; u++) acc[j][u] = vset1(init);
+        FAST_UNROLL for (int u = 0; u < FAST_PV; u++) acc[j][u] = vset1(init);
     }
     const float *w = a->wpack + (size_t)cb * (size_t)cin * FAST_PW_COB;
     const float *x = a->in + p0;
@@ -100,22 +110,25 @@ static FAST_INLINE FAST_FN void fast_pw_tile(const fast_pointwise_args *a, int p
     for (int ci = 0; ci < cin; ci++, x += plane, w += FAST_PW_COB) {                          \
         V xv[FAST_PV];                                                                        \
         if (full)                                                                             \
-            for (int u = 0; u < FAST_PV; u++) xv[u] = vloadu(x + u * VL);                     \
+            FAST_UNROLL for (int u = 0; u < FAST_PV; u++) xv[u] = vloadu(x + u * VL);                     \
         else                                                                                  \
-            for (int u = 0; u < FAST_PV; u++) xv[u] = vloadm(x + u * VL, ml[u], nl[u]);       \
-        for (int j = 0; j < FAST_PW_COB; j++) {                                               \
+            FAST_UNROLL for (int u = 0; u < FAST_PV; u++) xv[u] = vloadm(x + u * VL, ml[u], nl[u]);       \
+        FAST_UNROLL for (int j = 0; j < FAST_PW_COB; j++) {                                               \
             V wv = vset1(w[j]);                                                               \
-            for (int u = 0; u < FAST_PV; u++) acc[j][u] = UPDATE;                             \
+            FAST_UNROLL for (int u = 0; u < FAST_PV; u++) acc[j][u] = UPDATE;                             \
         }                                                                                     \
     }
     if (a->use_fma) FAST_PW_LOOP(vfma(wv, xv[u], acc[j][u]))
     else FAST_PW_LOOP(vadd(acc[j][u], vmul(wv, xv[u])))
 #undef FAST_PW_LOOP
+    V res[FAST_PW_COB][FAST_PV]; /* acc indexed by constants only: registers */
+    FAST_UNROLL for (int j = 0; j < FAST_PW_COB; j++)
+        FAST_UNROLL for (int u = 0; u < FAST_PV; u++) res[j][u] = acc[j][u];
     for (int j = 0; j < FAST_PW_COB && co0 + j < a->cout; j++)
         for (int u = 0; u < FAST_PV; u++)
             if (nl[u] > 0)
                 fast_epi(&a->epi, co0 + j, (size_t)(co0 + j) * (size_t)plane + (size_t)(p0 + u * VL),
-                         acc[j][u], nl[u]);
+                         res[j][u], nl[u]);
 }
 
 /* Position blocks [pb0, pb1) x channel blocks [cb0, cb1), positions outer so
@@ -128,10 +141,13 @@ static FAST_FN void fast_pointwise(const fast_pointwise_args *a, int pb0, int pb
 
 /* ---- k x k convolution, one output channel, rows [oy0, oy1) ------------- */
 
-/* NV vectors of one output row from ox0; NV is a constant at each call, so
- * the accumulators stay in registers. */
-static FAST_INLINE FAST_FN void fast_sp_chunk(const fast_spatial_args *a, int oy, int ox0,
-                                              const int NV) {
+/* R output rows from oy0 (the first nr valid; the others repeat row
+ * oy0 + nr - 1 and are not stored) x NV vectors from ox0. R and NV are
+ * constants at each call, so the R * NV accumulators stay in registers and
+ * their independent chains hide the fma latency. Every accumulator still
+ * receives its taps in the reference's order. */
+static FAST_INLINE FAST_FN void fast_sp_block(const fast_spatial_args *a, int oy0, int nr,
+                                              int ox0, const int R, const int NV) {
     const int k = a->k, kk = k * k, s = a->stride, ow = a->out_w;
     const size_t plane = (size_t)a->out_h * (size_t)ow;
     const float init = a->epi.bias_mode == FAST_BIAS_IN_ACCUMULATOR ? a->epi.bias[a->co] : 0.0f;
@@ -144,59 +160,91 @@ static FAST_INLINE FAST_FN void fast_sp_chunk(const fast_spatial_args *a, int oy
         ml[u] = vmask(nl[u]);
         full &= nl[u] == VL;
     }
-    V acc[FAST_SB];
-    for (int u = 0; u < NV; u++) acc[u] = vset1(init);
+    size_t roff[8];
+    FAST_UNROLL for (int r = 0; r < R; r++)
+        roff[r] = (size_t)((oy0 + (r < nr ? r : nr - 1)) * s) * (size_t)a->row_stride;
+    V acc[8][FAST_SB];
+    FAST_UNROLL for (int r = 0; r < R; r++)
+        FAST_UNROLL for (int u = 0; u < NV; u++) acc[r][u] = vset1(init);
 #define FAST_SP_TAP(UPDATE)                                                                   \
     do {                                                                                      \
-        const float *row = a->padded + (size_t)ci * a->plane_stride +                        \
-                           (size_t)(oy * s + ky) * (size_t)a->row_stride +                   \
-                           (size_t)a->col_off[kx] + (size_t)ox0;                              \
+        const float *base = a->padded + (size_t)ci * a->plane_stride +                       \
+                            (size_t)ky * (size_t)a->row_stride + (size_t)a->col_off[kx] +     \
+                            (size_t)ox0;                                                      \
         V wv = vset1(a->weight[ci * kk + ky * k + kx]);                                       \
         if (full)                                                                             \
-            for (int u = 0; u < NV; u++) {                                                    \
-                V xv = vloadu(row + u * VL);                                                  \
-                acc[u] = UPDATE;                                                              \
-            }                                                                                 \
+            FAST_UNROLL for (int r = 0; r < R; r++)                                           \
+                FAST_UNROLL for (int u = 0; u < NV; u++) {                                    \
+                    V xv = vloadu(base + roff[r] + u * VL);                                   \
+                    acc[r][u] = UPDATE;                                                       \
+                }                                                                             \
         else                                                                                  \
-            for (int u = 0; u < NV; u++) {                                                    \
-                V xv = vloadm(row + u * VL, ml[u], nl[u]);                                    \
-                acc[u] = UPDATE;                                                              \
-            }                                                                                 \
+            FAST_UNROLL for (int r = 0; r < R; r++)                                           \
+                FAST_UNROLL for (int u = 0; u < NV; u++) {                                    \
+                    V xv = vloadm(base + roff[r] + u * VL, ml[u], nl[u]);                     \
+                    acc[r][u] = UPDATE;                                                       \
+                }                                                                             \
     } while (0)
     if (a->order_fma) {
         for (int ky = 0; ky < k; ky++)
             for (int kx = 0; kx < k; kx++)
-                for (int ci = 0; ci < a->cin_group; ci++) FAST_SP_TAP(vfma(xv, wv, acc[u]));
+                for (int ci = 0; ci < a->cin_group; ci++) FAST_SP_TAP(vfma(xv, wv, acc[r][u]));
     } else {
         for (int ci = 0; ci < a->cin_group; ci++)
             for (int ky = 0; ky < k; ky++)
-                for (int kx = 0; kx < k; kx++) FAST_SP_TAP(vadd(acc[u], vmul(xv, wv)));
+                for (int kx = 0; kx < k; kx++) FAST_SP_TAP(vadd(acc[r][u], vmul(xv, wv)));
     }
 #undef FAST_SP_TAP
-    for (int u = 0; u < NV; u++)
-        if (nl[u] > 0)
-            fast_epi(&a->epi, a->co,
-                     (size_t)a->co * plane + (size_t)oy * (size_t)ow + (size_t)(ox0 + u * VL),
-                     acc[u], nl[u]);
+    V res[8][FAST_SB]; /* acc indexed by constants only: registers */
+    FAST_UNROLL for (int r = 0; r < R; r++)
+        FAST_UNROLL for (int u = 0; u < NV; u++) res[r][u] = acc[r][u];
+    for (int r = 0; r < nr; r++)
+        for (int u = 0; u < NV; u++)
+            if (nl[u] > 0)
+                fast_epi(&a->epi, a->co,
+                         (size_t)a->co * plane + (size_t)(oy0 + r) * (size_t)ow +
+                             (size_t)(ox0 + u * VL),
+                         res[r][u], nl[u]);
 }
+
+/* NV vectors per row chunk, R rows per block with R * NV about 8. */
+#if FAST_SB >= 8
+#define FAST_SP_RB 1
+#else
+#define FAST_SP_RB 2
+#endif
+#define FAST_SP_ROWS(NV, R)                                                                   \
+    for (int oy = oy0; oy < oy1; oy += (R))                                                   \
+        fast_sp_block(a, oy, oy1 - oy < (R) ? oy1 - oy : (R), ox0, (R), (NV))
 
 static FAST_FN void fast_spatial_rows(const fast_spatial_args *a, int oy0, int oy1) {
     const int ow = a->out_w;
-    for (int oy = oy0; oy < oy1; oy++) {
-        for (int ox0 = 0; ox0 < ow;) {
-            int nv = (ow - ox0 + VL - 1) / VL, done;
-            if (nv >= FAST_SB) fast_sp_chunk(a, oy, ox0, FAST_SB), done = FAST_SB;
+    for (int ox0 = 0; ox0 < ow;) {
+        int nv = (ow - ox0 + VL - 1) / VL;
+        if (nv >= FAST_SB) {
+            FAST_SP_ROWS(FAST_SB, FAST_SP_RB);
+            nv = FAST_SB;
+        }
 #if FAST_SB > 3
-            else if (nv >= 3) fast_sp_chunk(a, oy, ox0, 3), done = 3;
+        else if (nv >= 3) {
+            FAST_SP_ROWS(3, 2);
+            nv = 3;
+        }
 #endif
 #if FAST_SB > 2
-            else if (nv >= 2) fast_sp_chunk(a, oy, ox0, 2), done = 2;
-#endif
-            else fast_sp_chunk(a, oy, ox0, 1), done = 1;
-            ox0 += done * VL;
+        else if (nv >= 2) {
+            FAST_SP_ROWS(2, 4);
+            nv = 2;
         }
+#endif
+        else {
+            FAST_SP_ROWS(1, 8);
+            nv = 1;
+        }
+        ox0 += nv * VL;
     }
 }
+#undef FAST_SP_ROWS
 
 /* ---- matrix-vector: outputs [o0, o1), o0 a multiple of FAST_MB * VL ------ */
 
@@ -206,7 +254,7 @@ static FAST_FN void fast_matvec(const fast_matvec_args *a, int o0, int o1) {
         int nl[FAST_MB];
         M ml[FAST_MB];
         V acc[FAST_MB];
-        for (int u = 0; u < FAST_MB; u++) {
+        FAST_UNROLL for (int u = 0; u < FAST_MB; u++) {
             int r = (o1 < a->n_out ? o1 : a->n_out) - o - u * VL;
             nl[u] = r <= 0 ? 0 : r >= VL ? VL : r;
             ml[u] = vmask(nl[u]);
@@ -214,11 +262,11 @@ static FAST_FN void fast_matvec(const fast_matvec_args *a, int o0, int o1) {
                          ? vloadm(e->bias + o + u * VL, ml[u], nl[u])
                          : vset1(0.0f);
         }
-        const float *w = a->wt + o;
+        const float *w = a->wt + (size_t)o * (size_t)a->n_in; /* block o / (FAST_MB * VL) */
 #define FAST_MV_LOOP(UPDATE)                                                                  \
-    for (int i = 0; i < a->n_in; i++, w += a->out_stride) {                                   \
+    for (int i = 0; i < a->n_in; i++, w += FAST_MB * VL) {                                    \
         V xv = vset1(a->x[i]);                                                                \
-        for (int u = 0; u < FAST_MB; u++) {                                                   \
+        FAST_UNROLL for (int u = 0; u < FAST_MB; u++) {                                                   \
             V wv = vloadu(w + u * VL);                                                        \
             acc[u] = UPDATE;                                                                  \
         }                                                                                     \
@@ -226,7 +274,7 @@ static FAST_FN void fast_matvec(const fast_matvec_args *a, int o0, int o1) {
         if (a->use_fma) FAST_MV_LOOP(vfma(wv, xv, acc[u]))
         else FAST_MV_LOOP(vadd(acc[u], vmul(wv, xv)))
 #undef FAST_MV_LOOP
-        for (int u = 0; u < FAST_MB; u++) {
+        FAST_UNROLL for (int u = 0; u < FAST_MB; u++) {
             if (nl[u] == 0) continue;
             size_t at = (size_t)(o + u * VL);
             V v = acc[u];
