@@ -4,9 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE__)
-#include <xmmintrin.h>
-#endif
 
 #include "bnlab/bnlab.h"
 #include "core/model.h"
@@ -143,15 +140,7 @@ void mnv3_bn_stats_distance(const mnv3_bn_stats *a, const mnv3_bn_stats *b, doub
  * the hardware estimate and one Newton step; elements past the last full
  * packet take Eigen's scalar path, 1 / sqrt. Same as the reference kernel's. */
 static float tf_rsqrt(float a, int in_packet) {
-    if (!in_packet) return 1.0f / sqrtf(a);
-#if defined(__SSE__)
-    float y0 = _mm_cvtss_f32(_mm_rsqrt_ss(_mm_set_ss(a)));
-#else
-    float y0 = 1.0f / sqrtf(a);
-#endif
-    float r2 = a * y0, half_y0 = y0 * -0.5f;
-    float h = r2 * y0 + -1.0f;
-    return half_y0 * h + y0;
+    return in_packet ? mnv3_tf_rsqrt(a) : 1.0f / sqrtf(a);
 }
 
 /* The value at row r (sample-major, then spatial) of one channel. */

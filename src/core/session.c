@@ -16,9 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#if defined(__SSE__)
-#include <xmmintrin.h>
-#endif
 
 #include "core/model.h"
 #include "core/plan.h"
@@ -89,17 +86,6 @@ static int fast_act_of(const mnv3_exec_op *e, int *option) {
     }
 }
 
-/* The reference's TensorFlow CPU rsqrt, repeated here in the same order. */
-static float tf_rsqrt(float a) {
-#if defined(__SSE__)
-    float y0 = _mm_cvtss_f32(_mm_rsqrt_ss(_mm_set_ss(a)));
-#else
-    float y0 = 1.0f / sqrtf(a);
-#endif
-    float r2 = a * y0, half_y0 = y0 * -0.5f;
-    float h = r2 * y0 + -1.0f;
-    return half_y0 * h + y0;
-}
 
 static int consumers(const mnv3_plan *pl, int v) {
     int n = 0;
@@ -203,7 +189,7 @@ static void pack_step(mnv3_session *s, step *st, size_t at) {
         float *pa = dst + used, *pc = pa + b->out.c;
         for (int c = 0; c < b->out.c; c++) { /* the reference's scalar formulas */
             float mean = bn->bn_mean[c], var = bn->bn_var[c], w = bn->weight[c], bb = bn->bias[c];
-            float inv = b->opt_batchnorm == MNV3_BN_TF_RSQRT ? tf_rsqrt(var + bn->eps)
+            float inv = b->opt_batchnorm == MNV3_BN_TF_RSQRT ? mnv3_tf_rsqrt(var + bn->eps)
                                                              : 1.0f / sqrtf(var + bn->eps);
             float a = inv * w;
             pa[c] = a;

@@ -28,7 +28,9 @@ typedef struct mnv3_kernel_set {
 
 const mnv3_kernel_set *mnv3_reference_kernels(void);
 
-/* Scalar formulas, shared with per-op tests. */
+/* Scalar formulas, shared by every kernel set and the per-op tests. */
+/* TensorFlow's CPU rsqrt: the hardware estimate plus one Newton step (batchnorm=tf_rsqrt). */
+float mnv3_tf_rsqrt(float a);
 float mnv3_hardsigmoid(float x, int option);
 float mnv3_hardswish(float x, int option);
 

@@ -158,7 +158,7 @@ MNV3_REF_KERNEL(mnv3_ref_linear) {
 /* TensorFlow's CPU rsqrt (Eigen, AVX without FMA): the hardware estimate
  * refined by one Newton step in this exact order. The estimate differs between
  * CPU vendors; without SSE we start from the correctly rounded value. */
-static float tf_rsqrt(float a) {
+float mnv3_tf_rsqrt(float a) {
 #if defined(__SSE__)
     float y0 = _mm_cvtss_f32(_mm_rsqrt_ss(_mm_set_ss(a)));
 #else
@@ -182,7 +182,7 @@ MNV3_REF_KERNEL(mnv3_ref_batchnorm) {
             for (size_t i = 0; i < plane; i++) y[i] = (float)(((double)x[i] - mean) * a + b);
             continue;
         }
-        float inv = e->opt_batchnorm == MNV3_BN_TF_RSQRT ? tf_rsqrt(var + op->eps)
+        float inv = e->opt_batchnorm == MNV3_BN_TF_RSQRT ? mnv3_tf_rsqrt(var + op->eps)
                                                          : 1.0f / sqrtf(var + op->eps);
         float a = inv * w;
         switch (e->opt_batchnorm) {
