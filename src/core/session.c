@@ -500,41 +500,12 @@ static void run_pointwise(void *ctx, int thread, int begin, int end) {
     }
 }
 
-/* Zero-padded copy of one input plane; stride 2 rows are stored even columns
- * first, then odd columns. */
-static void pad_plane(const float *x, const mnv3_exec_op *e, const step *st, float *dst) {
-    const int ih = e->in.h, iw = e->in.w, pt = e->pad_top, pl = e->pad_left;
-    const int ne = (st->pw + 1) / 2;
-    for (int r = 0; r < st->ph; r++) {
-        float *row = dst + (size_t)r * (size_t)st->rs;
-        int iy = r - pt;
-        if (iy < 0 || iy >= ih) {
-            memset(row, 0, (size_t)st->pw * sizeof *row);
-            continue;
-        }
-        const float *src = x + (size_t)iy * (size_t)iw;
-        if (e->op->stride == 1) {
-            int left = pl < st->pw ? pl : st->pw;
-            int copy = iw < st->pw - left ? iw : st->pw - left;
-            if (copy < 0) copy = 0;
-            for (int c = 0; c < left; c++) row[c] = 0.0f;
-            memcpy(row + left, src, (size_t)copy * sizeof *row);
-            for (int c = left + copy; c < st->pw; c++) row[c] = 0.0f;
-        } else {
-            /* column c = 2m + par reads ix = c - pl; valid m: [lo, hi) */
-            for (int par = 0; par < 2; par++) {
-                float *dst_row = row + (par ? ne : 0);
-                const int n = par ? st->pw / 2 : ne, off = par - pl;
-                int lo = off >= 0 ? 0 : (-off + 1) / 2;
-                int hi = (iw - off + 1) / 2; /* first m with 2m + off >= iw */
-                if (hi > n) hi = n;
-                if (lo > hi) lo = hi;
-                for (int m = 0; m < lo; m++) dst_row[m] = 0.0f;
-                for (int m = lo; m < hi; m++) dst_row[m] = src[2 * m + off];
-                for (int m = hi; m < n; m++) dst_row[m] = 0.0f;
-            }
-        }
-    }
+/* Zero-padded copy of one input plane (the ISA's kernel); stride 2 rows are
+ * stored even columns first, then odd columns. */
+static void pad_plane(const fast_isa *isa, const float *x, const mnv3_exec_op *e, const step *st,
+                      float *dst) {
+    isa->pad_plane(x, e->in.h, e->in.w, e->pad_top, e->pad_left, e->op->stride, st->ph, st->pw,
+                   st->rs, dst);
 }
 
 static void spatial_args(task *t, const float *padded) {
@@ -565,7 +536,7 @@ static void run_pad_shared(void *ctx, int thread, int begin, int end) {
     task *t = ctx;
     const size_t in_plane = (size_t)t->e->in.h * (size_t)t->e->in.w;
     for (int ci = begin; ci < end; ci++)
-        pad_plane(t->in + (size_t)ci * in_plane, t->e, t->st,
+        pad_plane(t->s->isa, t->in + (size_t)ci * in_plane, t->e, t->st,
                   (float *)t->sp.padded + (size_t)ci * t->st->plane_stride);
 }
 
@@ -573,10 +544,11 @@ static void run_spatial_shared(void *ctx, int thread, int begin, int end) {
     (void)thread;
     const task *t = ctx;
     fast_spatial_args a = t->sp;
-    const int k = a.k, per = a.cin_group * k * k;
-    for (int co = begin; co < end; co++) {
-        a.co = co;
-        a.weight = t->e->op->weight + (size_t)co * (size_t)per;
+    const int k = a.k, per = a.cin_group * k * k, cout = t->e->out.c;
+    for (int b = begin; b < end; b++) { /* blocks of FAST_SP_C output channels */
+        a.co = b * FAST_SP_C;
+        a.nco = cout - a.co < FAST_SP_C ? cout - a.co : FAST_SP_C;
+        a.weight = t->e->op->weight + (size_t)a.co * (size_t)per;
         t->s->isa->spatial_rows(&a, 0, a.out_h);
     }
 }
@@ -596,11 +568,12 @@ static void run_spatial_grouped(void *ctx, int thread, int begin, int end) {
         int g = co / cout_g;
         if (g != padded_group) {
             for (int ci = 0; ci < cin_g; ci++)
-                pad_plane(t->in + (size_t)(g * cin_g + ci) * in_plane, e, t->st,
+                pad_plane(s->isa, t->in + (size_t)(g * cin_g + ci) * in_plane, e, t->st,
                           pad + (size_t)ci * t->st->plane_stride);
             padded_group = g;
         }
         a.co = co;
+        a.nco = 1;
         a.weight = e->op->weight + (size_t)co * (size_t)(cin_g * k * k);
         s->isa->spatial_rows(&a, 0, a.out_h);
     }
@@ -620,6 +593,10 @@ static void run_pool(void *ctx, int thread, int begin, int end) {
     (void)thread;
     const task *t = ctx;
     const size_t plane = (size_t)t->e->in.h * (size_t)t->e->in.w;
+    if (t->e->opt_pool_sum == MNV3_POOL_ATEN_CASCADE8 && plane >= 8) {
+        t->s->isa->pool_aten(t->in, (int)plane, begin, end, t->out);
+        return;
+    }
     if (t->e->opt_pool_sum != MNV3_POOL_SEQUENTIAL) {
         /* other orders: the reference kernel on this thread's channels */
         mnv3_exec_op part = *t->e;
@@ -681,7 +658,7 @@ static void run_step(mnv3_session *s, const step *st) {
         fill_epilogue(s, st, &t.sp.epi);
         if (st->shared_pad) {
             fast_pool_run(s->pool, e->in.c, run_pad_shared, &t);
-            fast_pool_run(s->pool, e->out.c, run_spatial_shared, &t);
+            fast_pool_run(s->pool, (e->out.c + FAST_SP_C - 1) / FAST_SP_C, run_spatial_shared, &t);
         } else fast_pool_run(s->pool, e->out.c, run_spatial_grouped, &t);
         return;
     case STEP_MATVEC: {

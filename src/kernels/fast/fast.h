@@ -54,9 +54,10 @@ typedef struct fast_spatial_args {
     int col_off[16];      /* tap kx -> column offset inside a padded row */
     int k, stride, cin_group;
     int out_h, out_w;
-    const float *weight;  /* OIHW, this output channel: [cin_group][k][k] */
+    const float *weight;  /* OIHW from channel co: [nco][cin_group][k][k] */
     int order_fma;        /* ky,kx,ci with fmaf; else ci,ky,kx multiply then add */
-    int co;               /* output channel (epilogue parameters, output offset) */
+    int co;               /* first output channel (epilogue parameters, output offset) */
+    int nco;              /* output channels from co: 1, or up to FAST_SP_C (same input) */
     fast_epilogue epi;
 } fast_spatial_args;
 
@@ -79,9 +80,15 @@ typedef struct fast_isa {
     void (*matvec)(const fast_matvec_args *a, int o_begin, int o_end);
     void (*scale_channels)(const float *x, const float *gate, float *out, int c_begin,
                            int c_end, int plane);
+    /* zero-padded copy of one plane (see fast_spatial_args) */
+    void (*pad_plane)(const float *x, int ih, int iw, int pt, int pl, int stride, int ph, int pw,
+                      int rs, float *dst);
+    /* global average pool with ATen's CPU sum (pool_sum=aten_cascade8), plane >= 8 */
+    void (*pool_aten)(const float *x, int plane, int c_begin, int c_end, float *out);
 } fast_isa;
 
 #define FAST_PW_COB 4
+#define FAST_SP_C 4 /* output channels per full k x k convolution block */
 
 const fast_isa *fast_isa_scalar(void);
 const fast_isa *fast_isa_avx2(void);   /* NULL where not compiled */

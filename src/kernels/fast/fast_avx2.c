@@ -38,6 +38,12 @@ static inline FAST_FN V vmax(V a, V b) { return _mm256_max_ps(a, b); }
 static inline FAST_FN V vmin(V a, V b) { return _mm256_min_ps(a, b); }
 static inline FAST_FN V vrelu(V a) { return _mm256_max_ps(a, _mm256_setzero_ps()); }
 
+static inline FAST_FN V vevens(V a, V b) {
+    const __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    V pa = _mm256_permutevar8x32_ps(a, idx), pb = _mm256_permutevar8x32_ps(b, idx);
+    return _mm256_permute2f128_ps(pa, pb, 0x20);
+}
+
 #include "kernels/fast/fast_template.h"
 #else
 const fast_isa *fast_isa_avx2(void) { return 0; }

@@ -37,6 +37,11 @@ static inline FAST_FN V vmax(V a, V b) { return _mm512_max_ps(a, b); }
 static inline FAST_FN V vmin(V a, V b) { return _mm512_min_ps(a, b); }
 static inline FAST_FN V vrelu(V a) { return _mm512_max_ps(a, _mm512_setzero_ps()); }
 
+static inline FAST_FN V vevens(V a, V b) {
+    return _mm512_permutex2var_ps(
+        a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
+}
+
 #include "kernels/fast/fast_template.h"
 #else
 const fast_isa *fast_isa_avx512(void) { return 0; }

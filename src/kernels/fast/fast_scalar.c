@@ -31,4 +31,6 @@ static inline V vmax(V a, V b) { return fmaxf(a, b); }
 static inline V vmin(V a, V b) { return fminf(a, b); }
 static inline V vrelu(V a) { return a > 0.0f ? a : 0.0f; }
 
+static inline V vevens(V a, V b) { (void)b; return a; }
+
 #include "kernels/fast/fast_template.h"

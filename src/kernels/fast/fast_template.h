@@ -5,6 +5,7 @@
  *   V, VL               vector type and lanes; M: a lane mask made by vmask(n)
  *   vset1 vloadu vstoreu vloadm vstorem vadd vsub vmul vdiv vfma vmax vmin
  *   vrelu               x > 0 ? x : 0 (0 for NaN and -0, as the reference)
+ *   vevens(a, b)        lanes 0, 2, 4, .. of the concatenation a:b (2 VL lanes)
  *   FAST_PV, FAST_SB, FAST_MB   register blocking (vectors per tile)
  *   FAST_ISA_NAME, FAST_ISA_GETTER
  * vfma(a, b, c) is one fused multiply-add; every other operation rounds once,
@@ -13,6 +14,8 @@
  * the constant second operands used here. */
 #include "factors/factors.h"
 #include "kernels/fast/fast.h"
+
+#include <stdint.h>
 
 #define FAST_PB (FAST_PV * VL) /* positions per pointwise tile */
 
@@ -86,12 +89,13 @@ static FAST_INLINE FAST_FN void fast_epi(const fast_epilogue *e, int co, size_t 
 
 /* ---- 1x1 convolution: tile of FAST_PW_COB channels x FAST_PB positions --- */
 
-static FAST_INLINE FAST_FN void fast_pw_tile(const fast_pointwise_args *a, int p0, int cb) {
+static FAST_INLINE FAST_FN void fast_pw_tile(const fast_pointwise_args *a, int p0, int cb,
+                                             const int NV) {
     const int plane = a->plane, cin = a->cin, co0 = cb * FAST_PW_COB;
-    int np = plane - p0 < FAST_PB ? plane - p0 : FAST_PB;
+    int np = plane - p0 < NV * VL ? plane - p0 : NV * VL;
     int nl[FAST_PV];
     M ml[FAST_PV];
-    FAST_UNROLL for (int u = 0; u < FAST_PV; u++) {
+    FAST_UNROLL for (int u = 0; u < NV; u++) {
         int r = np - u * VL;
         nl[u] = r <= 0 ? 0 : r >= VL ? VL : r;
         ml[u] = vmask(nl[u]);
@@ -101,21 +105,21 @@ static FAST_INLINE FAST_FN void fast_pw_tile(const fast_pointwise_args *a, int p
         float init = 0.0f;
         if (a->epi.bias_mode == FAST_BIAS_IN_ACCUMULATOR && co0 + j < a->cout)
             init = a->epi.bias[co0 + j];
-        FAST_UNROLL for (int u = 0; u < FAST_PV; u++) acc[j][u] = vset1(init);
+        FAST_UNROLL for (int u = 0; u < NV; u++) acc[j][u] = vset1(init);
     }
     const float *w = a->wpack + (size_t)cb * (size_t)cin * FAST_PW_COB;
     const float *x = a->in + p0;
-    const int full = np == FAST_PB;
+    const int full = np == NV * VL;
 #define FAST_PW_LOOP(UPDATE)                                                                  \
     for (int ci = 0; ci < cin; ci++, x += plane, w += FAST_PW_COB) {                          \
         V xv[FAST_PV];                                                                        \
         if (full)                                                                             \
-            FAST_UNROLL for (int u = 0; u < FAST_PV; u++) xv[u] = vloadu(x + u * VL);                     \
+            FAST_UNROLL for (int u = 0; u < NV; u++) xv[u] = vloadu(x + u * VL);                     \
         else                                                                                  \
-            FAST_UNROLL for (int u = 0; u < FAST_PV; u++) xv[u] = vloadm(x + u * VL, ml[u], nl[u]);       \
+            FAST_UNROLL for (int u = 0; u < NV; u++) xv[u] = vloadm(x + u * VL, ml[u], nl[u]);       \
         FAST_UNROLL for (int j = 0; j < FAST_PW_COB; j++) {                                               \
             V wv = vset1(w[j]);                                                               \
-            FAST_UNROLL for (int u = 0; u < FAST_PV; u++) acc[j][u] = UPDATE;                             \
+            FAST_UNROLL for (int u = 0; u < NV; u++) acc[j][u] = UPDATE;                             \
         }                                                                                     \
     }
     if (a->use_fma) FAST_PW_LOOP(vfma(wv, xv[u], acc[j][u]))
@@ -123,34 +127,86 @@ static FAST_INLINE FAST_FN void fast_pw_tile(const fast_pointwise_args *a, int p
 #undef FAST_PW_LOOP
     V res[FAST_PW_COB][FAST_PV]; /* acc indexed by constants only: registers */
     FAST_UNROLL for (int j = 0; j < FAST_PW_COB; j++)
-        FAST_UNROLL for (int u = 0; u < FAST_PV; u++) res[j][u] = acc[j][u];
+        FAST_UNROLL for (int u = 0; u < NV; u++) res[j][u] = acc[j][u];
     for (int j = 0; j < FAST_PW_COB && co0 + j < a->cout; j++)
-        for (int u = 0; u < FAST_PV; u++)
+        for (int u = 0; u < NV; u++)
             if (nl[u] > 0)
                 fast_epi(&a->epi, co0 + j, (size_t)(co0 + j) * (size_t)plane + (size_t)(p0 + u * VL),
                          res[j][u], nl[u]);
 }
 
+/* One function per tile width: each gets its own register allocation (clang
+ * spills the tiles when several widths share one function). */
+#if defined(__GNUC__) || defined(__clang__)
+#define FAST_NOINLINE __attribute__((noinline))
+#else
+#define FAST_NOINLINE
+#endif
+#define FAST_PW_RUN(NAME, NV)                                                                 \
+    static FAST_NOINLINE FAST_FN void NAME(const fast_pointwise_args *a, int p0, int cb0,     \
+                                           int cb1) {                                         \
+        for (int cb = cb0; cb < cb1; cb++) fast_pw_tile(a, p0, cb, (NV));                     \
+    }
+FAST_PW_RUN(fast_pw_run_full, FAST_PV)
+#if FAST_PV > 1
+FAST_PW_RUN(fast_pw_run_1, 1)
+#endif
+#if FAST_PV > 2
+FAST_PW_RUN(fast_pw_run_2, 2)
+#endif
+#if FAST_PV > 3
+FAST_PW_RUN(fast_pw_run_3, 3)
+#endif
+#undef FAST_PW_RUN
+
 /* Position blocks [pb0, pb1) x channel blocks [cb0, cb1), positions outer so
- * the input block stays in cache while the channels sweep over it. */
+ * the input block stays in cache while the channels sweep over it. The last
+ * block computes only the vectors it needs (196 = 3 x 64 + 4). */
 static FAST_FN void fast_pointwise(const fast_pointwise_args *a, int pb0, int pb1, int cb0,
                                    int cb1) {
-    for (int pb = pb0; pb < pb1; pb++)
-        for (int cb = cb0; cb < cb1; cb++) fast_pw_tile(a, pb * FAST_PB, cb);
+    for (int pb = pb0; pb < pb1; pb++) {
+        const int rest = a->plane - pb * FAST_PB, p0 = pb * FAST_PB;
+#if defined(__clang__) /* narrower tail tiles made clang 1.4x slower overall: not used */
+        const int nv = FAST_PV;
+        (void)rest;
+#else
+        const int nv = rest >= FAST_PB ? FAST_PV : (rest + VL - 1) / VL;
+#endif
+        if (nv == FAST_PV) fast_pw_run_full(a, p0, cb0, cb1);
+#if FAST_PV > 1
+        else if (nv == 1) fast_pw_run_1(a, p0, cb0, cb1);
+#endif
+#if FAST_PV > 2
+        else if (nv == 2) fast_pw_run_2(a, p0, cb0, cb1);
+#endif
+#if FAST_PV > 3
+        else if (nv == 3) fast_pw_run_3(a, p0, cb0, cb1);
+#endif
+        else fast_pw_run_full(a, p0, cb0, cb1);
+    }
 }
 
 /* ---- k x k convolution, one output channel, rows [oy0, oy1) ------------- */
 
-/* R output rows from oy0 (the first nr valid; the others repeat row
- * oy0 + nr - 1 and are not stored) x NV vectors from ox0. R and NV are
- * constants at each call, so the R * NV accumulators stay in registers and
- * their independent chains hide the fma latency. Every accumulator still
- * receives its taps in the reference's order. */
+/* C output channels from a->co (the first a->nco valid; the others repeat the
+ * last one and are not stored) x R output rows from oy0 (the first nr valid;
+ * the others repeat row oy0 + nr - 1 and are not stored) x NV vectors from
+ * ox0. C, R and NV are constants at each call, so the C * R * NV accumulators
+ * stay in registers, their independent chains hide the fma latency and each
+ * input load feeds C channels. Every accumulator still receives its taps in
+ * the reference's order. */
 static FAST_INLINE FAST_FN void fast_sp_block(const fast_spatial_args *a, int oy0, int nr,
-                                              int ox0, const int R, const int NV) {
+                                              int ox0, const int C, const int R, const int NV) {
     const int k = a->k, kk = k * k, s = a->stride, ow = a->out_w;
     const size_t plane = (size_t)a->out_h * (size_t)ow;
-    const float init = a->epi.bias_mode == FAST_BIAS_IN_ACCUMULATOR ? a->epi.bias[a->co] : 0.0f;
+    const int per = a->cin_group * kk;
+    float init[FAST_SP_C];
+    const float *wch[FAST_SP_C];
+    FAST_UNROLL for (int j = 0; j < C; j++) {
+        int c = a->co + (j < a->nco ? j : a->nco - 1);
+        init[j] = a->epi.bias_mode == FAST_BIAS_IN_ACCUMULATOR ? a->epi.bias[c] : 0.0f;
+        wch[j] = a->weight + (size_t)(j < a->nco ? j : a->nco - 1) * (size_t)per;
+    }
     int nl[FAST_SB];
     M ml[FAST_SB];
     int full = 1;
@@ -163,82 +219,189 @@ static FAST_INLINE FAST_FN void fast_sp_block(const fast_spatial_args *a, int oy
     size_t roff[8];
     FAST_UNROLL for (int r = 0; r < R; r++)
         roff[r] = (size_t)((oy0 + (r < nr ? r : nr - 1)) * s) * (size_t)a->row_stride;
-    V acc[8][FAST_SB];
-    FAST_UNROLL for (int r = 0; r < R; r++)
-        FAST_UNROLL for (int u = 0; u < NV; u++) acc[r][u] = vset1(init);
+    V acc[FAST_SP_C][8][FAST_SB];
+    FAST_UNROLL for (int j = 0; j < C; j++)
+        FAST_UNROLL for (int r = 0; r < R; r++)
+            FAST_UNROLL for (int u = 0; u < NV; u++) acc[j][r][u] = vset1(init[j]);
 #define FAST_SP_TAP(UPDATE)                                                                   \
     do {                                                                                      \
         const float *base = a->padded + (size_t)ci * a->plane_stride +                       \
                             (size_t)ky * (size_t)a->row_stride + (size_t)a->col_off[kx] +     \
                             (size_t)ox0;                                                      \
-        V wv = vset1(a->weight[ci * kk + ky * k + kx]);                                       \
+        V wv[FAST_SP_C];                                                                      \
+        FAST_UNROLL for (int j = 0; j < C; j++) wv[j] = vset1(wch[j][ci * kk + ky * k + kx]); \
         if (full)                                                                             \
             FAST_UNROLL for (int r = 0; r < R; r++)                                           \
                 FAST_UNROLL for (int u = 0; u < NV; u++) {                                    \
                     V xv = vloadu(base + roff[r] + u * VL);                                   \
-                    acc[r][u] = UPDATE;                                                       \
+                    FAST_UNROLL for (int j = 0; j < C; j++) acc[j][r][u] = UPDATE;            \
                 }                                                                             \
         else                                                                                  \
             FAST_UNROLL for (int r = 0; r < R; r++)                                           \
                 FAST_UNROLL for (int u = 0; u < NV; u++) {                                    \
                     V xv = vloadm(base + roff[r] + u * VL, ml[u], nl[u]);                     \
-                    acc[r][u] = UPDATE;                                                       \
+                    FAST_UNROLL for (int j = 0; j < C; j++) acc[j][r][u] = UPDATE;            \
                 }                                                                             \
     } while (0)
     if (a->order_fma) {
         for (int ky = 0; ky < k; ky++)
             for (int kx = 0; kx < k; kx++)
-                for (int ci = 0; ci < a->cin_group; ci++) FAST_SP_TAP(vfma(xv, wv, acc[r][u]));
+                for (int ci = 0; ci < a->cin_group; ci++)
+                    FAST_SP_TAP(vfma(xv, wv[j], acc[j][r][u]));
     } else {
         for (int ci = 0; ci < a->cin_group; ci++)
             for (int ky = 0; ky < k; ky++)
-                for (int kx = 0; kx < k; kx++) FAST_SP_TAP(vadd(acc[r][u], vmul(xv, wv)));
+                for (int kx = 0; kx < k; kx++) FAST_SP_TAP(vadd(acc[j][r][u], vmul(xv, wv[j])));
     }
 #undef FAST_SP_TAP
-    V res[8][FAST_SB]; /* acc indexed by constants only: registers */
-    FAST_UNROLL for (int r = 0; r < R; r++)
-        FAST_UNROLL for (int u = 0; u < NV; u++) res[r][u] = acc[r][u];
-    for (int r = 0; r < nr; r++)
-        for (int u = 0; u < NV; u++)
-            if (nl[u] > 0)
-                fast_epi(&a->epi, a->co,
-                         (size_t)a->co * plane + (size_t)(oy0 + r) * (size_t)ow +
-                             (size_t)(ox0 + u * VL),
-                         res[r][u], nl[u]);
+    V res[FAST_SP_C][8][FAST_SB]; /* acc indexed by constants only: registers */
+    FAST_UNROLL for (int j = 0; j < C; j++)
+        FAST_UNROLL for (int r = 0; r < R; r++)
+            FAST_UNROLL for (int u = 0; u < NV; u++) res[j][r][u] = acc[j][r][u];
+    for (int j = 0; j < C && j < a->nco; j++)
+        for (int r = 0; r < nr; r++)
+            for (int u = 0; u < NV; u++)
+                if (nl[u] > 0)
+                    fast_epi(&a->epi, a->co + j,
+                             (size_t)(a->co + j) * plane + (size_t)(oy0 + r) * (size_t)ow +
+                                 (size_t)(ox0 + u * VL),
+                             res[j][r][u], nl[u]);
 }
 
-/* NV vectors per row chunk, R rows per block with R * NV about 8. */
+/* Flattened small maps: output (oy, ox) is lane q = oy * P + ox of the padded
+ * plane's row-major order (P = stride x row stride), so every tap is one
+ * contiguous load of NV vectors, and a 7x7 map takes 5 vectors of 16 instead
+ * of 7 or 8 rows of one. Lanes between rows are computed and dropped. Raw sums
+ * go to tmp (exact copies); the epilogue then runs per output row. */
+#define FAST_FLAT_MAX 256 /* lanes */
+static FAST_INLINE FAST_FN void fast_sp_flat(const fast_spatial_args *a, int q0, int L, float *tmp,
+                                             const int NV) {
+    const int k = a->k, kk = k * k, rs = a->row_stride;
+    const float init = a->epi.bias_mode == FAST_BIAS_IN_ACCUMULATOR ? a->epi.bias[a->co] : 0.0f;
+    const int nlast = L - q0 - (NV - 1) * VL < VL ? L - q0 - (NV - 1) * VL : VL;
+    const M mlast = vmask(nlast);
+    V acc[8];
+    FAST_UNROLL for (int u = 0; u < NV; u++) acc[u] = vset1(init);
+#define FAST_FLAT_TAP(UPDATE)                                                                 \
+    do {                                                                                      \
+        const float *base = a->padded + (size_t)ci * a->plane_stride +                       \
+                            (size_t)ky * (size_t)rs + (size_t)a->col_off[kx] + (size_t)q0;   \
+        V wv = vset1(a->weight[ci * kk + ky * k + kx]);                                       \
+        FAST_UNROLL for (int u = 0; u < NV; u++) {                                            \
+            V xv = u < NV - 1 ? vloadu(base + u * VL) : vloadm(base + u * VL, mlast, nlast);  \
+            acc[u] = UPDATE;                                                                  \
+        }                                                                                     \
+    } while (0)
+    if (a->order_fma) {
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++)
+                for (int ci = 0; ci < a->cin_group; ci++) FAST_FLAT_TAP(vfma(xv, wv, acc[u]));
+    } else {
+        for (int ci = 0; ci < a->cin_group; ci++)
+            for (int ky = 0; ky < k; ky++)
+                for (int kx = 0; kx < k; kx++) FAST_FLAT_TAP(vadd(acc[u], vmul(xv, wv)));
+    }
+#undef FAST_FLAT_TAP
+    FAST_UNROLL for (int u = 0; u < NV; u++) {
+        if (u < NV - 1) vstoreu(tmp + q0 + u * VL, acc[u]);
+        else vstorem(tmp + q0 + u * VL, acc[u], mlast, nlast);
+    }
+}
+
+/* Lanes of the flattened map when it needs fewer vectors than the row blocks
+ * (and fits FAST_FLAT_MAX), else 0. */
+static FAST_INLINE FAST_FN int fast_flat_lanes(const fast_spatial_args *a) {
+    const int oh = a->out_h, ow = a->out_w;
+    const int L = (oh - 1) * a->stride * a->row_stride + ow;
+    const int nvr = (ow + VL - 1) / VL;
+    const int rows = nvr >= FAST_SB ? oh : ((oh + 1) / 2) * 2; /* rows computed, at least */
+    if (L > FAST_FLAT_MAX || VL == 1) return 0;
+    return (L + VL - 1) / VL < rows * nvr ? L : 0;
+}
+
+static FAST_INLINE FAST_FN void fast_spatial_flat(const fast_spatial_args *a, int L) {
+    float tmp[FAST_FLAT_MAX + 16];
+    for (int q0 = 0; q0 < L; q0 += 8 * VL) {
+        switch ((L - q0 + VL - 1) / VL) {
+        case 1: fast_sp_flat(a, q0, L, tmp, 1); break;
+        case 2: fast_sp_flat(a, q0, L, tmp, 2); break;
+        case 3: fast_sp_flat(a, q0, L, tmp, 3); break;
+        case 4: fast_sp_flat(a, q0, L, tmp, 4); break;
+        case 5: fast_sp_flat(a, q0, L, tmp, 5); break;
+        case 6: fast_sp_flat(a, q0, L, tmp, 6); break;
+        case 7: fast_sp_flat(a, q0, L, tmp, 7); break;
+        default: fast_sp_flat(a, q0, L, tmp, 8); break;
+        }
+    }
+    const int ow = a->out_w, P = a->stride * a->row_stride;
+    const size_t plane = (size_t)a->out_h * (size_t)ow;
+    for (int oy = 0; oy < a->out_h; oy++)
+        for (int ox = 0; ox < ow; ox += VL) {
+            const int n = ow - ox < VL ? ow - ox : VL;
+            const M m = vmask(n);
+            fast_epi(&a->epi, a->co, (size_t)a->co * plane + (size_t)oy * (size_t)ow + (size_t)ox,
+                     vloadm(tmp + oy * P + ox, m, n), n);
+        }
+}
+
+/* NV vectors per row chunk, R rows per block with R * NV about 8 (one
+ * channel) or C * R * NV about 16 (FAST_SP_C channels). */
 #if FAST_SB >= 8
 #define FAST_SP_RB 1
 #else
 #define FAST_SP_RB 2
 #endif
-#define FAST_SP_ROWS(NV, R)                                                                   \
+#define FAST_SP_ROWS(C, NV, R)                                                                \
     for (int oy = oy0; oy < oy1; oy += (R))                                                   \
-        fast_sp_block(a, oy, oy1 - oy < (R) ? oy1 - oy : (R), ox0, (R), (NV))
+        fast_sp_block(a, oy, oy1 - oy < (R) ? oy1 - oy : (R), ox0, (C), (R), (NV))
 
 static FAST_FN void fast_spatial_rows(const fast_spatial_args *a, int oy0, int oy1) {
     const int ow = a->out_w;
+    if (a->nco == 1 && oy0 == 0 && oy1 == a->out_h) {
+        const int L = fast_flat_lanes(a);
+        if (L > 0) {
+            fast_spatial_flat(a, L);
+            return;
+        }
+    }
     for (int ox0 = 0; ox0 < ow;) {
         int nv = (ow - ox0 + VL - 1) / VL;
-        if (nv >= FAST_SB) {
-            FAST_SP_ROWS(FAST_SB, FAST_SP_RB);
+        if (a->nco > 1) { /* channel blocks (full convolutions) */
+            if (nv >= FAST_SB) {
+                FAST_SP_ROWS(FAST_SP_C, FAST_SB, 1);
+                nv = FAST_SB;
+            }
+#if FAST_SB > 2
+            else if (nv >= 2) {
+                FAST_SP_ROWS(FAST_SP_C, 2, 2);
+                nv = 2;
+            }
+#endif
+            else {
+                FAST_SP_ROWS(FAST_SP_C, 1, 4);
+                nv = 1;
+            }
+        } else if (nv >= FAST_SB) {
+            FAST_SP_ROWS(1, FAST_SB, FAST_SP_RB);
             nv = FAST_SB;
         }
 #if FAST_SB > 3
         else if (nv >= 3) {
-            FAST_SP_ROWS(3, 2);
+            FAST_SP_ROWS(1, 3, 2);
             nv = 3;
         }
 #endif
 #if FAST_SB > 2
         else if (nv >= 2) {
-            FAST_SP_ROWS(2, 4);
+            FAST_SP_ROWS(1, 2, 4);
             nv = 2;
         }
 #endif
-        else {
-            FAST_SP_ROWS(1, 8);
+        else if (oy1 - oy0 == 7 || oy1 - oy0 == 14) { /* 7 x 7, 14 x 14: no row wasted */
+            FAST_SP_ROWS(1, 1, 7);
+            nv = 1;
+        } else {
+            FAST_SP_ROWS(1, 1, 8);
             nv = 1;
         }
         ox0 += nv * VL;
@@ -305,8 +468,129 @@ static FAST_FN void fast_scale_channels(const float *x, const float *gate, float
     }
 }
 
+/* ---- global average pool, ATen's CPU sum (pool_sum=aten_cascade8) -------- */
+
+/* The reference's aten_sum for n >= 8 (src/kernels/reference/conv.c): rows of
+ * 32 floats summed by ATen's four-level cascade; the 32 lanes are
+ * independent, so they are vectorised with each lane's additions unchanged. */
+static FAST_FN float fast_aten_sum8(const float *x, int64_t n) {
+    const int64_t nv = n / 8, s4 = nv / 4;
+    int lp = 0;
+    if (s4 <= 2) lp = 1;
+    else
+        for (int64_t v = s4 - 1; v; v >>= 1) lp++;
+    lp /= 4;
+    if (lp < 4) lp = 4;
+    const int64_t step = (int64_t)1 << lp, mask = step - 1;
+    enum { NQ = 32 / VL };
+    V acc[4][NQ];
+    FAST_UNROLL for (int j = 0; j < 4; j++)
+        FAST_UNROLL for (int u = 0; u < NQ; u++) acc[j][u] = vset1(0.0f);
+    int64_t i = 0;
+    while (i + step <= s4) {
+        for (int64_t t = 0; t < step; t++, i++)
+            FAST_UNROLL for (int u = 0; u < NQ; u++)
+                acc[0][u] = vadd(acc[0][u], vloadu(x + i * 32 + u * VL));
+        for (int j = 1; j < 4; j++) {
+            FAST_UNROLL for (int u = 0; u < NQ; u++) {
+                acc[j][u] = vadd(acc[j][u], acc[j - 1][u]);
+                acc[j - 1][u] = vset1(0.0f);
+            }
+            if (i & (mask << (j * lp))) break;
+        }
+    }
+    for (; i < s4; i++)
+        FAST_UNROLL for (int u = 0; u < NQ; u++)
+            acc[0][u] = vadd(acc[0][u], vloadu(x + i * 32 + u * VL));
+    float p[32];
+    FAST_UNROLL for (int u = 0; u < NQ; u++) {
+        V v = vadd(acc[0][u], acc[1][u]);
+        v = vadd(v, acc[2][u]);
+        v = vadd(v, acc[3][u]);
+        vstoreu(p + u * VL, v);
+    }
+    for (int64_t r = 4 * s4; r < nv; r++)
+        for (int l = 0; l < 8; l++) p[l] += x[r * 8 + l];
+    for (int k = 1; k < 4; k++)
+        for (int l = 0; l < 8; l++) p[l] += p[k * 8 + l];
+    float sum = 0.0f;
+    for (int64_t k = 8 * nv; k < n; k++) sum += x[k]; /* scalar tail first */
+    for (int l = 0; l < 8; l++) sum += p[l];
+    return sum;
+}
+
+/* out[c] = sum / plane for channels [c0, c1); plane >= 8 */
+static FAST_FN void fast_pool_aten(const float *x, int plane, int c0, int c1, float *out) {
+    for (int c = c0; c < c1; c++)
+        out[c] = fast_aten_sum8(x + (size_t)c * (size_t)plane, plane) / (float)plane;
+}
+
+/* ---- zero-padded copy of one input plane (k x k convolutions) ----------- */
+
+/* Rows of ph x pw (row stride rs); stride 2 rows are stored even columns
+ * first, then odd columns, so every tap of the convolution reads contiguous
+ * memory. Copies only: the values are the input's bits or +0. */
+static FAST_INLINE FAST_FN void fast_zero(float *p, int n) {
+    int c = 0;
+    for (; c + VL <= n; c += VL) vstoreu(p + c, vset1(0.0f));
+    if (c < n) vstorem(p + c, vset1(0.0f), vmask(n - c), n - c);
+}
+
+static FAST_FN void fast_pad_plane(const float *x, int ih, int iw, int pt, int pl, int stride,
+                                   int ph, int pw, int rs, float *dst) {
+    const int ne = (pw + 1) / 2;
+    for (int r = 0; r < ph; r++) {
+        float *row = dst + (size_t)r * (size_t)rs;
+        int iy = r - pt;
+        if (iy < 0 || iy >= ih) {
+            fast_zero(row, pw);
+            continue;
+        }
+        const float *src = x + (size_t)iy * (size_t)iw;
+        if (stride == 1) {
+            int left = pl < pw ? pl : pw;
+            int copy = iw < pw - left ? iw : pw - left;
+            if (copy < 0) copy = 0;
+            fast_zero(row, left);
+            int j = 0;
+            for (; j + VL <= copy; j += VL) vstoreu(row + left + j, vloadu(src + j));
+            if (j < copy) {
+                M m = vmask(copy - j);
+                vstorem(row + left + j, vloadm(src + j, m, copy - j), m, copy - j);
+            }
+            fast_zero(row + left + copy, pw - left - copy);
+        } else {
+            /* column c = 2m + par reads ix = c - pl; valid m: [lo, hi) */
+            for (int par = 0; par < 2; par++) {
+                float *dst_row = row + (par ? ne : 0);
+                const int n = par ? pw / 2 : ne, off = par - pl;
+                int lo = off >= 0 ? 0 : (-off + 1) / 2;
+                int hi = (iw - off + 1) / 2; /* first m with 2m + off >= iw */
+                if (hi > n) hi = n;
+                if (lo > hi) lo = hi;
+                fast_zero(dst_row, lo);
+                for (int m = lo; m < hi; m += VL) {
+                    const int cnt = hi - m < VL ? hi - m : VL;
+                    const float *p = src + 2 * m + off;
+                    V va, vb;
+                    if (2 * m + off + 2 * VL <= iw) {
+                        va = vloadu(p);
+                        vb = vloadu(p + VL);
+                    } else { /* read only [p, p + 2 cnt - 1): inside the row */
+                        const int span = 2 * cnt - 1, na = span < VL ? span : VL;
+                        va = vloadm(p, vmask(na), na);
+                        vb = vloadm(p + VL, vmask(span - na), span - na);
+                    }
+                    vstorem(dst_row + m, vevens(va, vb), vmask(cnt), cnt);
+                }
+                fast_zero(dst_row + hi, n - hi);
+            }
+        }
+    }
+}
+
 const fast_isa *FAST_ISA_GETTER(void) {
     static const fast_isa isa = {FAST_ISA_NAME, VL, FAST_PB, FAST_MB * VL, fast_pointwise, fast_spatial_rows,
-                                 fast_matvec, fast_scale_channels};
+                                 fast_matvec, fast_scale_channels, fast_pad_plane, fast_pool_aten};
     return &isa;
 }
