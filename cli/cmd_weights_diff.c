@@ -85,7 +85,6 @@ int cmd_weights_diff(int argc, char **argv) {
     }
     int compared = 0, identical_tensors = 0, missing = 0;
     double cos_sum = 0, worst = 0;
-    double *cosines = malloc(ref->count * sizeof *cosines);
     for (size_t i = 0; i < ref->count; i++) {
         const mnv3_tensor *t = &ref->items[i];
         const float *a = NULL, *b = NULL;
@@ -119,7 +118,7 @@ int cmd_weights_diff(int argc, char **argv) {
         }
         mnv3_diff d;
         mnv3_diff_compute(b, a, n, &d);
-        cosines[compared++] = d.cosine;
+        compared++;
         cos_sum += d.cosine;
         identical_tensors += d.frac_identical == 1.0;
         if (d.rel_l2 > worst) worst = d.rel_l2;
@@ -160,7 +159,6 @@ int cmd_weights_diff(int argc, char **argv) {
                "worst relative L2 %.3g\n", compared, missing, identical_tensors, mean_cos, worst);
         printf("%s%s\n", mean_cos < 0.5 && compared ? "warning: " : "verdict: ", verdict);
     }
-    free(cosines);
     mnv3_model_free(m[0]);
     mnv3_model_free(m[1]);
     return 0;

@@ -10,16 +10,7 @@
 #include "bnlab/bnlab.h"
 #include "mnv3.h"
 
-static int failures;
-#define CHECK(cond, ...)                                        \
-    do {                                                        \
-        if (!(cond)) {                                          \
-            failures++;                                         \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);         \
-            printf(__VA_ARGS__);                                \
-            printf("\n");                                       \
-        }                                                       \
-    } while (0)
+#include "check.h"
 
 static mnv3_model *synth_model(int classes) {
     mnv3_tensors ts;
