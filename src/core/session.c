@@ -44,7 +44,18 @@ typedef struct step {
     /* spatial */
     int ph, pw, rs, shared_pad;
     size_t plane_stride;
+    /* blocked layout: epilogue parameters padded to whole channel blocks
+     * (bias, BN a, BN c, BN mean, BN beta; offsets into s->packed) */
+    size_t cparams;
 } step;
+
+/* A value in the blocked layout (channels in blocks of the ISA's lanes);
+ * padded values have the zero border their depthwise consumer reads. */
+typedef struct bvalue {
+    int blocked;
+    size_t cbs;          /* floats between channel blocks */
+    int ph, pw, pt, pl;  /* pw = 0: unpadded */
+} bvalue;
 
 struct mnv3_session {
     const mnv3_model *model;
@@ -58,6 +69,8 @@ struct mnv3_session {
     void *tap_user;
     int n_steps;
     step steps[MAX_STEPS];
+    int blocked;                        /* steps use the blocked layout */
+    bvalue bv[MNV3_MAX_PLAN_OPS + 1];
     float *vp[MNV3_MAX_PLAN_OPS + 1]; /* value -> buffer (NULL: never stored) */
     float *arena;
     size_t arena_bytes;
@@ -143,11 +156,102 @@ static void build_steps(mnv3_session *s) {
     }
 }
 
+/* ---- blocked layout ------------------------------------------------------ */
+
+static int is_depthwise(const mnv3_exec_op *e) {
+    return e->op->kind == MNV3_OP_CONV && e->op->groups > 1 && e->op->groups == e->in.c &&
+           e->out.c == e->in.c;
+}
+
+static int step_result(const step *st) { return st->first + st->count; }
+
+/* Runs every map from the stem on in the blocked layout when the plan is the
+ * usual chain (stem, 1x1 and depthwise convolutions, SE, pooling, head):
+ * blocked values are read only by blocked kernels, each depthwise input is
+ * read by that convolution alone (so its producer writes the zero-bordered
+ * plane), and the result is not a map. Otherwise (taps, reference steps
+ * inside the chain, other shapes) the session keeps the planar layout. */
+static int choose_blocked(mnv3_session *s, int vl) {
+    const mnv3_plan *pl = s->plan;
+    const char *env = getenv("MNV3_FAST_LAYOUT");
+    if (!s->fast || s->tap || !s->isa->cpointwise || (env && !strcmp(env, "planar"))) return 0;
+    memset(s->bv, 0, sizeof s->bv);
+    for (int k = 0; k < s->n_steps; k++) {
+        const step *st = &s->steps[k];
+        const mnv3_exec_op *e = &pl->ops[st->first];
+        const int in = pl->src[st->first], res = step_result(st);
+        int reads_blocked = s->bv[in].blocked, makes_blocked = 0;
+        switch (st->kind) {
+        case STEP_SPATIAL:
+            if (e->op->groups == 1) {
+                if (reads_blocked) return 0;
+            } else {
+                if (!is_depthwise(e) || !reads_blocked || consumers(pl, in) != 1 || in == 0)
+                    return 0;
+                /* the producer stores into the interior of this plane */
+                bvalue *b = &s->bv[in];
+                b->ph = (e->out.h - 1) * e->op->stride + e->op->kernel;
+                b->pw = (e->out.w - 1) * e->op->stride + e->op->kernel;
+                b->pt = e->pad_top, b->pl = e->pad_left;
+                if (b->pt < 0 || b->pl < 0) return 0;
+            }
+            makes_blocked = 1;
+            break;
+        case STEP_POINTWISE:
+            if (!reads_blocked) return 0;
+            if (st->add >= 0) {
+                const int a = st->add, other = pl->src[a] == a ? pl->src2[a] : pl->src[a];
+                if (!s->bv[other].blocked) return 0;
+            }
+            makes_blocked = 1;
+            break;
+        case STEP_SCALE:
+            if (pl->src2[st->first] >= 0 && s->bv[pl->src2[st->first]].blocked) return 0;
+            makes_blocked = reads_blocked;
+            break;
+        case STEP_POOL: break;
+        default: /* matrix-vector, reference kernels: planar operands only */
+            if (reads_blocked || (pl->src2[st->first] >= 0 && s->bv[pl->src2[st->first]].blocked))
+                return 0;
+        }
+        if (makes_blocked) s->bv[res].blocked = 1;
+    }
+    if (s->bv[pl->n].blocked) return 0;
+    for (int v = 0; v <= pl->n; v++) {
+        bvalue *b = &s->bv[v];
+        if (!b->blocked) continue;
+        const mnv3_shape sh = pl->shape[v];
+        const size_t positions = b->pw ? (size_t)b->ph * (size_t)b->pw : (size_t)sh.h * (size_t)sh.w;
+        b->cbs = positions * (size_t)vl;
+    }
+    return 1;
+}
+
+/* Floats a value's buffer holds. */
+static size_t value_floats(const mnv3_session *s, int v) {
+    const bvalue *b = &s->bv[v];
+    if (s->blocked && b->blocked) {
+        const mnv3_shape sh = s->plan->shape[v];
+        const int vl = s->isa->lanes;
+        return (size_t)((sh.c + vl - 1) / vl) * b->cbs;
+    }
+    return mnv3_shape_numel(s->plan->shape[v]);
+}
+
 /* ---- packing ------------------------------------------------------------- */
 
 static size_t pack_size(const mnv3_session *s, const step *st) {
     const mnv3_exec_op *e = &s->plan->ops[st->first];
     size_t n = 0;
+    if (s->blocked && (st->kind == STEP_POINTWISE || st->kind == STEP_SPATIAL)) {
+        const int vl = s->isa->lanes, k = e->op->kernel;
+        const size_t cp = (size_t)((e->out.c + vl - 1) / vl * vl);
+        const size_t per = st->kind == STEP_POINTWISE ? (size_t)e->in.c
+                           : e->op->groups == 1        ? (size_t)(e->in.c * k * k)
+                                                       : (size_t)(k * k);
+        n = cp * per + 5 * cp;
+        return (n + 15) & ~(size_t)15;
+    }
     if (st->kind == STEP_POINTWISE)
         n = (size_t)((e->out.c + FAST_PW_COB - 1) / FAST_PW_COB) * FAST_PW_COB * (size_t)e->in.c;
     else if (st->kind == STEP_MATVEC) {
@@ -159,11 +263,51 @@ static size_t pack_size(const mnv3_session *s, const step *st) {
     return (n + 15) & ~(size_t)15;
 }
 
+/* Blocked weights, [block][per][lanes] with per the weights of one output
+ * channel in the reference's index order, then the padded epilogue
+ * parameters (zeros past the channel count). */
+static void pack_blocked(mnv3_session *s, step *st, size_t at) {
+    const mnv3_exec_op *e = &s->plan->ops[st->first];
+    const mnv3_op *op = e->op;
+    const int vl = s->isa->lanes, cout = e->out.c, cp = (cout + vl - 1) / vl * vl;
+    const int per = st->kind == STEP_POINTWISE ? e->in.c : (e->in.c / op->groups) * op->kernel * op->kernel;
+    float *dst = s->packed + at;
+    st->wpack = at;
+    for (int cb = 0; cb < cp / vl; cb++)
+        for (int q = 0; q < per; q++)
+            for (int l = 0; l < vl; l++) {
+                const int co = cb * vl + l;
+                *dst++ = co < cout ? op->weight[(size_t)co * (size_t)per + (size_t)q] : 0.0f;
+            }
+    st->cparams = at + (size_t)cp * (size_t)per;
+    float *bias = dst, *pa = bias + cp, *pc = pa + cp, *mean = pc + cp, *beta = mean + cp;
+    memset(bias, 0, 5 * (size_t)cp * sizeof *bias);
+    if (op->has_bias) memcpy(bias, op->bias, (size_t)cout * sizeof *bias);
+    if (st->bn >= 0) {
+        const mnv3_exec_op *b = &s->plan->ops[st->bn];
+        const mnv3_op *bn = b->op;
+        for (int c = 0; c < cout; c++) { /* the reference's scalar formulas */
+            float mu = bn->bn_mean[c], var = bn->bn_var[c], w = bn->weight[c], bb = bn->bias[c];
+            float inv = b->opt_batchnorm == MNV3_BN_TF_RSQRT ? mnv3_tf_rsqrt(var + bn->eps)
+                                                             : 1.0f / sqrtf(var + bn->eps);
+            float a = inv * w;
+            pa[c] = a;
+            pc[c] = b->opt_batchnorm == MNV3_BN_TORCH_FMA ? fmaf(-mu, a, bb) : bb - mu * a;
+            mean[c] = mu;
+            beta[c] = bb;
+        }
+    }
+}
+
 static void pack_step(mnv3_session *s, step *st, size_t at) {
     const mnv3_exec_op *e = &s->plan->ops[st->first];
     const mnv3_op *op = e->op;
     float *dst = s->packed + at;
     size_t used = 0;
+    if (s->blocked && (st->kind == STEP_POINTWISE || st->kind == STEP_SPATIAL)) {
+        pack_blocked(s, st, at);
+        return;
+    }
     st->wpack = at;
     if (st->kind == STEP_POINTWISE) {
         int cin = e->in.c, cout = e->out.c, ncb = (cout + FAST_PW_COB - 1) / FAST_PW_COB;
@@ -239,7 +383,7 @@ static int assign_buffers(mnv3_session *s, size_t *value_offset, size_t *total) 
             const step *st = &s->steps[k];
             v = st->first + st->count; /* the step's result */
         }
-        size_t need = (mnv3_shape_numel(pl->shape[v]) + 15) & ~(size_t)15;
+        size_t need = (value_floats(s, v) + 15) & ~(size_t)15;
         int best = -1;
         for (int q = 0; q < n_slots; q++) {
             if (slot_free_after[q] >= k) continue; /* still read by this step or later */
@@ -335,6 +479,7 @@ int mnv3_session_create(const mnv3_model *m, const mnv3_profile *p, int h, int w
     }
     s->macs = count_macs(s->plan);
     build_steps(s);
+    s->blocked = fast && choose_blocked(s, s->isa->lanes);
 
     /* packed weights */
     size_t packed = 0;
@@ -367,6 +512,7 @@ int mnv3_session_create(const mnv3_model *m, const mnv3_profile *p, int h, int w
         const mnv3_exec_op *e = &s->plan->ops[st->first];
         spatial_geometry(st, e);
         size_t need = st->plane_stride * (size_t)(e->in.c / e->op->groups) + SLACK_FLOATS;
+        if (s->blocked && !st->shared_pad) continue; /* reads its producer's padded plane */
         if (st->shared_pad && need > pad_shared) pad_shared = need;
         if (!st->shared_pad && need > pad_thread) pad_thread = need;
     }
@@ -476,6 +622,48 @@ static void fill_epilogue(const mnv3_session *s, const step *st, fast_epilogue *
     }
 }
 
+/* Blocked epilogue: the parameters padded to whole channel blocks. */
+static void fill_cepilogue(const mnv3_session *s, const step *st, fast_epilogue *epi) {
+    fill_epilogue(s, st, epi);
+    const mnv3_exec_op *e = &s->plan->ops[st->conv];
+    const int vl = s->isa->lanes, cp = (e->out.c + vl - 1) / vl * vl;
+    const float *p = s->packed + st->cparams;
+    if (epi->bias) epi->bias = p;
+    epi->bn_a = p + cp, epi->bn_c = p + 2 * cp, epi->bn_mean = p + 3 * cp, epi->bn_b = p + 4 * cp;
+    epi->y_conv = epi->y_bn = epi->y_act = epi->y_add = NULL;
+    epi->skip = NULL;
+}
+
+static fast_cdst cdst_of(const mnv3_session *s, int v) {
+    const bvalue *b = &s->bv[v];
+    fast_cdst d = {s->vp[v], b->cbs, b->ph, b->pw, b->pt, b->pl};
+    return d;
+}
+
+/* Zero border of a padded blocked value (its buffer is shared with others). */
+static void zero_border(const mnv3_session *s, int v) {
+    const bvalue *b = &s->bv[v];
+    if (!b->pw) return;
+    const mnv3_shape sh = s->plan->shape[v];
+    const int vl = s->isa->lanes, ncb = (sh.c + vl - 1) / vl;
+    const size_t row = (size_t)b->pw * (size_t)vl;
+    const int left = b->pl < b->pw ? b->pl : b->pw;
+    const int right0 = b->pl + sh.w < b->pw ? b->pl + sh.w : b->pw;
+    for (int cb = 0; cb < ncb; cb++) {
+        float *plane = s->vp[v] + (size_t)cb * b->cbs;
+        for (int r = 0; r < b->ph; r++) {
+            float *p = plane + (size_t)r * row;
+            const int iy = r - b->pt;
+            if (iy < 0 || iy >= sh.h) {
+                memset(p, 0, row * sizeof *p);
+                continue;
+            }
+            memset(p, 0, (size_t)left * (size_t)vl * sizeof *p);
+            memset(p + (size_t)right0 * (size_t)vl, 0, (size_t)(b->pw - right0) * (size_t)vl * sizeof *p);
+        }
+    }
+}
+
 typedef struct task {
     const mnv3_session *s;
     const step *st;
@@ -486,7 +674,11 @@ typedef struct task {
     fast_pointwise_args pw;
     fast_spatial_args sp;
     fast_matvec_args mv;
+    fast_cpw_args cpw;
+    fast_cdw_args cdw;
+    fast_cfull_args cfull;
 } task;
+
 
 static void run_pointwise(void *ctx, int thread, int begin, int end) {
     (void)thread;
@@ -628,6 +820,97 @@ static void run_scale(void *ctx, int thread, int begin, int end) {
                               t->e->out.h * t->e->out.w);
 }
 
+static void run_cpointwise(void *ctx, int thread, int begin, int end) {
+    (void)thread;
+    const task *t = ctx;
+    t->s->isa->cpointwise(&t->cpw, begin, end);
+}
+static void run_cdepthwise(void *ctx, int thread, int begin, int end) {
+    (void)thread;
+    const task *t = ctx;
+    t->s->isa->cdepthwise(&t->cdw, begin, end);
+}
+static void run_cfull(void *ctx, int thread, int begin, int end) {
+    (void)thread;
+    const task *t = ctx;
+    t->s->isa->cfull(&t->cfull, begin, end);
+}
+static void run_cpool(void *ctx, int thread, int begin, int end) {
+    (void)thread;
+    const task *t = ctx;
+    const mnv3_exec_op *e = t->e;
+    const int order = e->opt_pool_sum == MNV3_POOL_ATEN_CASCADE8 ? FAST_POOL_ATEN
+                      : e->opt_pool_sum == MNV3_POOL_PAIRWISE    ? FAST_POOL_PAIRWISE
+                                                                  : FAST_POOL_SEQUENTIAL;
+    t->s->isa->cpool(t->in, t->s->bv[t->s->plan->src[t->st->first]].cbs, e->in.h * e->in.w, order,
+                     e->in.c, begin, end, t->out);
+}
+static void run_cscale(void *ctx, int thread, int begin, int end) {
+    (void)thread;
+    const task *t = ctx;
+    t->s->isa->cscale(t->in, t->in2, t->out, t->e->out.c, t->e->out.h * t->e->out.w, begin, end);
+}
+
+/* One step in the blocked layout (choose_blocked decided which run so). */
+static int run_blocked(mnv3_session *s, const step *st, task *t) {
+    const mnv3_plan *pl = s->plan;
+    const mnv3_exec_op *e = t->e;
+    const int in = pl->src[st->first], res = step_result(st), vl = s->isa->lanes;
+    if (!s->bv[res].blocked && !(st->kind == STEP_POOL && s->bv[in].blocked)) return 0;
+    const int ncb = (e->out.c + vl - 1) / vl;
+    switch (st->kind) {
+    case STEP_POINTWISE: {
+        fast_cpw_args *a = &t->cpw;
+        a->in = t->in, a->in_cbs = s->bv[in].cbs;
+        a->wpack = s->packed + st->wpack;
+        a->cin = e->in.c, a->ncb = ncb, a->plane = e->out.h * e->out.w, a->out_w = e->out.w;
+        a->use_fma = e->opt_pointwise == MNV3_POINTWISE_FMA;
+        fill_cepilogue(s, st, &a->epi);
+        if (st->add >= 0) {
+            const int ad = st->add, other = pl->src[ad] == ad ? pl->src2[ad] : pl->src[ad];
+            a->skip = s->vp[other], a->skip_cbs = s->bv[other].cbs;
+        }
+        a->dst = cdst_of(s, res);
+        zero_border(s, res);
+        fast_pool_run(s->pool, s->isa->cpointwise_items(a), run_cpointwise, t);
+        return 1;
+    }
+    case STEP_SPATIAL:
+        if (e->op->groups == 1) {
+            spatial_args(t, s->pad + s->pad_per_thread * (size_t)s->threads);
+            fast_pool_run(s->pool, e->in.c, run_pad_shared, t);
+            fast_cfull_args *a = &t->cfull;
+            a->padded = t->sp.padded, a->plane_stride = t->sp.plane_stride;
+            a->row_stride = t->sp.row_stride;
+            memcpy(a->col_off, t->sp.col_off, sizeof a->col_off);
+            a->k = t->sp.k, a->stride = t->sp.stride, a->cin = e->in.c;
+            a->out_h = e->out.h, a->out_w = e->out.w, a->order_fma = t->sp.order_fma;
+            a->wpack = s->packed + st->wpack;
+            fill_cepilogue(s, st, &a->epi);
+            a->dst = cdst_of(s, res);
+            zero_border(s, res);
+            fast_pool_run(s->pool, ncb * e->out.h, run_cfull, t);
+        } else {
+            spatial_args(t, NULL); /* for order_fma */
+            fast_cdw_args *a = &t->cdw;
+            a->in = t->in, a->in_cbs = s->bv[in].cbs, a->in_pw = s->bv[in].pw;
+            a->wpack = s->packed + st->wpack;
+            a->k = e->op->kernel, a->stride = e->op->stride;
+            a->out_h = e->out.h, a->out_w = e->out.w, a->order_fma = t->sp.order_fma;
+            fill_cepilogue(s, st, &a->epi);
+            a->dst = cdst_of(s, res);
+            zero_border(s, res);
+            fast_pool_run(s->pool, ncb * e->out.h, run_cdepthwise, t);
+        }
+        return 1;
+    case STEP_POOL: fast_pool_run(s->pool, (e->in.c + vl - 1) / vl, run_cpool, t); return 1;
+    case STEP_SCALE:
+        fast_pool_run(s->pool, ncb * e->out.h * e->out.w, run_cscale, t);
+        return 1;
+    default: return 0;
+    }
+}
+
 static void run_step(mnv3_session *s, const step *st) {
     const mnv3_plan *pl = s->plan;
     const int i = st->first;
@@ -638,6 +921,7 @@ static void run_step(mnv3_session *s, const step *st) {
     t.in2 = pl->src2[i] >= 0 ? s->vp[pl->src2[i]] : NULL;
     t.out = s->vp[i + 1];
     const mnv3_exec_op *e = t.e;
+    if (s->blocked && run_blocked(s, st, &t)) return;
     switch (st->kind) {
     case STEP_REF:
         mnv3_reference_kernels()->fn[e->op->kind](e, t.in, t.in2, t.out, s->scratch);

@@ -70,6 +70,63 @@ typedef struct fast_matvec_args {
     fast_epilogue epi;
 } fast_matvec_args;
 
+/* ---- blocked layout ------------------------------------------------------
+ * Channels in blocks of VL lanes: a value is [C/VL][rows][cols][VL], so a
+ * vector holds VL channels of one position. Every blocked kernel performs the
+ * planar kernels' per-element operations in the same order; only which
+ * elements share a vector changes. Lanes past C in the last block hold values
+ * that nothing reads. Epilogue parameter arrays are padded to whole blocks. */
+
+/* Where a blocked result goes: unpadded (pw = 0, rows of out_w) or into the
+ * interior of a zero-bordered plane of ph x pw positions at (pt, pl). */
+typedef struct fast_cdst {
+    float *data;
+    size_t cbs; /* floats between channel blocks */
+    int ph, pw, pt, pl;
+} fast_cdst;
+
+/* 1x1 convolution, blocked input; weights [out blocks][cin][VL]. */
+typedef struct fast_cpw_args {
+    const float *in;
+    size_t in_cbs;
+    const float *wpack;
+    int cin, ncb, plane, out_w;
+    int use_fma;
+    const float *skip; /* residual operand, blocked and unpadded, or NULL */
+    size_t skip_cbs;
+    fast_cdst dst;
+    fast_epilogue epi;
+} fast_cpw_args;
+
+/* Depthwise k x k convolution over a zero-bordered blocked input; weights
+ * [blocks][k * k][VL]. Items: (channel block, output row). */
+typedef struct fast_cdw_args {
+    const float *in;
+    size_t in_cbs;
+    int in_pw;
+    const float *wpack;
+    int k, stride, out_h, out_w, order_fma;
+    fast_cdst dst;
+    fast_epilogue epi;
+} fast_cdw_args;
+
+/* Full k x k convolution (the stem) over planar padded input planes (as
+ * fast_spatial_args), blocked output; weights [blocks][cin * k * k][VL].
+ * Items: (channel block, output row). */
+typedef struct fast_cfull_args {
+    const float *padded;
+    size_t plane_stride;
+    int row_stride;
+    int col_off[16];
+    int k, stride, cin, out_h, out_w, order_fma;
+    const float *wpack;
+    fast_cdst dst;
+    fast_epilogue epi;
+} fast_cfull_args;
+
+/* Global pooling orders of the blocked pool (pool_sum factor). */
+enum { FAST_POOL_SEQUENTIAL, FAST_POOL_PAIRWISE, FAST_POOL_ATEN };
+
 typedef struct fast_isa {
     const char *name;
     int lanes;
@@ -85,6 +142,17 @@ typedef struct fast_isa {
                       int rs, float *dst);
     /* global average pool with ATen's CPU sum (pool_sum=aten_cascade8), plane >= 8 */
     void (*pool_aten)(const float *x, int plane, int c_begin, int c_end, float *out);
+    /* blocked kernels; items as described at their argument types */
+    void (*cpointwise)(const fast_cpw_args *a, int item_begin, int item_end);
+    int (*cpointwise_items)(const fast_cpw_args *a);
+    void (*cdepthwise)(const fast_cdw_args *a, int item_begin, int item_end);
+    void (*cfull)(const fast_cfull_args *a, int item_begin, int item_end);
+    /* out[c] for channel blocks [cb_begin, cb_end) of a blocked plane; c < channels */
+    void (*cpool)(const float *x, size_t cbs, int plane, int order, int channels, int cb_begin,
+                  int cb_end, float *out);
+    /* out = x * gate[channel] over vectors [v_begin, v_end) of a blocked value */
+    void (*cscale)(const float *x, const float *gate, float *out, int channels, int plane,
+                   int v_begin, int v_end);
 } fast_isa;
 
 #define FAST_PW_COB 4

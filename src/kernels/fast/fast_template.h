@@ -24,7 +24,7 @@
 #if defined(__clang__)
 #define FAST_UNROLL _Pragma("unroll")
 #elif defined(__GNUC__)
-#define FAST_UNROLL _Pragma("GCC unroll 16")
+#define FAST_UNROLL _Pragma("GCC unroll 32")
 #else
 #define FAST_UNROLL
 #endif
@@ -589,8 +589,320 @@ static FAST_FN void fast_pad_plane(const float *x, int ih, int iw, int pt, int p
     }
 }
 
+/* ==== blocked layout (see fast.h): lanes are channels ===================== */
+
+/* Bias, BatchNorm and activation of VL channels from c0: fast_epi's
+ * operations with per-lane parameters. */
+static FAST_INLINE FAST_FN V fast_cepi(const fast_epilogue *e, int c0, V v) {
+    if (e->bias_mode == FAST_BIAS_SEPARATE_ADD) v = vadd(v, vloadu(e->bias + c0));
+    if (e->bn >= 0) {
+        V a = vloadu(e->bn_a + c0);
+        switch (e->bn) {
+        case FAST_BN_TORCH_FMA: v = vfma(v, a, vloadu(e->bn_c + c0)); break;
+        case FAST_BN_SUBTRACT_FIRST:
+            v = vadd(vmul(vsub(v, vloadu(e->bn_mean + c0)), a), vloadu(e->bn_b + c0));
+            break;
+        default: v = vadd(vmul(v, a), vloadu(e->bn_c + c0)); break;
+        }
+    }
+    if (e->act != FAST_ACT_NONE) v = fast_act(v, e->act, e->act_option);
+    return v;
+}
+
+static FAST_INLINE FAST_FN V fast_cinit(const fast_epilogue *e, int c0) {
+    return e->bias_mode == FAST_BIAS_IN_ACCUMULATOR ? vloadu(e->bias + c0) : vset1(0.0f);
+}
+
+/* Offset of output position (y, x) in a channel block of d, or -1 when a
+ * padded plane clips it. */
+static FAST_INLINE FAST_FN ptrdiff_t fast_cdst_at(const fast_cdst *d, int y, int x, int out_w) {
+    if (!d->pw) return ((ptrdiff_t)y * out_w + x) * VL;
+    y += d->pt, x += d->pl;
+    if (y >= d->ph || x >= d->pw) return -1;
+    return ((ptrdiff_t)y * d->pw + x) * VL;
+}
+
+/* ---- 1x1 convolution: NB channel blocks x P positions -------------------- */
+
+static FAST_INLINE FAST_FN void fast_cpw_tile(const fast_cpw_args *a, int cb0, int p0, int np,
+                                              const int NB, const int P) {
+    const int cin = a->cin;
+    V acc[4][FAST_CP1];
+    FAST_UNROLL for (int j = 0; j < NB; j++) {
+        V init = fast_cinit(&a->epi, (cb0 + j) * VL);
+        FAST_UNROLL for (int i = 0; i < P; i++) acc[j][i] = init;
+    }
+    const float *w = a->wpack + (size_t)cb0 * (size_t)cin * VL;
+    const size_t wstride = (size_t)cin * VL;
+    int off[FAST_CP1]; /* positions past np repeat the last one (not stored) */
+    FAST_UNROLL for (int i = 0; i < P; i++) off[i] = (i < np ? i : np - 1) * VL;
+#define FAST_CPW_LOOP(OFF, UPDATE)                                                            \
+    for (int cb = 0; cb * VL < cin; cb++) {                                                   \
+        const float *xb = a->in + (size_t)cb * a->in_cbs + (size_t)p0 * VL;                   \
+        const int nl = cin - cb * VL < VL ? cin - cb * VL : VL;                               \
+        for (int l = 0; l < nl; l++, w += VL) {                                               \
+            V wv[4];                                                                          \
+            FAST_UNROLL for (int j = 0; j < NB; j++) wv[j] = vloadu(w + (size_t)j * wstride); \
+            FAST_UNROLL for (int i = 0; i < P; i++) {                                         \
+                V xv = vset1(xb[(OFF) + l]);                                                  \
+                FAST_UNROLL for (int j = 0; j < NB; j++) acc[j][i] = UPDATE;                  \
+            }                                                                                 \
+        }                                                                                     \
+    }
+    if (np == P) {
+        if (a->use_fma) FAST_CPW_LOOP(i * VL, vfma(wv[j], xv, acc[j][i]))
+        else FAST_CPW_LOOP(i * VL, vadd(acc[j][i], vmul(wv[j], xv)))
+    } else {
+        if (a->use_fma) FAST_CPW_LOOP(off[i], vfma(wv[j], xv, acc[j][i]))
+        else FAST_CPW_LOOP(off[i], vadd(acc[j][i], vmul(wv[j], xv)))
+    }
+#undef FAST_CPW_LOOP
+    V res[4][FAST_CP1];
+    FAST_UNROLL for (int j = 0; j < NB; j++)
+        FAST_UNROLL for (int i = 0; i < P; i++) res[j][i] = acc[j][i];
+    int y = p0 / a->out_w, x = p0 % a->out_w;
+    for (int i = 0; i < np; i++) {
+        const ptrdiff_t at = fast_cdst_at(&a->dst, y, x, a->out_w);
+        for (int j = 0; j < NB && at >= 0; j++) {
+            V v = fast_cepi(&a->epi, (cb0 + j) * VL, res[j][i]);
+            if (a->skip)
+                v = vadd(vloadu(a->skip + (size_t)(cb0 + j) * a->skip_cbs + (size_t)(p0 + i) * VL), v);
+            vstoreu(a->dst.data + (size_t)(cb0 + j) * a->dst.cbs + at, v);
+        }
+        if (++x == a->out_w) x = 0, y++;
+    }
+}
+
+#define FAST_CPW_RUN(NB, P)                                                                   \
+    static FAST_NOINLINE FAST_FN void fast_cpw_run_##NB(const fast_cpw_args *a, int cb0,      \
+                                                        int t0, int t1) {                     \
+        for (int t = t0; t < t1; t++) {                                                       \
+            const int p0 = t * (P), np = a->plane - p0 < (P) ? a->plane - p0 : (P);          \
+            fast_cpw_tile(a, cb0, p0, np, (NB), (P));                                         \
+        }                                                                                     \
+    }
+FAST_CPW_RUN(1, FAST_CP1)
+FAST_CPW_RUN(2, FAST_CP2)
+FAST_CPW_RUN(3, FAST_CP3)
+FAST_CPW_RUN(4, FAST_CP4)
+#undef FAST_CPW_RUN
+
+/* Items: groups of up to 4 channel blocks (the last group smaller), each
+ * over all position tiles of its width. */
+static FAST_FN int fast_cpw_groups(const fast_cpw_args *a) { return (a->ncb + 3) / 4; }
+static FAST_FN int fast_cpw_tiles(const fast_cpw_args *a, int nb) {
+    const int p = nb == 1 ? FAST_CP1 : nb == 2 ? FAST_CP2 : nb == 3 ? FAST_CP3 : FAST_CP4;
+    return (a->plane + p - 1) / p;
+}
+static FAST_FN int fast_cpointwise_items(const fast_cpw_args *a) {
+    const int groups = fast_cpw_groups(a), last = a->ncb - 4 * (groups - 1);
+    return (groups - 1) * fast_cpw_tiles(a, 4) + fast_cpw_tiles(a, last);
+}
+static FAST_FN void fast_cpointwise(const fast_cpw_args *a, int item0, int item1) {
+    const int full = fast_cpw_tiles(a, 4);
+    while (item0 < item1) {
+        const int g = item0 / full, cb0 = 4 * g, nb = a->ncb - cb0 < 4 ? a->ncb - cb0 : 4;
+        const int t0 = item0 - g * full, tiles = fast_cpw_tiles(a, nb);
+        const int t1 = t0 + (item1 - item0) < tiles ? t0 + (item1 - item0) : tiles;
+        switch (nb) {
+        case 1: fast_cpw_run_1(a, cb0, t0, t1); break;
+        case 2: fast_cpw_run_2(a, cb0, t0, t1); break;
+        case 3: fast_cpw_run_3(a, cb0, t0, t1); break;
+        default: fast_cpw_run_4(a, cb0, t0, t1); break;
+        }
+        item0 += t1 - t0;
+    }
+}
+
+/* ---- depthwise k x k: FAST_CR positions of one row per block ------------- */
+
+static FAST_INLINE FAST_FN void fast_cdw_block(const fast_cdw_args *a, int cb, int oy, int ox0,
+                                               int nr) {
+    const int k = a->k, s = a->stride;
+    const float *w = a->wpack + (size_t)cb * (size_t)(k * k) * VL;
+    const float *in = a->in + (size_t)cb * a->in_cbs + (size_t)oy * (size_t)s * (size_t)a->in_pw * VL;
+    int off[FAST_CR];
+    FAST_UNROLL for (int r = 0; r < FAST_CR; r++) off[r] = (ox0 + (r < nr ? r : nr - 1)) * s * VL;
+    V acc[FAST_CR];
+    const V init = fast_cinit(&a->epi, cb * VL);
+    FAST_UNROLL for (int r = 0; r < FAST_CR; r++) acc[r] = init;
+#define FAST_CDW_LOOP(UPDATE)                                                                 \
+    for (int ky = 0; ky < k; ky++, in += (size_t)a->in_pw * VL)                               \
+        for (int kx = 0; kx < k; kx++) {                                                      \
+            const V wv = vloadu(w + (ky * k + kx) * VL);                                      \
+            FAST_UNROLL for (int r = 0; r < FAST_CR; r++) {                                   \
+                const V xv = vloadu(in + off[r] + kx * VL);                                   \
+                acc[r] = UPDATE;                                                              \
+            }                                                                                 \
+        }
+    if (a->order_fma) FAST_CDW_LOOP(vfma(xv, wv, acc[r]))
+    else FAST_CDW_LOOP(vadd(acc[r], vmul(xv, wv)))
+#undef FAST_CDW_LOOP
+    V res[FAST_CR];
+    FAST_UNROLL for (int r = 0; r < FAST_CR; r++) res[r] = acc[r];
+    for (int r = 0; r < nr; r++) {
+        const ptrdiff_t at = fast_cdst_at(&a->dst, oy, ox0 + r, a->out_w);
+        if (at >= 0)
+            vstoreu(a->dst.data + (size_t)cb * a->dst.cbs + at, fast_cepi(&a->epi, cb * VL, res[r]));
+    }
+}
+
+static FAST_FN void fast_cdepthwise(const fast_cdw_args *a, int item0, int item1) {
+    for (int it = item0; it < item1; it++) {
+        const int cb = it / a->out_h, oy = it % a->out_h;
+        for (int ox0 = 0; ox0 < a->out_w; ox0 += FAST_CR)
+            fast_cdw_block(a, cb, oy, ox0, a->out_w - ox0 < FAST_CR ? a->out_w - ox0 : FAST_CR);
+    }
+}
+
+/* ---- full k x k convolution (stem): planar padded input ------------------ */
+
+static FAST_INLINE FAST_FN void fast_cfull_block(const fast_cfull_args *a, int cb, int oy,
+                                                 int ox0, int nr) {
+    const int k = a->k, kk = k * k;
+    const float *w = a->wpack + (size_t)cb * (size_t)(a->cin * kk) * VL;
+    const float *row = a->padded + (size_t)oy * (size_t)a->stride * (size_t)a->row_stride + ox0;
+    int off[FAST_CR];
+    FAST_UNROLL for (int r = 0; r < FAST_CR; r++) off[r] = r < nr ? r : nr - 1;
+    V acc[FAST_CR];
+    const V init = fast_cinit(&a->epi, cb * VL);
+    FAST_UNROLL for (int r = 0; r < FAST_CR; r++) acc[r] = init;
+#define FAST_CFULL_TAP(UPDATE)                                                                \
+    do {                                                                                      \
+        const V wv = vloadu(w + (ci * kk + ky * k + kx) * VL);                                \
+        const float *x = row + (size_t)ci * a->plane_stride + (size_t)ky * (size_t)a->row_stride + \
+                         (size_t)a->col_off[kx];                                              \
+        FAST_UNROLL for (int r = 0; r < FAST_CR; r++) {                                       \
+            const V xv = vset1(x[off[r]]);                                                    \
+            acc[r] = UPDATE;                                                                  \
+        }                                                                                     \
+    } while (0)
+    if (a->order_fma) {
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++)
+                for (int ci = 0; ci < a->cin; ci++) FAST_CFULL_TAP(vfma(xv, wv, acc[r]));
+    } else {
+        for (int ci = 0; ci < a->cin; ci++)
+            for (int ky = 0; ky < k; ky++)
+                for (int kx = 0; kx < k; kx++) FAST_CFULL_TAP(vadd(acc[r], vmul(xv, wv)));
+    }
+#undef FAST_CFULL_TAP
+    V res[FAST_CR];
+    FAST_UNROLL for (int r = 0; r < FAST_CR; r++) res[r] = acc[r];
+    for (int r = 0; r < nr; r++) {
+        const ptrdiff_t at = fast_cdst_at(&a->dst, oy, ox0 + r, a->out_w);
+        if (at >= 0)
+            vstoreu(a->dst.data + (size_t)cb * a->dst.cbs + at, fast_cepi(&a->epi, cb * VL, res[r]));
+    }
+}
+
+static FAST_FN void fast_cfull(const fast_cfull_args *a, int item0, int item1) {
+    for (int it = item0; it < item1; it++) {
+        const int cb = it / a->out_h, oy = it % a->out_h;
+        for (int ox0 = 0; ox0 < a->out_w; ox0 += FAST_CR)
+            fast_cfull_block(a, cb, oy, ox0, a->out_w - ox0 < FAST_CR ? a->out_w - ox0 : FAST_CR);
+    }
+}
+
+/* ---- global pooling: the reference's orders with a vector per element ---- */
+
+static FAST_FN V fast_cpairwise(const float *x, size_t n) {
+    if (n <= 2) return n == 0 ? vset1(0.0f) : n == 1 ? vloadu(x) : vadd(vloadu(x), vloadu(x + VL));
+    const size_t half = n / 2;
+    return vadd(fast_cpairwise(x, half), fast_cpairwise(x + half * VL, n - half));
+}
+
+/* The reference's cascade_rows / aten_row_sum / aten_sum (kernels/reference/
+ * conv.c), element e being the vector at x + e * VL. */
+static FAST_FN void fast_ccascade(const float *x, int64_t size, int m, V *out) {
+    int lp = 0;
+    if (size <= 2) lp = 1;
+    else
+        for (int64_t v = size - 1; v; v >>= 1) lp++;
+    lp /= 4;
+    if (lp < 4) lp = 4;
+    const int64_t step = (int64_t)1 << lp, mask = step - 1;
+    V acc[4][32];
+    for (int j = 0; j < 4; j++)
+        for (int q = 0; q < m; q++) acc[j][q] = vset1(0.0f);
+    int64_t i = 0;
+    while (i + step <= size) {
+        for (int64_t t = 0; t < step; t++, i++)
+            for (int q = 0; q < m; q++) acc[0][q] = vadd(acc[0][q], vloadu(x + (i * m + q) * VL));
+        for (int j = 1; j < 4; j++) {
+            for (int q = 0; q < m; q++) {
+                acc[j][q] = vadd(acc[j][q], acc[j - 1][q]);
+                acc[j - 1][q] = vset1(0.0f);
+            }
+            if (i & (mask << (j * lp))) break;
+        }
+    }
+    for (; i < size; i++)
+        for (int q = 0; q < m; q++) acc[0][q] = vadd(acc[0][q], vloadu(x + (i * m + q) * VL));
+    for (int q = 0; q < m; q++) {
+        V v = vadd(acc[0][q], acc[1][q]);
+        v = vadd(v, acc[2][q]);
+        out[q] = vadd(v, acc[3][q]);
+    }
+}
+
+static FAST_FN void fast_crow_sum(const float *x, int64_t size, int width, V *out) {
+    V p[32];
+    const int64_t s4 = size / 4;
+    fast_ccascade(x, s4, 4 * width, p);
+    for (int64_t i = 4 * s4; i < size; i++)
+        for (int l = 0; l < width; l++) p[l] = vadd(p[l], vloadu(x + (i * width + l) * VL));
+    for (int k = 1; k < 4; k++)
+        for (int l = 0; l < width; l++) p[l] = vadd(p[l], p[k * width + l]);
+    for (int l = 0; l < width; l++) out[l] = p[l];
+}
+
+static FAST_FN V fast_caten_sum(const float *x, int64_t n) {
+    if (n == 1) return vloadu(x);
+    V s;
+    if (n < 8) {
+        fast_crow_sum(x, n, 1, &s);
+        return s;
+    }
+    V lanes[8];
+    const int64_t nv = n / 8;
+    fast_crow_sum(x, nv, 8, lanes);
+    s = vset1(0.0f);
+    for (int64_t k = 8 * nv; k < n; k++) s = vadd(s, vloadu(x + k * VL));
+    for (int l = 0; l < 8; l++) s = vadd(s, lanes[l]);
+    return s;
+}
+
+static FAST_FN void fast_cpool(const float *x, size_t cbs, int plane, int order, int channels,
+                               int cb0, int cb1, float *out) {
+    for (int cb = cb0; cb < cb1; cb++) {
+        const float *xc = x + (size_t)cb * cbs;
+        V sum;
+        if (order == FAST_POOL_ATEN) sum = fast_caten_sum(xc, plane);
+        else if (order == FAST_POOL_PAIRWISE) sum = fast_cpairwise(xc, (size_t)plane);
+        else {
+            sum = vset1(0.0f);
+            for (int i = 0; i < plane; i++) sum = vadd(sum, vloadu(xc + (size_t)i * VL));
+        }
+        const int n = channels - cb * VL < VL ? channels - cb * VL : VL;
+        vstorem(out + (size_t)cb * VL, vdiv(sum, vset1((float)plane)), vmask(n), n);
+    }
+}
+
+static FAST_FN void fast_cscale(const float *x, const float *gate, float *out, int channels,
+                                int plane, int v0, int v1) {
+    for (int v = v0; v < v1;) {
+        const int cb = v / plane, end = (cb + 1) * plane < v1 ? (cb + 1) * plane : v1;
+        const int n = channels - cb * VL < VL ? channels - cb * VL : VL;
+        const V g = vloadm(gate + (size_t)cb * VL, vmask(n), n);
+        for (; v < end; v++) vstoreu(out + (size_t)v * VL, vmul(vloadu(x + (size_t)v * VL), g));
+    }
+}
+
 const fast_isa *FAST_ISA_GETTER(void) {
     static const fast_isa isa = {FAST_ISA_NAME, VL, FAST_PB, FAST_MB * VL, fast_pointwise, fast_spatial_rows,
-                                 fast_matvec, fast_scale_channels, fast_pad_plane, fast_pool_aten};
+                                 fast_matvec, fast_scale_channels, fast_pad_plane, fast_pool_aten,
+                                 fast_cpointwise, fast_cpointwise_items, fast_cdepthwise, fast_cfull,
+                                 fast_cpool, fast_cscale};
     return &isa;
 }
