@@ -624,68 +624,21 @@ static FAST_INLINE FAST_FN ptrdiff_t fast_cdst_at(const fast_cdst *d, int y, int
 
 /* ---- 1x1 convolution: NB channel blocks x P positions -------------------- */
 
-static FAST_INLINE FAST_FN void fast_cpw_tile(const fast_cpw_args *a, int cb0, int p0, int np,
-                                              const int NB, const int P) {
-    const int cin = a->cin;
-    V acc[4][FAST_CP1];
-    FAST_UNROLL for (int j = 0; j < NB; j++) {
-        V init = fast_cinit(&a->epi, (cb0 + j) * VL);
-        FAST_UNROLL for (int i = 0; i < P; i++) acc[j][i] = init;
-    }
-    const float *w = a->wpack + (size_t)cb0 * (size_t)cin * VL;
-    const size_t wstride = (size_t)cin * VL;
-    int off[FAST_CP1]; /* positions past np repeat the last one (not stored) */
-    FAST_UNROLL for (int i = 0; i < P; i++) off[i] = (i < np ? i : np - 1) * VL;
-#define FAST_CPW_LOOP(OFF, UPDATE)                                                            \
-    for (int cb = 0; cb * VL < cin; cb++) {                                                   \
-        const float *xb = a->in + (size_t)cb * a->in_cbs + (size_t)p0 * VL;                   \
-        const int nl = cin - cb * VL < VL ? cin - cb * VL : VL;                               \
-        for (int l = 0; l < nl; l++, w += VL) {                                               \
-            V wv[4];                                                                          \
-            FAST_UNROLL for (int j = 0; j < NB; j++) wv[j] = vloadu(w + (size_t)j * wstride); \
-            FAST_UNROLL for (int i = 0; i < P; i++) {                                         \
-                V xv = vset1(xb[(OFF) + l]);                                                  \
-                FAST_UNROLL for (int j = 0; j < NB; j++) acc[j][i] = UPDATE;                  \
-            }                                                                                 \
-        }                                                                                     \
-    }
-    if (np == P) {
-        if (a->use_fma) FAST_CPW_LOOP(i * VL, vfma(wv[j], xv, acc[j][i]))
-        else FAST_CPW_LOOP(i * VL, vadd(acc[j][i], vmul(wv[j], xv)))
-    } else {
-        if (a->use_fma) FAST_CPW_LOOP(off[i], vfma(wv[j], xv, acc[j][i]))
-        else FAST_CPW_LOOP(off[i], vadd(acc[j][i], vmul(wv[j], xv)))
-    }
-#undef FAST_CPW_LOOP
-    V res[4][FAST_CP1];
-    FAST_UNROLL for (int j = 0; j < NB; j++)
-        FAST_UNROLL for (int i = 0; i < P; i++) res[j][i] = acc[j][i];
-    int y = p0 / a->out_w, x = p0 % a->out_w;
-    for (int i = 0; i < np; i++) {
-        const ptrdiff_t at = fast_cdst_at(&a->dst, y, x, a->out_w);
-        for (int j = 0; j < NB && at >= 0; j++) {
-            V v = fast_cepi(&a->epi, (cb0 + j) * VL, res[j][i]);
-            if (a->skip)
-                v = vadd(vloadu(a->skip + (size_t)(cb0 + j) * a->skip_cbs + (size_t)(p0 + i) * VL), v);
-            vstoreu(a->dst.data + (size_t)(cb0 + j) * a->dst.cbs + at, v);
-        }
-        if (++x == a->out_w) x = 0, y++;
-    }
-}
-
-#define FAST_CPW_RUN(NB, P)                                                                   \
-    static FAST_NOINLINE FAST_FN void fast_cpw_run_##NB(const fast_cpw_args *a, int cb0,      \
-                                                        int t0, int t1) {                     \
-        for (int t = t0; t < t1; t++) {                                                       \
-            const int p0 = t * (P), np = a->plane - p0 < (P) ? a->plane - p0 : (P);          \
-            fast_cpw_tile(a, cb0, p0, np, (NB), (P));                                         \
-        }                                                                                     \
-    }
-FAST_CPW_RUN(1, FAST_CP1)
-FAST_CPW_RUN(2, FAST_CP2)
-FAST_CPW_RUN(3, FAST_CP3)
-FAST_CPW_RUN(4, FAST_CP4)
-#undef FAST_CPW_RUN
+/* One tile function per width: fast_cpw_tile.h with FAST_CPW_NB and
+ * FAST_CPW_P set, so the accumulator array has its exact constant size (an
+ * oversized array stays in memory under clang). */
+#define FAST_CPW_NB 1
+#define FAST_CPW_P FAST_CP1
+#include "kernels/fast/fast_cpw_tile.h"
+#define FAST_CPW_NB 2
+#define FAST_CPW_P FAST_CP2
+#include "kernels/fast/fast_cpw_tile.h"
+#define FAST_CPW_NB 3
+#define FAST_CPW_P FAST_CP3
+#include "kernels/fast/fast_cpw_tile.h"
+#define FAST_CPW_NB 4
+#define FAST_CPW_P FAST_CP4
+#include "kernels/fast/fast_cpw_tile.h"
 
 /* Items: groups of up to 4 channel blocks (the last group smaller), each
  * over all position tiles of its width. */
@@ -738,12 +691,13 @@ static FAST_INLINE FAST_FN void fast_cdw_block(const fast_cdw_args *a, int cb, i
     if (a->order_fma) FAST_CDW_LOOP(vfma(xv, wv, acc[r]))
     else FAST_CDW_LOOP(vadd(acc[r], vmul(xv, wv)))
 #undef FAST_CDW_LOOP
-    V res[FAST_CR];
-    FAST_UNROLL for (int r = 0; r < FAST_CR; r++) res[r] = acc[r];
+    float res[FAST_CR][VL];
+    FAST_UNROLL for (int r = 0; r < FAST_CR; r++) vstoreu(res[r], acc[r]);
     for (int r = 0; r < nr; r++) {
         const ptrdiff_t at = fast_cdst_at(&a->dst, oy, ox0 + r, a->out_w);
         if (at >= 0)
-            vstoreu(a->dst.data + (size_t)cb * a->dst.cbs + at, fast_cepi(&a->epi, cb * VL, res[r]));
+            vstoreu(a->dst.data + (size_t)cb * a->dst.cbs + at,
+                    fast_cepi(&a->epi, cb * VL, vloadu(res[r])));
     }
 }
 
@@ -787,12 +741,13 @@ static FAST_INLINE FAST_FN void fast_cfull_block(const fast_cfull_args *a, int c
                 for (int kx = 0; kx < k; kx++) FAST_CFULL_TAP(vadd(acc[r], vmul(xv, wv)));
     }
 #undef FAST_CFULL_TAP
-    V res[FAST_CR];
-    FAST_UNROLL for (int r = 0; r < FAST_CR; r++) res[r] = acc[r];
+    float res[FAST_CR][VL];
+    FAST_UNROLL for (int r = 0; r < FAST_CR; r++) vstoreu(res[r], acc[r]);
     for (int r = 0; r < nr; r++) {
         const ptrdiff_t at = fast_cdst_at(&a->dst, oy, ox0 + r, a->out_w);
         if (at >= 0)
-            vstoreu(a->dst.data + (size_t)cb * a->dst.cbs + at, fast_cepi(&a->epi, cb * VL, res[r]));
+            vstoreu(a->dst.data + (size_t)cb * a->dst.cbs + at,
+                    fast_cepi(&a->epi, cb * VL, vloadu(res[r])));
     }
 }
 
