@@ -12,11 +12,15 @@ typedef __m256i M;
 #define FAST_PV 2
 #define FAST_SB 4
 #define FAST_MB 4
-/* blocked kernels: positions per 1x1 tile of 1..4 channel blocks; per k x k block */
+/* blocked kernels: positions per 1x1 tile of 1..6 channel blocks (groups of at
+ * most FAST_CPW_MAXNB); positions per k x k block */
 #define FAST_CP1 12
 #define FAST_CP2 6
 #define FAST_CP3 4
 #define FAST_CP4 2
+#define FAST_CP5 2
+#define FAST_CP6 2
+#define FAST_CPW_MAXNB 4
 #define FAST_CR 7
 #define FAST_ISA_NAME "avx2"
 #define FAST_ISA_GETTER fast_isa_avx2

@@ -12,11 +12,15 @@ typedef __mmask16 M;
 #define FAST_PV 4
 #define FAST_SB 4
 #define FAST_MB 4
-/* blocked kernels: positions per 1x1 tile of 1..4 channel blocks; per k x k block */
+/* blocked kernels: positions per 1x1 tile of 1..6 channel blocks (groups of at
+ * most FAST_CPW_MAXNB); positions per k x k block */
 #define FAST_CP1 24
 #define FAST_CP2 12
 #define FAST_CP3 8
 #define FAST_CP4 6
+#define FAST_CP5 4
+#define FAST_CP6 4
+#define FAST_CPW_MAXNB 6
 #define FAST_CR 7
 #define FAST_ISA_NAME "avx512"
 #define FAST_ISA_GETTER fast_isa_avx512

@@ -45,11 +45,12 @@ static FAST_INLINE FAST_FN void FAST_CPW_TILE(const fast_cpw_args *a, int cb0, i
     float res[NB][P][VL];
     FAST_UNROLL for (int j = 0; j < NB; j++)
         FAST_UNROLL for (int i = 0; i < P; i++) vstoreu(res[j][i], acc[j][i]);
+    FAST_UNROLL for (int j = 0; j < NB; j++) fast_cepi_run(&a->epi, (cb0 + j) * VL, res[j][0], np);
     int y = p0 / a->out_w, x = p0 % a->out_w;
     for (int i = 0; i < np; i++) {
         const ptrdiff_t at = fast_cdst_at(&a->dst, y, x, a->out_w);
         for (int j = 0; j < NB && at >= 0; j++) {
-            V v = fast_cepi(&a->epi, (cb0 + j) * VL, vloadu(res[j][i]));
+            V v = vloadu(res[j][i]);
             if (a->skip)
                 v = vadd(vloadu(a->skip + (size_t)(cb0 + j) * a->skip_cbs + (size_t)(p0 + i) * VL), v);
             vstoreu(a->dst.data + (size_t)(cb0 + j) * a->dst.cbs + at, v);

@@ -13,11 +13,15 @@ typedef int M;
 #define FAST_PV 8
 #define FAST_SB 8
 #define FAST_MB 8
-/* blocked kernels: positions per 1x1 tile of 1..4 channel blocks; per k x k block */
+/* blocked kernels: positions per 1x1 tile of 1..6 channel blocks (groups of at
+ * most FAST_CPW_MAXNB); positions per k x k block */
 #define FAST_CP1 8
 #define FAST_CP2 4
 #define FAST_CP3 2
 #define FAST_CP4 2
+#define FAST_CP5 2
+#define FAST_CP6 2
+#define FAST_CPW_MAXNB 4
 #define FAST_CR 7
 #define FAST_ISA_NAME "scalar"
 #define FAST_ISA_GETTER fast_isa_scalar

@@ -609,6 +609,47 @@ static FAST_INLINE FAST_FN V fast_cepi(const fast_epilogue *e, int c0, V v) {
     return v;
 }
 
+/* fast_cepi over n vectors of channels c0.. stored at res, one stage at a
+ * time, so each loop runs without the per-vector choice of formula. */
+#define FAST_CEPI_EACH(EXPR)                                                                  \
+    for (int i = 0; i < n; i++) {                                                             \
+        V v = vloadu(res + (size_t)i * VL);                                                   \
+        vstoreu(res + (size_t)i * VL, (EXPR));                                                \
+    }
+static FAST_INLINE FAST_FN void fast_cepi_run(const fast_epilogue *e, int c0, float *res, int n) {
+    if (e->bias_mode == FAST_BIAS_SEPARATE_ADD) {
+        const V b = vloadu(e->bias + c0);
+        FAST_CEPI_EACH(vadd(v, b))
+    }
+    if (e->bn >= 0) {
+        const V a = vloadu(e->bn_a + c0), c = vloadu(e->bn_c + c0);
+        switch (e->bn) {
+        case FAST_BN_TORCH_FMA: FAST_CEPI_EACH(vfma(v, a, c)) break;
+        case FAST_BN_SUBTRACT_FIRST: {
+            const V mean = vloadu(e->bn_mean + c0), b = vloadu(e->bn_b + c0);
+            FAST_CEPI_EACH(vadd(vmul(vsub(v, mean), a), b))
+            break;
+        }
+        default: FAST_CEPI_EACH(vadd(vmul(v, a), c)) break;
+        }
+    }
+    switch (e->act) {
+    case FAST_ACT_RELU: FAST_CEPI_EACH(vrelu(v)) break;
+    case FAST_ACT_HSWISH:
+        switch (e->act_option) {
+        case MNV3_HSWISH_X_MUL_C_DIV6: FAST_CEPI_EACH(fast_hswish(v, MNV3_HSWISH_X_MUL_C_DIV6)) break;
+        case MNV3_HSWISH_X_MUL_C_RECIP6: FAST_CEPI_EACH(fast_hswish(v, MNV3_HSWISH_X_MUL_C_RECIP6)) break;
+        case MNV3_HSWISH_XC_MUL_RECIP6: FAST_CEPI_EACH(fast_hswish(v, MNV3_HSWISH_XC_MUL_RECIP6)) break;
+        case MNV3_HSWISH_X_MUL_CLAMP_FMA: FAST_CEPI_EACH(fast_hswish(v, MNV3_HSWISH_X_MUL_CLAMP_FMA)) break;
+        default: FAST_CEPI_EACH(fast_hswish(v, MNV3_HSWISH_XC_DIV6)) break;
+        }
+        break;
+    case FAST_ACT_HSIG: FAST_CEPI_EACH(fast_hsig(v, e->act_option)) break;
+    default: break;
+    }
+}
+#undef FAST_CEPI_EACH
+
 static FAST_INLINE FAST_FN V fast_cinit(const fast_epilogue *e, int c0) {
     return e->bias_mode == FAST_BIAS_IN_ACCUMULATOR ? vloadu(e->bias + c0) : vset1(0.0f);
 }
@@ -639,28 +680,44 @@ static FAST_INLINE FAST_FN ptrdiff_t fast_cdst_at(const fast_cdst *d, int y, int
 #define FAST_CPW_NB 4
 #define FAST_CPW_P FAST_CP4
 #include "kernels/fast/fast_cpw_tile.h"
+#if FAST_CPW_MAXNB > 4
+#define FAST_CPW_NB 5
+#define FAST_CPW_P FAST_CP5
+#include "kernels/fast/fast_cpw_tile.h"
+#define FAST_CPW_NB 6
+#define FAST_CPW_P FAST_CP6
+#include "kernels/fast/fast_cpw_tile.h"
+#endif
 
-/* Items: groups of up to 4 channel blocks (the last group smaller), each
- * over all position tiles of its width. */
-static FAST_FN int fast_cpw_groups(const fast_cpw_args *a) { return (a->ncb + 3) / 4; }
+/* Items: groups of up to FAST_CPW_MAXNB channel blocks (the last group
+ * smaller), each over all position tiles of its width. */
+static FAST_FN int fast_cpw_width(int nb) {
+    static const int p[7] = {0, FAST_CP1, FAST_CP2, FAST_CP3, FAST_CP4, FAST_CP5, FAST_CP6};
+    return p[nb];
+}
 static FAST_FN int fast_cpw_tiles(const fast_cpw_args *a, int nb) {
-    const int p = nb == 1 ? FAST_CP1 : nb == 2 ? FAST_CP2 : nb == 3 ? FAST_CP3 : FAST_CP4;
-    return (a->plane + p - 1) / p;
+    return (a->plane + fast_cpw_width(nb) - 1) / fast_cpw_width(nb);
 }
 static FAST_FN int fast_cpointwise_items(const fast_cpw_args *a) {
-    const int groups = fast_cpw_groups(a), last = a->ncb - 4 * (groups - 1);
-    return (groups - 1) * fast_cpw_tiles(a, 4) + fast_cpw_tiles(a, last);
+    const int groups = (a->ncb + FAST_CPW_MAXNB - 1) / FAST_CPW_MAXNB;
+    const int last = a->ncb - FAST_CPW_MAXNB * (groups - 1);
+    return (groups - 1) * fast_cpw_tiles(a, FAST_CPW_MAXNB) + fast_cpw_tiles(a, last);
 }
 static FAST_FN void fast_cpointwise(const fast_cpw_args *a, int item0, int item1) {
-    const int full = fast_cpw_tiles(a, 4);
+    const int full = fast_cpw_tiles(a, FAST_CPW_MAXNB);
     while (item0 < item1) {
-        const int g = item0 / full, cb0 = 4 * g, nb = a->ncb - cb0 < 4 ? a->ncb - cb0 : 4;
+        const int g = item0 / full, cb0 = FAST_CPW_MAXNB * g;
+        const int nb = a->ncb - cb0 < FAST_CPW_MAXNB ? a->ncb - cb0 : FAST_CPW_MAXNB;
         const int t0 = item0 - g * full, tiles = fast_cpw_tiles(a, nb);
         const int t1 = t0 + (item1 - item0) < tiles ? t0 + (item1 - item0) : tiles;
         switch (nb) {
         case 1: fast_cpw_run_1(a, cb0, t0, t1); break;
         case 2: fast_cpw_run_2(a, cb0, t0, t1); break;
         case 3: fast_cpw_run_3(a, cb0, t0, t1); break;
+#if FAST_CPW_MAXNB > 4
+        case 5: fast_cpw_run_5(a, cb0, t0, t1); break;
+        case 6: fast_cpw_run_6(a, cb0, t0, t1); break;
+#endif
         default: fast_cpw_run_4(a, cb0, t0, t1); break;
         }
         item0 += t1 - t0;
@@ -693,11 +750,10 @@ static FAST_INLINE FAST_FN void fast_cdw_block(const fast_cdw_args *a, int cb, i
 #undef FAST_CDW_LOOP
     float res[FAST_CR][VL];
     FAST_UNROLL for (int r = 0; r < FAST_CR; r++) vstoreu(res[r], acc[r]);
+    fast_cepi_run(&a->epi, cb * VL, res[0], nr);
     for (int r = 0; r < nr; r++) {
         const ptrdiff_t at = fast_cdst_at(&a->dst, oy, ox0 + r, a->out_w);
-        if (at >= 0)
-            vstoreu(a->dst.data + (size_t)cb * a->dst.cbs + at,
-                    fast_cepi(&a->epi, cb * VL, vloadu(res[r])));
+        if (at >= 0) vstoreu(a->dst.data + (size_t)cb * a->dst.cbs + at, vloadu(res[r]));
     }
 }
 
@@ -743,11 +799,10 @@ static FAST_INLINE FAST_FN void fast_cfull_block(const fast_cfull_args *a, int c
 #undef FAST_CFULL_TAP
     float res[FAST_CR][VL];
     FAST_UNROLL for (int r = 0; r < FAST_CR; r++) vstoreu(res[r], acc[r]);
+    fast_cepi_run(&a->epi, cb * VL, res[0], nr);
     for (int r = 0; r < nr; r++) {
         const ptrdiff_t at = fast_cdst_at(&a->dst, oy, ox0 + r, a->out_w);
-        if (at >= 0)
-            vstoreu(a->dst.data + (size_t)cb * a->dst.cbs + at,
-                    fast_cepi(&a->epi, cb * VL, vloadu(res[r])));
+        if (at >= 0) vstoreu(a->dst.data + (size_t)cb * a->dst.cbs + at, vloadu(res[r]));
     }
 }
 
