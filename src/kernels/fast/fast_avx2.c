@@ -22,6 +22,7 @@ typedef __m256i M;
 #define FAST_CP6 2
 #define FAST_CPW_MAXNB 4
 #define FAST_CR 7
+#define FAST_CDW_ROWS 0 /* registers for a depthwise row of inputs */
 #define FAST_ISA_NAME "avx2"
 #define FAST_ISA_GETTER fast_isa_avx2
 

@@ -22,6 +22,7 @@ typedef __mmask16 M;
 #define FAST_CP6 4
 #define FAST_CPW_MAXNB 6
 #define FAST_CR 7
+#define FAST_CDW_ROWS 1 /* registers for a depthwise row of inputs */
 #define FAST_ISA_NAME "avx512"
 #define FAST_ISA_GETTER fast_isa_avx512
 

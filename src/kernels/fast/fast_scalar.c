@@ -23,6 +23,7 @@ typedef int M;
 #define FAST_CP6 2
 #define FAST_CPW_MAXNB 4
 #define FAST_CR 7
+#define FAST_CDW_ROWS 0 /* registers for a depthwise row of inputs */
 #define FAST_ISA_NAME "scalar"
 #define FAST_ISA_GETTER fast_isa_scalar
 

@@ -757,46 +757,78 @@ static FAST_INLINE FAST_FN void fast_cdw_block(const fast_cdw_args *a, int cb, i
     }
 }
 
+#if FAST_CDW_ROWS
+#define FAST_CDW_K 3
+#define FAST_CDW_S 1
+#include "kernels/fast/fast_cdw_rows.h"
+#define FAST_CDW_K 3
+#define FAST_CDW_S 2
+#include "kernels/fast/fast_cdw_rows.h"
+#define FAST_CDW_K 5
+#define FAST_CDW_S 1
+#include "kernels/fast/fast_cdw_rows.h"
+#define FAST_CDW_K 5
+#define FAST_CDW_S 2
+#include "kernels/fast/fast_cdw_rows.h"
+#endif
+
 static FAST_FN void fast_cdepthwise(const fast_cdw_args *a, int item0, int item1) {
+#if FAST_CDW_ROWS
+    void (*rows)(const fast_cdw_args *, int, int, int) = NULL;
+    if (a->k == 3) rows = a->stride == 1 ? fast_cdw_rows_3_1 : a->stride == 2 ? fast_cdw_rows_3_2 : NULL;
+    if (a->k == 5) rows = a->stride == 1 ? fast_cdw_rows_5_1 : a->stride == 2 ? fast_cdw_rows_5_2 : NULL;
+#endif
     for (int it = item0; it < item1; it++) {
         const int cb = it / a->out_h, oy = it % a->out_h;
-        for (int ox0 = 0; ox0 < a->out_w; ox0 += FAST_CR)
-            fast_cdw_block(a, cb, oy, ox0, a->out_w - ox0 < FAST_CR ? a->out_w - ox0 : FAST_CR);
+        for (int ox0 = 0; ox0 < a->out_w; ox0 += FAST_CR) {
+            const int nr = a->out_w - ox0 < FAST_CR ? a->out_w - ox0 : FAST_CR;
+#if FAST_CDW_ROWS
+            if (rows && nr == FAST_CR) {
+                rows(a, cb, oy, ox0);
+                continue;
+            }
+#endif
+            fast_cdw_block(a, cb, oy, ox0, nr);
+        }
     }
 }
 
 /* ---- full k x k convolution (stem): planar padded input ------------------ */
 
+/* K and CIN are constants in the stem's instance (3 x 3 over 3 channels), so
+ * its 27 taps unroll completely. */
 static FAST_INLINE FAST_FN void fast_cfull_block(const fast_cfull_args *a, int cb, int oy,
-                                                 int ox0, int nr) {
-    const int k = a->k, kk = k * k;
-    const float *w = a->wpack + (size_t)cb * (size_t)(a->cin * kk) * VL;
+                                                 int ox0, int nr, const int K, const int CIN) {
+    const int k = K, kk = K * K;
+    const float *w = a->wpack + (size_t)cb * (size_t)(CIN * kk) * VL;
     const float *row = a->padded + (size_t)oy * (size_t)a->stride * (size_t)a->row_stride + ox0;
     int off[FAST_CR];
     FAST_UNROLL for (int r = 0; r < FAST_CR; r++) off[r] = r < nr ? r : nr - 1;
     V acc[FAST_CR];
     const V init = fast_cinit(&a->epi, cb * VL);
     FAST_UNROLL for (int r = 0; r < FAST_CR; r++) acc[r] = init;
+#define OFF(r) (K == 3 && CIN == 3 ? (r) : off[r]) /* the stem's instance: full blocks only */
 #define FAST_CFULL_TAP(UPDATE)                                                                \
     do {                                                                                      \
         const V wv = vloadu(w + (ci * kk + ky * k + kx) * VL);                                \
         const float *x = row + (size_t)ci * a->plane_stride + (size_t)ky * (size_t)a->row_stride + \
                          (size_t)a->col_off[kx];                                              \
         FAST_UNROLL for (int r = 0; r < FAST_CR; r++) {                                       \
-            const V xv = vset1(x[off[r]]);                                                    \
+            const V xv = vset1(x[OFF(r)]);                                                    \
             acc[r] = UPDATE;                                                                  \
         }                                                                                     \
     } while (0)
     if (a->order_fma) {
-        for (int ky = 0; ky < k; ky++)
-            for (int kx = 0; kx < k; kx++)
-                for (int ci = 0; ci < a->cin; ci++) FAST_CFULL_TAP(vfma(xv, wv, acc[r]));
+        for (int ky = 0; ky < K; ky++)
+            for (int kx = 0; kx < K; kx++)
+                FAST_UNROLL for (int ci = 0; ci < CIN; ci++) FAST_CFULL_TAP(vfma(xv, wv, acc[r]));
     } else {
-        for (int ci = 0; ci < a->cin; ci++)
-            for (int ky = 0; ky < k; ky++)
-                for (int kx = 0; kx < k; kx++) FAST_CFULL_TAP(vadd(acc[r], vmul(xv, wv)));
+        for (int ci = 0; ci < CIN; ci++)
+            for (int ky = 0; ky < K; ky++)
+                for (int kx = 0; kx < K; kx++) FAST_CFULL_TAP(vadd(acc[r], vmul(xv, wv)));
     }
 #undef FAST_CFULL_TAP
+#undef OFF
     float res[FAST_CR][VL];
     FAST_UNROLL for (int r = 0; r < FAST_CR; r++) vstoreu(res[r], acc[r]);
     fast_cepi_run(&a->epi, cb * VL, res[0], nr);
@@ -806,11 +838,23 @@ static FAST_INLINE FAST_FN void fast_cfull_block(const fast_cfull_args *a, int c
     }
 }
 
+static FAST_NOINLINE FAST_FN void fast_cfull_rows_33(const fast_cfull_args *a, int cb, int oy) {
+    int ox0 = 0;
+    for (; ox0 + FAST_CR <= a->out_w; ox0 += FAST_CR) fast_cfull_block(a, cb, oy, ox0, FAST_CR, 3, 3);
+    if (ox0 < a->out_w) fast_cfull_block(a, cb, oy, ox0, a->out_w - ox0, a->k, a->cin);
+}
+
+static FAST_NOINLINE FAST_FN void fast_cfull_rows(const fast_cfull_args *a, int cb, int oy) {
+    for (int ox0 = 0; ox0 < a->out_w; ox0 += FAST_CR)
+        fast_cfull_block(a, cb, oy, ox0, a->out_w - ox0 < FAST_CR ? a->out_w - ox0 : FAST_CR, a->k,
+                         a->cin);
+}
+
 static FAST_FN void fast_cfull(const fast_cfull_args *a, int item0, int item1) {
     for (int it = item0; it < item1; it++) {
         const int cb = it / a->out_h, oy = it % a->out_h;
-        for (int ox0 = 0; ox0 < a->out_w; ox0 += FAST_CR)
-            fast_cfull_block(a, cb, oy, ox0, a->out_w - ox0 < FAST_CR ? a->out_w - ox0 : FAST_CR);
+        if (a->k == 3 && a->cin == 3) fast_cfull_rows_33(a, cb, oy);
+        else fast_cfull_rows(a, cb, oy);
     }
 }
 
