@@ -236,7 +236,8 @@ int mnv3_session_run(mnv3_session *s, const float *input, int n, float *output,
 size_t mnv3_session_arena_bytes(const mnv3_session *s);
 /* Bytes of weights repacked for the fast kernels (0 for reference). */
 size_t mnv3_session_packed_bytes(const mnv3_session *s);
-/* "reference", or "fast/avx512", "fast/avx2", "fast/scalar". */
+/* "reference", or "fast/avx512", "fast/avx2", "fast/scalar", followed by
+ * " blocked" when the maps are kept with channels in vector lanes (no taps). */
 const char *mnv3_session_kernels(const mnv3_session *s);
 /* Multiply-accumulates of one sample (convolutions and linear layers). */
 int64_t mnv3_session_macs(const mnv3_session *s);

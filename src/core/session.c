@@ -321,10 +321,14 @@ static void pack_step(mnv3_session *s, step *st, size_t at) {
         int blk = s->isa->mv_block;
         st->out_stride = (op->out_ch + blk - 1) / blk * blk;
         /* [out block][in][blk]: each block's weights are one contiguous stream */
-        for (int ob = 0; ob < st->out_stride; ob += blk)
+        for (int ob = 0; ob < st->out_stride; ob += blk) {
+            /* the last block only as wide as its outputs need (whole vectors) */
+            const int lanes = s->isa->lanes;
+            const int width = op->out_ch - ob >= blk ? blk : (op->out_ch - ob + lanes - 1) / lanes * lanes;
             for (int i = 0; i < op->in_ch; i++)
-                for (int o = ob; o < ob + blk; o++)
+                for (int o = ob; o < ob + width; o++)
                     dst[used++] = o < op->out_ch ? op->weight[(size_t)o * (size_t)op->in_ch + (size_t)i] : 0.0f;
+        }
     }
     if (st->bn >= 0) {
         const mnv3_exec_op *b = &s->plan->ops[st->bn];
@@ -480,6 +484,8 @@ int mnv3_session_create(const mnv3_model *m, const mnv3_profile *p, int h, int w
     s->macs = count_macs(s->plan);
     build_steps(s);
     s->blocked = fast && choose_blocked(s, s->isa->lanes);
+    if (s->blocked) /* "fast/avx512 blocked": maps keep channels in vector lanes */
+        snprintf(s->kernels_name, sizeof s->kernels_name, "fast/%s blocked", s->isa->name);
 
     /* packed weights */
     size_t packed = 0;

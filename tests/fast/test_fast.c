@@ -157,6 +157,17 @@ int main(int argc, char **argv) {
         run_case(head, profiles[i], 224, 224, 2, "synth+head");
         run_case(backbone, profiles[i], 97, 75, 1, "synth");  /* odd sizes: tails, padding */
     }
+    /* a head whose width is no multiple of any vector or block */
+    mnv3_model *odd = synth_model(37);
+    if (odd) {
+        run_case(odd, "torch", 64, 64, 1, "synth+head37");
+        run_case(odd, "litert", 64, 64, 1, "synth+head37");
+        mnv3_model_free(odd);
+    }
+    /* the planar layout without taps (normally only sessions with taps use it) */
+    setenv("MNV3_FAST_LAYOUT", "planar", 1);
+    run_case(head, "torch", 224, 224, 1, "synth+head planar");
+    unsetenv("MNV3_FAST_LAYOUT");
     /* float64 accumulation falls back to the reference kernels */
     mnv3_model_free(head);
     mnv3_model_free(backbone);

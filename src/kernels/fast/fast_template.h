@@ -411,42 +411,70 @@ static FAST_FN void fast_spatial_rows(const fast_spatial_args *a, int oy0, int o
 
 /* ---- matrix-vector: outputs [o0, o1), o0 a multiple of FAST_MB * VL ------ */
 
-static FAST_FN void fast_matvec(const fast_matvec_args *a, int o0, int o1) {
+/* One block of outputs [o, o + NV * VL) (NV <= FAST_MB vectors: the last
+ * block of a layer is packed only as wide as its outputs need). */
+static FAST_INLINE FAST_FN void fast_mv_block(const fast_matvec_args *a, int o, int o_end,
+                                              const int NV) {
     const fast_epilogue *e = &a->epi;
-    for (int o = o0; o < o1; o += FAST_MB * VL) {
-        int nl[FAST_MB];
-        M ml[FAST_MB];
-        V acc[FAST_MB];
-        FAST_UNROLL for (int u = 0; u < FAST_MB; u++) {
-            int r = (o1 < a->n_out ? o1 : a->n_out) - o - u * VL;
-            nl[u] = r <= 0 ? 0 : r >= VL ? VL : r;
-            ml[u] = vmask(nl[u]);
-            acc[u] = e->bias_mode == FAST_BIAS_IN_ACCUMULATOR
-                         ? vloadm(e->bias + o + u * VL, ml[u], nl[u])
-                         : vset1(0.0f);
-        }
-        const float *w = a->wt + (size_t)o * (size_t)a->n_in; /* block o / (FAST_MB * VL) */
+    int nl[FAST_MB];
+    M ml[FAST_MB];
+    V acc[FAST_MB];
+    FAST_UNROLL for (int u = 0; u < NV; u++) {
+        int r = o_end - o - u * VL;
+        nl[u] = r <= 0 ? 0 : r >= VL ? VL : r;
+        ml[u] = vmask(nl[u]);
+        acc[u] = e->bias_mode == FAST_BIAS_IN_ACCUMULATOR ? vloadm(e->bias + o + u * VL, ml[u], nl[u])
+                                                          : vset1(0.0f);
+    }
+    const float *w = a->wt + (size_t)o * (size_t)a->n_in; /* earlier blocks are full width */
 #define FAST_MV_LOOP(UPDATE)                                                                  \
-    for (int i = 0; i < a->n_in; i++, w += FAST_MB * VL) {                                    \
+    for (int i = 0; i < a->n_in; i++, w += NV * VL) {                                         \
         V xv = vset1(a->x[i]);                                                                \
-        FAST_UNROLL for (int u = 0; u < FAST_MB; u++) {                                                   \
+        FAST_UNROLL for (int u = 0; u < NV; u++) {                                            \
             V wv = vloadu(w + u * VL);                                                        \
             acc[u] = UPDATE;                                                                  \
         }                                                                                     \
     }
-        if (a->use_fma) FAST_MV_LOOP(vfma(wv, xv, acc[u]))
-        else FAST_MV_LOOP(vadd(acc[u], vmul(wv, xv)))
+    if (a->use_fma) FAST_MV_LOOP(vfma(wv, xv, acc[u]))
+    else FAST_MV_LOOP(vadd(acc[u], vmul(wv, xv)))
 #undef FAST_MV_LOOP
-        FAST_UNROLL for (int u = 0; u < FAST_MB; u++) {
-            if (nl[u] == 0) continue;
-            size_t at = (size_t)(o + u * VL);
-            V v = acc[u];
-            if (e->bias_mode == FAST_BIAS_SEPARATE_ADD) v = vadd(v, vloadm(e->bias + at, ml[u], nl[u]));
-            if (e->y_conv) vstorem(e->y_conv + at, v, ml[u], nl[u]);
-            if (e->act != FAST_ACT_NONE) {
-                v = fast_act(v, e->act, e->act_option);
-                vstorem(e->y_act + at, v, ml[u], nl[u]);
-            }
+    FAST_UNROLL for (int u = 0; u < NV; u++) {
+        if (nl[u] == 0) continue;
+        size_t at = (size_t)(o + u * VL);
+        V v = acc[u];
+        if (e->bias_mode == FAST_BIAS_SEPARATE_ADD) v = vadd(v, vloadm(e->bias + at, ml[u], nl[u]));
+        if (e->y_conv) vstorem(e->y_conv + at, v, ml[u], nl[u]);
+        if (e->act != FAST_ACT_NONE) {
+            v = fast_act(v, e->act, e->act_option);
+            vstorem(e->y_act + at, v, ml[u], nl[u]);
+        }
+    }
+}
+
+static FAST_FN void fast_matvec(const fast_matvec_args *a, int o0, int o1) {
+    const int end = o1 < a->n_out ? o1 : a->n_out;
+    for (int o = o0; o < end; o += FAST_MB * VL) {
+        const int nv = a->n_out - o >= FAST_MB * VL ? FAST_MB : (a->n_out - o + VL - 1) / VL;
+        switch (nv) {
+#if FAST_MB > 1
+        case 1: fast_mv_block(a, o, end, 1); break;
+#endif
+#if FAST_MB > 2
+        case 2: fast_mv_block(a, o, end, 2); break;
+#endif
+#if FAST_MB > 3
+        case 3: fast_mv_block(a, o, end, 3); break;
+#endif
+#if FAST_MB > 4
+        case 4: fast_mv_block(a, o, end, 4); break;
+        case 5: fast_mv_block(a, o, end, 5); break;
+        case 6: fast_mv_block(a, o, end, 6); break;
+        case 7: fast_mv_block(a, o, end, 7); break;
+#endif
+#if FAST_MB > 8
+#error "fast_matvec: add cases for FAST_MB > 8"
+#endif
+        default: fast_mv_block(a, o, end, FAST_MB); break;
         }
     }
 }
