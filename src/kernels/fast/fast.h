@@ -153,6 +153,8 @@ typedef struct fast_isa {
     /* out = x * gate[channel] over vectors [v_begin, v_end) of a blocked value */
     void (*cscale)(const float *x, const float *gate, float *out, int channels, int plane,
                    int v_begin, int v_end);
+    /* out = in / 6 as the activations divide (exposed for tests/fast/test_div6.c) */
+    void (*div6)(const float *in, float *out, int n);
 } fast_isa;
 
 #define FAST_PW_COB 4

@@ -44,6 +44,17 @@ static inline FAST_FN V vsub(V a, V b) { return _mm256_sub_ps(a, b); }
 static inline FAST_FN V vmul(V a, V b) { return _mm256_mul_ps(a, b); }
 static inline FAST_FN V vdiv(V a, V b) { return _mm256_div_ps(a, b); }
 static inline FAST_FN V vfma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+static inline FAST_FN V vfms(V a, V b, V c) { return _mm256_fmsub_ps(a, b, c); }   /* a*b - c */
+static inline FAST_FN V vfnma(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); } /* c - a*b */
+/* every lane 0 or 2^-125 <= |y| < inf (where fast_div6 is exact) */
+static inline FAST_FN int vdiv6_ok(V y) {
+    const __m256i a = _mm256_and_si256(_mm256_castps_si256(y), _mm256_set1_epi32(0x7fffffff));
+    const __m256i in = _mm256_and_si256(_mm256_cmpgt_epi32(a, _mm256_set1_epi32(0x00ffffff)),
+                                        _mm256_cmpgt_epi32(_mm256_set1_epi32(0x7f800000), a));
+    const __m256i ok = _mm256_or_si256(in, _mm256_cmpeq_epi32(a, _mm256_setzero_si256()));
+    return _mm256_movemask_ps(_mm256_castsi256_ps(ok)) == 0xFF;
+}
+#define FAST_DIV6_FMA 1
 /* maxps/minps return the second operand when the first is NaN: fmaxf(x, k). */
 static inline FAST_FN V vmax(V a, V b) { return _mm256_max_ps(a, b); }
 static inline FAST_FN V vmin(V a, V b) { return _mm256_min_ps(a, b); }

@@ -43,6 +43,18 @@ static inline FAST_FN V vsub(V a, V b) { return _mm512_sub_ps(a, b); }
 static inline FAST_FN V vmul(V a, V b) { return _mm512_mul_ps(a, b); }
 static inline FAST_FN V vdiv(V a, V b) { return _mm512_div_ps(a, b); }
 static inline FAST_FN V vfma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+static inline FAST_FN V vfms(V a, V b, V c) { return _mm512_fmsub_ps(a, b, c); }   /* a*b - c */
+static inline FAST_FN V vfnma(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); } /* c - a*b */
+/* every lane 0 or 2^-125 <= |y| < inf (where fast_div6 is exact) */
+static inline FAST_FN int vdiv6_ok(V y) {
+    const __m512i a = _mm512_and_si512(_mm512_castps_si512(y), _mm512_set1_epi32(0x7fffffff));
+    const __mmask16 ok =
+        _mm512_cmplt_epu32_mask(_mm512_sub_epi32(a, _mm512_set1_epi32(0x01000000)),
+                                _mm512_set1_epi32(0x7f800000 - 0x01000000)) |
+        _mm512_testn_epi32_mask(a, a);
+    return ok == 0xFFFF;
+}
+#define FAST_DIV6_FMA 1
 /* maxps/minps return the second operand when the first is NaN: fmaxf(x, k). */
 static inline FAST_FN V vmax(V a, V b) { return _mm512_max_ps(a, b); }
 static inline FAST_FN V vmin(V a, V b) { return _mm512_min_ps(a, b); }

@@ -38,6 +38,7 @@ static inline V vsub(V a, V b) { return a - b; }
 static inline V vmul(V a, V b) { return a * b; }
 static inline V vdiv(V a, V b) { return a / b; }
 static inline V vfma(V a, V b, V c) { return fmaf(a, b, c); }
+#define FAST_DIV6_FMA 0 /* one division per element is cheap enough here */
 static inline V vmax(V a, V b) { return fmaxf(a, b); }
 static inline V vmin(V a, V b) { return fminf(a, b); }
 static inline V vrelu(V a) { return a > 0.0f ? a : 0.0f; }

@@ -29,16 +29,31 @@
 #define FAST_UNROLL
 #endif
 
+/* y / 6 rounded once. Where every lane is 0 or 2^-125 <= |y| < inf, without
+ * a division: q = y * f32(1/6), e = q * 6 - y (exact, one fma), then q - e *
+ * f32(1/6) rounded once, which equals the correctly rounded y / 6 on that
+ * whole range (tests/fast/test_div6.c checks all 2^32 inputs on every ISA).
+ * Other vectors (subnormal-range lanes, inf, NaN) divide. */
+static FAST_INLINE FAST_FN V fast_div6(V y) {
+#if FAST_DIV6_FMA
+    if (vdiv6_ok(y)) {
+        const V q = vmul(y, vset1(1.0f / 6.0f));
+        return vfnma(vfms(q, vset1(6.0f), y), vset1(1.0f / 6.0f), q);
+    }
+#endif
+    return vdiv(y, vset1(6.0f));
+}
+
 static FAST_INLINE FAST_FN V fast_hswish(V x, int option) {
     V c = vmin(vmax(vadd(x, vset1(3.0f)), vset1(0.0f)), vset1(6.0f));
     switch (option) {
-    case MNV3_HSWISH_X_MUL_C_DIV6: return vmul(x, vdiv(c, vset1(6.0f)));
+    case MNV3_HSWISH_X_MUL_C_DIV6: return vmul(x, fast_div6(c));
     case MNV3_HSWISH_X_MUL_C_RECIP6: return vmul(x, vmul(c, vset1(1.0f / 6.0f)));
     case MNV3_HSWISH_XC_MUL_RECIP6: return vmul(vmul(x, c), vset1(1.0f / 6.0f));
     case MNV3_HSWISH_X_MUL_CLAMP_FMA:
         return vmul(x, vmin(vmax(vfma(x, vset1(1.0f / 6.0f), vset1(0.5f)), vset1(0.0f)),
                             vset1(1.0f)));
-    default: return vdiv(vmul(x, c), vset1(6.0f));
+    default: return fast_div6(vmul(x, c));
     }
 }
 
@@ -47,7 +62,7 @@ static FAST_INLINE FAST_FN V fast_hsig(V x, int option) {
     switch (option) {
     case MNV3_HSIG_MUL_RECIP6: return vmul(c, vset1(1.0f / 6.0f));
     case MNV3_HSIG_MUL_0_16667: return vmul(c, vset1(0.16667f));
-    default: return vdiv(c, vset1(6.0f));
+    default: return fast_div6(c);
     }
 }
 
@@ -981,10 +996,17 @@ static FAST_FN void fast_cscale(const float *x, const float *gate, float *out, i
     }
 }
 
+/* out[i] = in[i] / 6 through fast_div6 (for the exhaustive test) */
+static FAST_FN void fast_div6_array(const float *in, float *out, int n) {
+    int i = 0;
+    for (; i + VL <= n; i += VL) vstoreu(out + i, fast_div6(vloadu(in + i)));
+    for (; i < n; i++) out[i] = in[i] / 6.0f;
+}
+
 const fast_isa *FAST_ISA_GETTER(void) {
     static const fast_isa isa = {FAST_ISA_NAME, VL, FAST_PB, FAST_MB * VL, fast_pointwise, fast_spatial_rows,
                                  fast_matvec, fast_scale_channels, fast_pad_plane, fast_pool_aten,
                                  fast_cpointwise, fast_cpointwise_items, fast_cdepthwise, fast_cfull,
-                                 fast_cpool, fast_cscale};
+                                 fast_cpool, fast_cscale, fast_div6_array};
     return &isa;
 }
