@@ -919,6 +919,14 @@ static FAST_FN void fast_ccascade(const float *x, int64_t size, int m, V *out) {
     lp /= 4;
     if (lp < 4) lp = 4;
     const int64_t step = (int64_t)1 << lp, mask = step - 1;
+    if (size < step) { /* no level ever cascades: levels 1-3 stay +0 */
+        for (int q = 0; q < m; q++) {
+            V v = vset1(0.0f);
+            for (int64_t i = 0; i < size; i++) v = vadd(v, vloadu(x + (i * m + q) * VL));
+            out[q] = vadd(v, vset1(0.0f)); /* ((v + 0) + 0) + 0 = v + 0, -0 included */
+        }
+        return;
+    }
     V acc[4][32];
     for (int j = 0; j < 4; j++)
         for (int q = 0; q < m; q++) acc[j][q] = vset1(0.0f);
