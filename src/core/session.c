@@ -518,7 +518,7 @@ int mnv3_session_create(const mnv3_model *m, const mnv3_profile *p, int h, int w
         const mnv3_exec_op *e = &s->plan->ops[st->first];
         spatial_geometry(st, e);
         size_t need = st->plane_stride * (size_t)(e->in.c / e->op->groups) + SLACK_FLOATS;
-        if (s->blocked && !st->shared_pad) continue; /* reads its producer's padded plane */
+        if (s->blocked) continue; /* depthwise: its producer's padded plane; full: in place */
         if (st->shared_pad && need > pad_shared) pad_shared = need;
         if (!st->shared_pad && need > pad_thread) pad_thread = need;
     }
@@ -651,23 +651,9 @@ static void zero_border(const mnv3_session *s, int v) {
     const bvalue *b = &s->bv[v];
     if (!b->pw) return;
     const mnv3_shape sh = s->plan->shape[v];
-    const int vl = s->isa->lanes, ncb = (sh.c + vl - 1) / vl;
-    const size_t row = (size_t)b->pw * (size_t)vl;
-    const int left = b->pl < b->pw ? b->pl : b->pw;
-    const int right0 = b->pl + sh.w < b->pw ? b->pl + sh.w : b->pw;
-    for (int cb = 0; cb < ncb; cb++) {
-        float *plane = s->vp[v] + (size_t)cb * b->cbs;
-        for (int r = 0; r < b->ph; r++) {
-            float *p = plane + (size_t)r * row;
-            const int iy = r - b->pt;
-            if (iy < 0 || iy >= sh.h) {
-                memset(p, 0, row * sizeof *p);
-                continue;
-            }
-            memset(p, 0, (size_t)left * (size_t)vl * sizeof *p);
-            memset(p + (size_t)right0 * (size_t)vl, 0, (size_t)(b->pw - right0) * (size_t)vl * sizeof *p);
-        }
-    }
+    const int vl = s->isa->lanes;
+    s->isa->czero_border(s->vp[v], b->cbs, (sh.c + vl - 1) / vl, b->ph, b->pw, b->pt, b->pl, sh.h,
+                         sh.w);
 }
 
 typedef struct task {
@@ -883,12 +869,10 @@ static int run_blocked(mnv3_session *s, const step *st, task *t) {
     }
     case STEP_SPATIAL:
         if (e->op->groups == 1) {
-            spatial_args(t, s->pad + s->pad_per_thread * (size_t)s->threads);
-            fast_pool_run(s->pool, e->in.c, run_pad_shared, t);
+            spatial_args(t, NULL); /* for order_fma */
             fast_cfull_args *a = &t->cfull;
-            a->padded = t->sp.padded, a->plane_stride = t->sp.plane_stride;
-            a->row_stride = t->sp.row_stride;
-            memcpy(a->col_off, t->sp.col_off, sizeof a->col_off);
+            a->in = t->in;
+            a->in_h = e->in.h, a->in_w = e->in.w, a->pad_top = e->pad_top, a->pad_left = e->pad_left;
             a->k = t->sp.k, a->stride = t->sp.stride, a->cin = e->in.c;
             a->out_h = e->out.h, a->out_w = e->out.w, a->order_fma = t->sp.order_fma;
             a->wpack = s->packed + st->wpack;

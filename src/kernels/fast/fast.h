@@ -110,14 +110,12 @@ typedef struct fast_cdw_args {
     fast_epilogue epi;
 } fast_cdw_args;
 
-/* Full k x k convolution (the stem) over planar padded input planes (as
- * fast_spatial_args), blocked output; weights [blocks][cin * k * k][VL].
- * Items: (channel block, output row). */
+/* Full k x k convolution (the stem) over planar input planes, read in place
+ * (taps in the zero padding read +0, as a padded copy would give), blocked
+ * output; weights [blocks][cin * k * k][VL]. Items: (channel block, output row). */
 typedef struct fast_cfull_args {
-    const float *padded;
-    size_t plane_stride;
-    int row_stride;
-    int col_off[16];
+    const float *in;
+    int in_h, in_w, pad_top, pad_left;
     int k, stride, cin, out_h, out_w, order_fma;
     const float *wpack;
     fast_cdst dst;
@@ -153,6 +151,9 @@ typedef struct fast_isa {
     /* out = x * gate[channel] over vectors [v_begin, v_end) of a blocked value */
     void (*cscale)(const float *x, const float *gate, float *out, int channels, int plane,
                    int v_begin, int v_end);
+    /* zero border of a padded blocked value (fast_cdst geometry; ih x iw inside) */
+    void (*czero_border)(float *data, size_t cbs, int ncb, int ph, int pw, int pt, int pl, int ih,
+                         int iw);
     /* out = in / 6 as the activations divide (exposed for tests/fast/test_div6.c) */
     void (*div6)(const float *in, float *out, int n);
 } fast_isa;

@@ -838,27 +838,39 @@ static FAST_FN void fast_cdepthwise(const fast_cdw_args *a, int item0, int item1
 
 /* ---- full k x k convolution (stem): planar padded input ------------------ */
 
-/* K and CIN are constants in the stem's instance (3 x 3 over 3 channels), so
- * its 27 taps unroll completely. */
+/* FAST_CR outputs of row oy from ox0 (nr valid). Interior blocks (every tap
+ * inside the input) read the planes directly, with K and CIN constants in the
+ * stem's instance (3 x 3 over 3 channels); border blocks read +0 for taps in
+ * the padding. Each accumulator gets its taps in the reference's order. */
 static FAST_INLINE FAST_FN void fast_cfull_block(const fast_cfull_args *a, int cb, int oy,
-                                                 int ox0, int nr, const int K, const int CIN) {
-    const int k = K, kk = K * K;
+                                                 int ox0, int nr, const int K, const int CIN,
+                                                 const int interior) {
+    const int kk = K * K, s = a->stride, ih = a->in_h, iw = a->in_w;
+    const size_t plane = (size_t)ih * (size_t)iw;
     const float *w = a->wpack + (size_t)cb * (size_t)(CIN * kk) * VL;
-    const float *row = a->padded + (size_t)oy * (size_t)a->stride * (size_t)a->row_stride + ox0;
+    const int iy0 = oy * s - a->pad_top, ix0 = ox0 * s - a->pad_left;
     int off[FAST_CR];
-    FAST_UNROLL for (int r = 0; r < FAST_CR; r++) off[r] = r < nr ? r : nr - 1;
+    FAST_UNROLL for (int r = 0; r < FAST_CR; r++) off[r] = (r < nr ? r : nr - 1) * s;
     V acc[FAST_CR];
     const V init = fast_cinit(&a->epi, cb * VL);
     FAST_UNROLL for (int r = 0; r < FAST_CR; r++) acc[r] = init;
-#define OFF(r) (K == 3 && CIN == 3 ? (r) : off[r]) /* the stem's instance: full blocks only */
 #define FAST_CFULL_TAP(UPDATE)                                                                \
     do {                                                                                      \
-        const V wv = vloadu(w + (ci * kk + ky * k + kx) * VL);                                \
-        const float *x = row + (size_t)ci * a->plane_stride + (size_t)ky * (size_t)a->row_stride + \
-                         (size_t)a->col_off[kx];                                              \
-        FAST_UNROLL for (int r = 0; r < FAST_CR; r++) {                                       \
-            const V xv = vset1(x[OFF(r)]);                                                    \
-            acc[r] = UPDATE;                                                                  \
+        const V wv = vloadu(w + (ci * kk + ky * K + kx) * VL);                                \
+        const int iy = iy0 + ky;                                                              \
+        const float *x = a->in + (size_t)ci * plane + (ptrdiff_t)iy * iw + ix0 + kx;          \
+        if (interior) {                                                                       \
+            FAST_UNROLL for (int r = 0; r < FAST_CR; r++) {                                   \
+                const V xv = vset1(x[r * s]);                                                 \
+                acc[r] = UPDATE;                                                              \
+            }                                                                                 \
+        } else {                                                                              \
+            FAST_UNROLL for (int r = 0; r < FAST_CR; r++) {                                   \
+                const int ix = ix0 + kx + off[r];                                             \
+                const V xv = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? vset1(x[off[r]])      \
+                                                                      : vset1(0.0f);          \
+                acc[r] = UPDATE;                                                              \
+            }                                                                                 \
         }                                                                                     \
     } while (0)
     if (a->order_fma) {
@@ -871,7 +883,6 @@ static FAST_INLINE FAST_FN void fast_cfull_block(const fast_cfull_args *a, int c
                 for (int kx = 0; kx < K; kx++) FAST_CFULL_TAP(vadd(acc[r], vmul(xv, wv)));
     }
 #undef FAST_CFULL_TAP
-#undef OFF
     float res[FAST_CR][VL];
     FAST_UNROLL for (int r = 0; r < FAST_CR; r++) vstoreu(res[r], acc[r]);
     fast_cepi_run(&a->epi, cb * VL, res[0], nr);
@@ -881,16 +892,26 @@ static FAST_INLINE FAST_FN void fast_cfull_block(const fast_cfull_args *a, int c
     }
 }
 
+/* Every tap of outputs [ox0, ox0 + nr) of row oy inside the input? */
+static FAST_INLINE FAST_FN int fast_cfull_inside(const fast_cfull_args *a, int oy, int ox0, int nr) {
+    const int s = a->stride, iy0 = oy * s - a->pad_top, ix0 = ox0 * s - a->pad_left;
+    return nr == FAST_CR && iy0 >= 0 && iy0 + a->k <= a->in_h && ix0 >= 0 &&
+           ix0 + (nr - 1) * s + a->k <= a->in_w;
+}
+
 static FAST_NOINLINE FAST_FN void fast_cfull_rows_33(const fast_cfull_args *a, int cb, int oy) {
-    int ox0 = 0;
-    for (; ox0 + FAST_CR <= a->out_w; ox0 += FAST_CR) fast_cfull_block(a, cb, oy, ox0, FAST_CR, 3, 3);
-    if (ox0 < a->out_w) fast_cfull_block(a, cb, oy, ox0, a->out_w - ox0, a->k, a->cin);
+    for (int ox0 = 0; ox0 < a->out_w; ox0 += FAST_CR) {
+        const int nr = a->out_w - ox0 < FAST_CR ? a->out_w - ox0 : FAST_CR;
+        if (fast_cfull_inside(a, oy, ox0, nr)) fast_cfull_block(a, cb, oy, ox0, nr, 3, 3, 1);
+        else fast_cfull_block(a, cb, oy, ox0, nr, 3, 3, 0);
+    }
 }
 
 static FAST_NOINLINE FAST_FN void fast_cfull_rows(const fast_cfull_args *a, int cb, int oy) {
-    for (int ox0 = 0; ox0 < a->out_w; ox0 += FAST_CR)
-        fast_cfull_block(a, cb, oy, ox0, a->out_w - ox0 < FAST_CR ? a->out_w - ox0 : FAST_CR, a->k,
-                         a->cin);
+    for (int ox0 = 0; ox0 < a->out_w; ox0 += FAST_CR) {
+        const int nr = a->out_w - ox0 < FAST_CR ? a->out_w - ox0 : FAST_CR;
+        fast_cfull_block(a, cb, oy, ox0, nr, a->k, a->cin, 0);
+    }
 }
 
 static FAST_FN void fast_cfull(const fast_cfull_args *a, int item0, int item1) {
@@ -994,6 +1015,22 @@ static FAST_FN void fast_cpool(const float *x, size_t cbs, int plane, int order,
     }
 }
 
+/* Zero border of a padded blocked plane (one vector per position): rows
+ * outside [pt, pt + ih), columns outside [pl, pl + iw), of every block. */
+static FAST_FN void fast_czero_border(float *data, size_t cbs, int ncb, int ph, int pw, int pt,
+                                      int pl, int ih, int iw) {
+    const V z = vset1(0.0f);
+    const int left = pl < pw ? pl : pw, right = pl + iw < pw ? pl + iw : pw;
+    for (int cb = 0; cb < ncb; cb++)
+        for (int r = 0; r < ph; r++) {
+            float *row = data + (size_t)cb * cbs + (size_t)r * (size_t)pw * VL;
+            const int inside = r >= pt && r < pt + ih;
+            for (int c = 0; c < (inside ? left : pw); c++) vstoreu(row + (size_t)c * VL, z);
+            if (inside)
+                for (int c = right; c < pw; c++) vstoreu(row + (size_t)c * VL, z);
+        }
+}
+
 static FAST_FN void fast_cscale(const float *x, const float *gate, float *out, int channels,
                                 int plane, int v0, int v1) {
     for (int v = v0; v < v1;) {
@@ -1015,6 +1052,6 @@ const fast_isa *FAST_ISA_GETTER(void) {
     static const fast_isa isa = {FAST_ISA_NAME, VL, FAST_PB, FAST_MB * VL, fast_pointwise, fast_spatial_rows,
                                  fast_matvec, fast_scale_channels, fast_pad_plane, fast_pool_aten,
                                  fast_cpointwise, fast_cpointwise_items, fast_cdepthwise, fast_cfull,
-                                 fast_cpool, fast_cscale, fast_div6_array};
+                                 fast_cpool, fast_cscale, fast_czero_border, fast_div6_array};
     return &isa;
 }
