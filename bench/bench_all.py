@@ -2,8 +2,8 @@
 """mnv3 against its peers, in one run, on one set of weights.
 
   python3 bench/bench_all.py --build BUILD_DIR [--work DIR] [--runs 200] [--batch 32]
-         [--batch-runs 10] [--peers torch,torch-jit,onnxruntime,openvino,ncnn,litert,tensorflow]
-         [--json OUT.json]
+         [--batch-runs 10] [--rounds 3] [--profiles torch,litert]
+         [--peers torch,torch-jit,onnxruntime,openvino,ncnn,litert,tensorflow] [--json OUT.json]
 
 Weights: `mnv3 synth --seed 3 --classes 1000` (seeded synthetic torchvision
 MobileNetV3-Small with its 1000-class head). From them: w.pth (tools/oracle/to_pth.py),
@@ -13,7 +13,10 @@ Keras model, .venv-tf). Keras/LiteRT run Keras's MobileNetV3Small graph (in-mode
 Rescaling, 1x1-conv head): same weights, same arithmetic count.
 Environments: .venv-bench (bench/setup.sh) for torch, onnxruntime, openvino, ncnn,
 LiteRT; .venv-tf for TensorFlow. Every engine runs in its own process (own peak RSS).
-Ratios are peer / mnv3: above 1 means mnv3 is faster (or smaller)."""
+mnv3 runs once per profile (--profiles; torch: PyTorch's arithmetic, bit for bit; litert:
+LiteRT's). Rounds are interleaved (every engine once per round) and each figure is the
+median over rounds, because this machine is shared and its speed drifts.
+Ratios are peer / mnv3 (first profile): above 1 means mnv3 is faster (or smaller)."""
 
 import argparse
 import json
@@ -92,6 +95,28 @@ def run_json(cmd):
     return json.loads(line), None
 
 
+def median(v):
+    v = sorted(x for x in v if x is not None)
+    if not v:
+        return None
+    n = len(v)
+    return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
+
+
+def merge_rounds(rounds):
+    """One row from several rounds of one engine: per thread count, the median
+    over rounds of each round's median latency / throughput / load time."""
+    out = []
+    for threads in sorted({r["threads"] for rr in rounds for r in rr}):
+        rs = [r for rr in rounds for r in rr if r["threads"] == threads]
+        m = dict(rs[0])
+        for key in ("latency_ms", "throughput_ips", "load_ms"):
+            m[key] = median([r.get(key) for r in rs])
+        m["latency_rounds_ms"] = [r.get("latency_ms") for r in rs]
+        out.append(m)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True, help="build dir with mnv3 and bench/mnv3_bench")
@@ -100,7 +125,11 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--batch-runs", type=int, default=10)
     ap.add_argument("--size", type=int, default=224)
-    ap.add_argument("--profile", default="torch")
+    ap.add_argument("--profiles", default="torch,litert",
+                    help="mnv3 rows, one per profile; ratios are to the first")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="every engine runs once per round, rounds interleaved, so a busy spell "
+                         "of this shared machine hits all engines alike; medians over rounds")
     ap.add_argument("--peers", default="torch,torch-jit,onnxruntime,openvino,ncnn,litert,tensorflow")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
@@ -109,28 +138,45 @@ def main():
     notes = prepare(a, work)
     common = ["--runs", str(a.runs), "--batch", str(a.batch), "--batch-runs", str(a.batch_runs),
               "--size", str(a.size)]
-    rows = {}
-    mn, err = run_json([os.path.join(a.build, "bench", "mnv3_bench"), "--weights",
-                        os.path.join(work, "w.safetensors"), "--profile", a.profile, "--json"] + common)
-    if not mn:
-        sys.exit("mnv3_bench failed: " + err)
-    rss = max(r["peak_rss_mb"] for r in mn["results"])
-    rows["mnv3"] = {"results": mn["results"], "peak_rss_mb": rss,
-                    "note": f"{mn['results'][0]['kernels']}, profile {a.profile}, arena "
-                            f"{mn['results'][0]['arena_bytes']} B"}
-    for peer in [p for p in a.peers.split(",") if p]:
-        py = TF_PY if peer == "tensorflow" else BENCH_PY
-        results, peak, errs = [], 0.0, []
-        for t in (1, 2):  # one process per thread count (TF fixes its pools at start)
-            r, err = run_json([py, PEERS_SCRIPT, "--peer", peer, "--dir", work, "--threads", str(t)]
-                              + common)
-            if r:
-                results += r["results"]
-                peak = max(peak, r["peak_rss_mb"])
-            else:
-                errs.append(err)
-        rows[peer] = {"results": results, "peak_rss_mb": peak,
-                      "note": (results[0].get("version", "") if results else "failed: " + " | ".join(errs))}
+    profiles = [p for p in a.profiles.split(",") if p]
+    peers = [p for p in a.peers.split(",") if p]
+    raw = {}    # engine -> list of per-round result lists
+    meta = {}   # engine -> (peak RSS, note)
+    peak_gmacs = 0.0
+    for rnd in range(a.rounds):
+        print(f"round {rnd + 1} of {a.rounds}", file=sys.stderr)
+        for prof in profiles:
+            name = "mnv3 " + prof
+            mn, err = run_json([os.path.join(a.build, "bench", "mnv3_bench"), "--weights",
+                                os.path.join(work, "w.safetensors"), "--profile", prof, "--json"] + common)
+            if not mn:
+                sys.exit("mnv3_bench failed: " + err)
+            peak_gmacs = max(peak_gmacs, mn.get("peak_gmacs_per_core", 0.0))
+            raw.setdefault(name, []).append(mn["results"])
+            rss = max(r["peak_rss_mb"] for r in mn["results"])
+            meta[name] = (max(rss, meta.get(name, (0, ""))[0]),
+                          f"{mn['results'][0]['kernels']}, arena {mn['results'][0]['arena_bytes']} B")
+        for peer in peers:
+            py = TF_PY if peer == "tensorflow" else BENCH_PY
+            results, peak, errs = [], 0.0, []
+            for t in (1, 2):  # one process per thread count (TF fixes its pools at start)
+                r, err = run_json([py, PEERS_SCRIPT, "--peer", peer, "--dir", work, "--threads", str(t)]
+                                  + common)
+                if r:
+                    results += r["results"]
+                    peak = max(peak, r["peak_rss_mb"])
+                else:
+                    errs.append(err)
+            if results:
+                raw.setdefault(peer, []).append(results)
+            note = results[0].get("version", "") if results else "failed: " + " | ".join(errs)
+            meta[peer] = (max(peak, meta.get(peer, (0, ""))[0]), note)
+    rows = {name: {"results": merge_rounds(rr), "peak_rss_mb": meta[name][0], "note": meta[name][1]}
+            for name, rr in raw.items()}
+    for peer in peers:
+        if peer not in rows:
+            rows[peer] = {"results": [], "peak_rss_mb": meta.get(peer, (0, ""))[0],
+                          "note": meta.get(peer, (0, "failed"))[1]}
 
     def get(row, threads, key):
         for r in row["results"]:
@@ -138,8 +184,8 @@ def main():
                 return r.get(key)
         return None
 
-    base = rows["mnv3"]
-    hdr = (f"{'engine':12s} {'lat 1T ms':>10s} {'x':>6s} {'lat 2T ms':>10s} {'x':>6s} "
+    base = rows["mnv3 " + profiles[0]]
+    hdr = (f"{'engine':13s} {'lat 1T ms':>10s} {'x':>6s} {'lat 2T ms':>10s} {'x':>6s} "
            f"{'b{0} 1T img/s'.format(a.batch):>13s} {'x':>6s} {'b{0} 2T img/s'.format(a.batch):>13s} {'x':>6s} "
            f"{'load ms':>8s} {'RSS MB':>7s}  note")
     print(hdr)
@@ -152,14 +198,28 @@ def main():
             v, b = get(row, threads, "throughput_ips"), get(base, threads, "throughput_ips")
             cells += [f"{v:13.1f}" if v else f"{'-':>13s}", f"{b / v:6.2f}" if v and b else f"{'-':>6s}"]
         load = get(row, 1, "load_ms")
-        print(f"{name:12s} " + " ".join(cells) + f" {load if load else 0:8.1f} {row['peak_rss_mb']:7.1f}  {row['note']}")
+        print(f"{name:13s} " + " ".join(cells) + f" {load if load else 0:8.1f} {row['peak_rss_mb']:7.1f}  {row['note']}")
     for k, v in notes.items():
         print(f"note: {v}")
-    print(f"ratios x: peer / mnv3 for latency, mnv3 / peer for throughput (above 1: mnv3 ahead); "
-          f"work dir {work}")
+    print(f"medians over {a.rounds} interleaved round(s) of {a.runs} runs (batch 1) / {a.batch_runs} "
+          f"runs (batch {a.batch}); x: peer / mnv3 {profiles[0]} for latency, mnv3 {profiles[0]} / peer "
+          f"for throughput (above 1: mnv3 ahead); work dir {work}")
+    if peak_gmacs:
+        macs = get(base, 1, "macs")
+        line = f"machine: one core's measured fma peak {peak_gmacs:.1f} GMAC/s"
+        if macs:
+            for name, row in rows.items():
+                if name.startswith("mnv3") or name in ("litert", "onnxruntime"):
+                    lat1, lat2 = get(row, 1, "latency_ms"), get(row, 2, "latency_ms")
+                    if lat1 and lat2:
+                        g1, g2 = macs / lat1 * 1e-6, macs / lat2 * 1e-6
+                        line += (f"; {name}: {g1:.1f} GMAC/s 1T ({100 * g1 / peak_gmacs:.0f}%), "
+                                 f"{g2:.1f} 2T ({100 * g2 / (2 * peak_gmacs):.0f}%)")
+        print(line)
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"rows": rows, "notes": notes}, f, indent=1)
+            json.dump({"rows": rows, "notes": notes, "peak_gmacs_per_core": peak_gmacs,
+                       "rounds": a.rounds}, f, indent=1)
 
 
 if __name__ == "__main__":

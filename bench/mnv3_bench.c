@@ -7,7 +7,10 @@
  * threads). Latency: batch 1, median (and min) over --runs after warm-up, per
  * thread count. Throughput: batch --batch, images/s from the median run.
  * Peak RSS: the process's maximum resident set (getrusage). MACs are counted
- * from the plan; achieved MAC/s = MACs / median latency. */
+ * from the plan; achieved MAC/s = MACs / median latency. The machine's limit
+ * is measured, not looked up: one thread issuing independent vector fmas
+ * (AVX-512, else AVX2) for 0.3 s gives this core's peak MAC/s at the clock it
+ * really runs (boost included). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,56 @@ static double median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
+
+/* Independent fma chains (12: more than latency x throughput) on one core. */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define PEAK_CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define PEAK_LOOP(T, SET, FMA, ADD, LANES)                                                     \
+    T c = SET(1.0001f), d = SET(-0.0001f);                                                     \
+    PEAK_CHAINS(PEAK_DECL_##T)                                                                  \
+    double t0 = now(), t = 0;                                                                  \
+    long long fmas = 0;                                                                        \
+    do {                                                                                       \
+        for (int k = 0; k < 100000; k++) { PEAK_CHAINS(PEAK_STEP) }                            \
+        __asm__ volatile("" ::: "memory");                                                     \
+        fmas += 100000LL * 12;                                                                 \
+        t = now() - t0;                                                                        \
+    } while (t < 0.3);                                                                         \
+    T sum = SET(0.0f);                                                                         \
+    PEAK_CHAINS(PEAK_SUM)                                                                      \
+    float out[LANES];                                                                          \
+    memcpy(out, &sum, sizeof out);                                                             \
+    if (out[0] == 12345.0f) fprintf(stderr, "?");                                              \
+    return (double)fmas * LANES / t * 1e-9;
+#define PEAK_STEP(i) a##i = FMA_(a##i, c, d);
+#define PEAK_SUM(i) sum = ADD_(sum, a##i);
+#define PEAK_DECL___m512(i) __m512 a##i = _mm512_set1_ps((float)(i));
+#define PEAK_DECL___m256(i) __m256 a##i = _mm256_set1_ps((float)(i));
+__attribute__((target("avx512f"))) static double peak_avx512(void) {
+#define FMA_ _mm512_fmadd_ps
+#define ADD_ _mm512_add_ps
+    PEAK_LOOP(__m512, _mm512_set1_ps, FMA_, ADD_, 16)
+#undef FMA_
+#undef ADD_
+}
+__attribute__((target("avx2,fma"))) static double peak_avx2(void) {
+#define FMA_ _mm256_fmadd_ps
+#define ADD_ _mm256_add_ps
+    PEAK_LOOP(__m256, _mm256_set1_ps, FMA_, ADD_, 8)
+#undef FMA_
+#undef ADD_
+}
+/* GMAC/s of one core, 0 if unknown here */
+static double peak_gmacs(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return peak_avx512();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return peak_avx2();
+    return 0.0;
+}
+#else
+static double peak_gmacs(void) { return 0.0; }
+#endif
 
 static long peak_rss_kb(void) {
     struct rusage u;
@@ -94,7 +147,12 @@ int main(int argc, char **argv) {
         if (!comma) break;
         c = comma + 1;
     }
-    if (json) printf("{\"engine\": \"mnv3\", \"profile\": \"%s\", \"size\": %d, \"results\": [", profile_name, size);
+    const double peak = peak_gmacs();
+    if (json)
+        printf("{\"engine\": \"mnv3\", \"profile\": \"%s\", \"size\": %d, \"peak_gmacs_per_core\": %.2f, "
+               "\"results\": [", profile_name, size, peak);
+    else if (peak > 0)
+        printf("machine: one core's measured fma peak %.1f GMAC/s\n", peak);
     for (int k = 0; k < n_counts; k++) {
         int threads = counts[k];
         mnv3_session_options o = {kernels, threads, batch, NULL, NULL, NULL};
@@ -129,10 +187,12 @@ int main(int argc, char **argv) {
                    mnv3_session_packed_bytes(s), (long long)macs);
         else
             printf("mnv3 %-12s %d thread(s): latency %.3f ms (min %.3f), batch %d %.1f img/s, "
-                   "load %.1f ms, peak RSS %.1f MB, arena %zu B, %lld MACs, %.2f GMAC/s\n",
+                   "load %.1f ms, peak RSS %.1f MB, arena %zu B, %lld MACs, %.2f GMAC/s (%.0f%% of "
+                   "%d core(s)' peak)\n",
                    mnv3_session_kernels(s), threads, lat * 1e3, lat_min * 1e3, batch, thr,
                    t_load * 1e3, peak_rss_kb() / 1024.0, mnv3_session_arena_bytes(s),
-                   (long long)macs, (double)macs / lat * 1e-9);
+                   (long long)macs, (double)macs / lat * 1e-9,
+                   peak > 0 ? 100.0 * (double)macs / lat * 1e-9 / (peak * threads) : 0.0, threads);
         mnv3_session_free(s);
     }
     if (json) printf("]}\n");
