@@ -876,7 +876,7 @@ static FAST_INLINE FAST_FN void fast_cfull_block(const fast_cfull_args *a, int c
     if (a->order_fma) {
         for (int ky = 0; ky < K; ky++)
             for (int kx = 0; kx < K; kx++)
-                FAST_UNROLL for (int ci = 0; ci < CIN; ci++) FAST_CFULL_TAP(vfma(xv, wv, acc[r]));
+                for (int ci = 0; ci < CIN; ci++) FAST_CFULL_TAP(vfma(xv, wv, acc[r]));
     } else {
         for (int ci = 0; ci < CIN; ci++)
             for (int ky = 0; ky < K; ky++)
