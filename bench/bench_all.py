@@ -113,6 +113,7 @@ def merge_rounds(rounds):
         for key in ("latency_ms", "throughput_ips", "load_ms"):
             m[key] = median([r.get(key) for r in rs])
         m["latency_rounds_ms"] = [r.get("latency_ms") for r in rs]
+        m["latency_best_round_ms"] = min(v for v in m["latency_rounds_ms"] if v is not None)
         out.append(m)
     return out
 
@@ -199,6 +200,15 @@ def main():
             cells += [f"{v:13.1f}" if v else f"{'-':>13s}", f"{b / v:6.2f}" if v and b else f"{'-':>6s}"]
         load = get(row, 1, "load_ms")
         print(f"{name:13s} " + " ".join(cells) + f" {load if load else 0:8.1f} {row['peak_rss_mb']:7.1f}  {row['note']}")
+    print()
+    print(f"{'engine':13s} {'best round':>10s}  batch 1: the quietest round's median latency, ms")
+    print(f"{'':13s} {'1T':>10s} {'x':>6s} {'2T':>10s} {'x':>6s}")
+    for name, row in rows.items():
+        cells = []
+        for threads in (1, 2):
+            v, b = get(row, threads, "latency_best_round_ms"), get(base, threads, "latency_best_round_ms")
+            cells += [f"{v:10.3f}" if v else f"{'-':>10s}", f"{v / b:6.2f}" if v and b else f"{'-':>6s}"]
+        print(f"{name:13s} " + " ".join(cells))
     for k, v in notes.items():
         print(f"note: {v}")
     print(f"medians over {a.rounds} interleaved round(s) of {a.runs} runs (batch 1) / {a.batch_runs} "
