@@ -31,11 +31,7 @@ static FAST_NOINLINE FAST_FN void FAST_CDW_ROWS_FN(const fast_cdw_args *a, int c
 #undef FAST_CDW_ROW
     float res[R][VL];
     FAST_UNROLL for (int r = 0; r < R; r++) vstoreu(res[r], acc[r]);
-    fast_cepi_run(&a->epi, cb * VL, res[0], R);
-    for (int r = 0; r < R; r++) {
-        const ptrdiff_t at = fast_cdst_at(&a->dst, oy, ox0 + r, a->out_w);
-        if (at >= 0) vstoreu(a->dst.data + (size_t)cb * a->dst.cbs + at, vloadu(res[r]));
-    }
+    fast_crow_out(&a->epi, &a->dst, a->out_w, cb, oy, ox0, res, R);
 }
 
 #undef FAST_CDW_ROWS_FN

@@ -708,6 +708,17 @@ static FAST_INLINE FAST_FN ptrdiff_t fast_cdst_at(const fast_cdst *d, int y, int
 
 /* ---- 1x1 convolution: NB channel blocks x P positions -------------------- */
 
+/* Epilogue and store of nr outputs of row oy from ox0 (channel block cb),
+ * their sums in res (k x k convolutions). */
+static FAST_INLINE FAST_FN void fast_crow_out(const fast_epilogue *e, const fast_cdst *d, int out_w,
+                                              int cb, int oy, int ox0, float (*res)[VL], int nr) {
+    fast_cepi_run(e, cb * VL, res[0], nr);
+    for (int r = 0; r < nr; r++) {
+        const ptrdiff_t at = fast_cdst_at(d, oy, ox0 + r, out_w);
+        if (at >= 0) vstoreu(d->data + (size_t)cb * d->cbs + at, vloadu(res[r]));
+    }
+}
+
 /* One tile function per width: fast_cpw_tile.h with FAST_CPW_NB and
  * FAST_CPW_P set, so the accumulator array has its exact constant size (an
  * oversized array stays in memory under clang). */
@@ -793,11 +804,7 @@ static FAST_INLINE FAST_FN void fast_cdw_block(const fast_cdw_args *a, int cb, i
 #undef FAST_CDW_LOOP
     float res[FAST_CR][VL];
     FAST_UNROLL for (int r = 0; r < FAST_CR; r++) vstoreu(res[r], acc[r]);
-    fast_cepi_run(&a->epi, cb * VL, res[0], nr);
-    for (int r = 0; r < nr; r++) {
-        const ptrdiff_t at = fast_cdst_at(&a->dst, oy, ox0 + r, a->out_w);
-        if (at >= 0) vstoreu(a->dst.data + (size_t)cb * a->dst.cbs + at, vloadu(res[r]));
-    }
+    fast_crow_out(&a->epi, &a->dst, a->out_w, cb, oy, ox0, res, nr);
 }
 
 #if FAST_CDW_ROWS
@@ -885,11 +892,7 @@ static FAST_INLINE FAST_FN void fast_cfull_block(const fast_cfull_args *a, int c
 #undef FAST_CFULL_TAP
     float res[FAST_CR][VL];
     FAST_UNROLL for (int r = 0; r < FAST_CR; r++) vstoreu(res[r], acc[r]);
-    fast_cepi_run(&a->epi, cb * VL, res[0], nr);
-    for (int r = 0; r < nr; r++) {
-        const ptrdiff_t at = fast_cdst_at(&a->dst, oy, ox0 + r, a->out_w);
-        if (at >= 0) vstoreu(a->dst.data + (size_t)cb * a->dst.cbs + at, vloadu(res[r]));
-    }
+    fast_crow_out(&a->epi, &a->dst, a->out_w, cb, oy, ox0, res, nr);
 }
 
 /* Every tap of outputs [ox0, ox0 + nr) of row oy inside the input? */
