@@ -176,6 +176,8 @@ static int choose_blocked(mnv3_session *s, int vl) {
     const char *env = getenv("MNV3_FAST_LAYOUT");
     if (!s->fast || s->tap || !s->isa->cpointwise || (env && !strcmp(env, "planar"))) return 0;
     memset(s->bv, 0, sizeof s->bv);
+    step_kind made_by[MNV3_MAX_PLAN_OPS + 1]; /* the step kind that stores each value */
+    for (int v = 0; v <= pl->n; v++) made_by[v] = STEP_REF;
     for (int k = 0; k < s->n_steps; k++) {
         const step *st = &s->steps[k];
         const mnv3_exec_op *e = &pl->ops[st->first];
@@ -186,7 +188,9 @@ static int choose_blocked(mnv3_session *s, int vl) {
             if (e->op->groups == 1) {
                 if (reads_blocked) return 0;
             } else {
-                if (!is_depthwise(e) || !reads_blocked || consumers(pl, in) != 1 || in == 0)
+                /* only convolution kernels can store into a padded plane */
+                if (!is_depthwise(e) || !reads_blocked || consumers(pl, in) != 1 || in == 0 ||
+                    (made_by[in] != STEP_POINTWISE && made_by[in] != STEP_SPATIAL))
                     return 0;
                 /* the producer stores into the interior of this plane */
                 bvalue *b = &s->bv[in];
@@ -215,6 +219,7 @@ static int choose_blocked(mnv3_session *s, int vl) {
                 return 0;
         }
         if (makes_blocked) s->bv[res].blocked = 1;
+        made_by[res] = st->kind;
     }
     if (s->bv[pl->n].blocked) return 0;
     for (int v = 0; v <= pl->n; v++) {
