@@ -634,26 +634,9 @@ static FAST_FN void fast_pad_plane(const float *x, int ih, int iw, int pt, int p
 
 /* ==== blocked layout (see fast.h): lanes are channels ===================== */
 
-/* Bias, BatchNorm and activation of VL channels from c0: fast_epi's
- * operations with per-lane parameters. */
-static FAST_INLINE FAST_FN V fast_cepi(const fast_epilogue *e, int c0, V v) {
-    if (e->bias_mode == FAST_BIAS_SEPARATE_ADD) v = vadd(v, vloadu(e->bias + c0));
-    if (e->bn >= 0) {
-        V a = vloadu(e->bn_a + c0);
-        switch (e->bn) {
-        case FAST_BN_TORCH_FMA: v = vfma(v, a, vloadu(e->bn_c + c0)); break;
-        case FAST_BN_SUBTRACT_FIRST:
-            v = vadd(vmul(vsub(v, vloadu(e->bn_mean + c0)), a), vloadu(e->bn_b + c0));
-            break;
-        default: v = vadd(vmul(v, a), vloadu(e->bn_c + c0)); break;
-        }
-    }
-    if (e->act != FAST_ACT_NONE) v = fast_act(v, e->act, e->act_option);
-    return v;
-}
-
-/* fast_cepi over n vectors of channels c0.. stored at res, one stage at a
- * time, so each loop runs without the per-vector choice of formula. */
+/* Bias, BatchNorm and activation (fast_epi's operations, with per-lane
+ * parameters) of n vectors of channels c0.. stored at res, one stage at a
+ * time, so each loop runs without a per-vector choice of formula. */
 #define FAST_CEPI_EACH(EXPR)                                                                  \
     for (int i = 0; i < n; i++) {                                                             \
         V v = vloadu(res + (size_t)i * VL);                                                   \
