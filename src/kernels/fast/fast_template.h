@@ -635,44 +635,57 @@ static FAST_FN void fast_pad_plane(const float *x, int ih, int iw, int pt, int p
 /* ==== blocked layout (see fast.h): lanes are channels ===================== */
 
 /* Bias, BatchNorm and activation (fast_epi's operations, with per-lane
- * parameters) of n vectors of channels c0.. stored at res, one stage at a
- * time, so each loop runs without a per-vector choice of formula. */
+ * parameters) of n vectors of channels c0.. stored at res, results to out
+ * (which may be res); the formulas are chosen once per call, not per vector. */
 #define FAST_CEPI_EACH(EXPR)                                                                  \
     for (int i = 0; i < n; i++) {                                                             \
         V v = vloadu(res + (size_t)i * VL);                                                   \
-        vstoreu(res + (size_t)i * VL, (EXPR));                                                \
+        vstoreu(out + (size_t)i * VL, (EXPR));                                                \
     }
-static FAST_INLINE FAST_FN void fast_cepi_run(const fast_epilogue *e, int c0, float *res, int n) {
+static FAST_INLINE FAST_FN void fast_cepi_to(const fast_epilogue *e, int c0, float *res, float *out,
+                                             int n) {
     if (e->bias_mode == FAST_BIAS_SEPARATE_ADD) {
         const V b = vloadu(e->bias + c0);
         FAST_CEPI_EACH(vadd(v, b))
+        res = out;
     }
-    if (e->bn >= 0) {
-        const V a = vloadu(e->bn_a + c0), c = vloadu(e->bn_c + c0);
-        switch (e->bn) {
-        case FAST_BN_TORCH_FMA: FAST_CEPI_EACH(vfma(v, a, c)) break;
-        case FAST_BN_SUBTRACT_FIRST: {
-            const V mean = vloadu(e->bn_mean + c0), b = vloadu(e->bn_b + c0);
-            FAST_CEPI_EACH(vadd(vmul(vsub(v, mean), a), b))
-            break;
-        }
-        default: FAST_CEPI_EACH(vadd(vmul(v, a), c)) break;
-        }
+    /* BatchNorm and activation in one pass: one loop per (formula, activation) */
+#define FAST_CEPI_ACT(BN)                                                                     \
+    switch (e->act) {                                                                         \
+    case FAST_ACT_RELU: FAST_CEPI_EACH(vrelu(BN)) break;                                      \
+    case FAST_ACT_HSWISH:                                                                     \
+        switch (e->act_option) {                                                              \
+        case MNV3_HSWISH_X_MUL_C_DIV6: FAST_CEPI_EACH(fast_hswish(BN, MNV3_HSWISH_X_MUL_C_DIV6)) break; \
+        case MNV3_HSWISH_X_MUL_C_RECIP6:                                                      \
+            FAST_CEPI_EACH(fast_hswish(BN, MNV3_HSWISH_X_MUL_C_RECIP6)) break;                \
+        case MNV3_HSWISH_XC_MUL_RECIP6: FAST_CEPI_EACH(fast_hswish(BN, MNV3_HSWISH_XC_MUL_RECIP6)) break; \
+        case MNV3_HSWISH_X_MUL_CLAMP_FMA:                                                     \
+            FAST_CEPI_EACH(fast_hswish(BN, MNV3_HSWISH_X_MUL_CLAMP_FMA)) break;               \
+        default: FAST_CEPI_EACH(fast_hswish(BN, MNV3_HSWISH_XC_DIV6)) break;                  \
+        }                                                                                     \
+        break;                                                                                \
+    case FAST_ACT_HSIG: FAST_CEPI_EACH(fast_hsig(BN, e->act_option)) break;                   \
+    default: FAST_CEPI_EACH(BN) break;                                                        \
     }
-    switch (e->act) {
-    case FAST_ACT_RELU: FAST_CEPI_EACH(vrelu(v)) break;
-    case FAST_ACT_HSWISH:
-        switch (e->act_option) {
-        case MNV3_HSWISH_X_MUL_C_DIV6: FAST_CEPI_EACH(fast_hswish(v, MNV3_HSWISH_X_MUL_C_DIV6)) break;
-        case MNV3_HSWISH_X_MUL_C_RECIP6: FAST_CEPI_EACH(fast_hswish(v, MNV3_HSWISH_X_MUL_C_RECIP6)) break;
-        case MNV3_HSWISH_XC_MUL_RECIP6: FAST_CEPI_EACH(fast_hswish(v, MNV3_HSWISH_XC_MUL_RECIP6)) break;
-        case MNV3_HSWISH_X_MUL_CLAMP_FMA: FAST_CEPI_EACH(fast_hswish(v, MNV3_HSWISH_X_MUL_CLAMP_FMA)) break;
-        default: FAST_CEPI_EACH(fast_hswish(v, MNV3_HSWISH_XC_DIV6)) break;
-        }
+    const V a = e->bn >= 0 ? vloadu(e->bn_a + c0) : vset1(0.0f);
+    const V c = e->bn >= 0 ? vloadu(e->bn_c + c0) : vset1(0.0f);
+    switch (e->bn) {
+    case FAST_BN_NONE:
+        if (e->act != FAST_ACT_NONE || res != out) FAST_CEPI_ACT(v)
         break;
-    case FAST_ACT_HSIG: FAST_CEPI_EACH(fast_hsig(v, e->act_option)) break;
-    default: break;
+    case FAST_BN_TORCH_FMA: FAST_CEPI_ACT(vfma(v, a, c)) break;
+    case FAST_BN_SUBTRACT_FIRST: {
+        const V mean = vloadu(e->bn_mean + c0), b = vloadu(e->bn_b + c0);
+        FAST_CEPI_ACT(vadd(vmul(vsub(v, mean), a), b))
+        break;
     }
+    default: FAST_CEPI_ACT(vadd(vmul(v, a), c)) break;
+    }
+#undef FAST_CEPI_ACT
+}
+
+static FAST_INLINE FAST_FN void fast_cepi_run(const fast_epilogue *e, int c0, float *res, int n) {
+    fast_cepi_to(e, c0, res, res, n);
 }
 #undef FAST_CEPI_EACH
 
@@ -695,6 +708,11 @@ static FAST_INLINE FAST_FN ptrdiff_t fast_cdst_at(const fast_cdst *d, int y, int
  * their sums in res (k x k convolutions). */
 static FAST_INLINE FAST_FN void fast_crow_out(const fast_epilogue *e, const fast_cdst *d, int out_w,
                                               int cb, int oy, int ox0, float (*res)[VL], int nr) {
+    const ptrdiff_t first = fast_cdst_at(d, oy, ox0, out_w);
+    if (first >= 0 && fast_cdst_at(d, oy, ox0 + nr - 1, out_w) >= 0) { /* one unclipped run */
+        fast_cepi_to(e, cb * VL, res[0], d->data + (size_t)cb * d->cbs + first, nr);
+        return;
+    }
     fast_cepi_run(e, cb * VL, res[0], nr);
     for (int r = 0; r < nr; r++) {
         const ptrdiff_t at = fast_cdst_at(d, oy, ox0 + r, out_w);
