@@ -642,8 +642,9 @@ static FAST_FN void fast_pad_plane(const float *x, int ih, int iw, int pt, int p
         V v = vloadu(res + (size_t)i * VL);                                                   \
         vstoreu(out + (size_t)i * VL, (EXPR));                                                \
     }
-static FAST_INLINE FAST_FN void fast_cepi_to(const fast_epilogue *e, int c0, float *res, float *out,
-                                             int n) {
+/* Not inlined: one copy of its 28 loops serves every kernel. */
+static FAST_NOINLINE FAST_FN void fast_cepi_to(const fast_epilogue *e, int c0, float *res,
+                                               float *out, int n) {
     if (e->bias_mode == FAST_BIAS_SEPARATE_ADD) {
         const V b = vloadu(e->bias + c0);
         FAST_CEPI_EACH(vadd(v, b))
