@@ -513,17 +513,23 @@ static FAST_FN void fast_scale_channels(const float *x, const float *gate, float
 
 /* ---- global average pool, ATen's CPU sum (pool_sum=aten_cascade8) -------- */
 
+/* log2 of the rows between cascade levels of ATen's multi_row_sum over size
+ * rows: ceil(log2(size)) / 4, at least 4. */
+static FAST_INLINE FAST_FN int fast_cascade_lp(int64_t size) {
+    int bits = 0;
+    if (size <= 2) bits = 1;
+    else
+        for (int64_t v = size - 1; v; v >>= 1) bits++;
+    bits /= 4;
+    return bits < 4 ? 4 : bits;
+}
+
 /* The reference's aten_sum for n >= 8 (src/kernels/reference/conv.c): rows of
  * 32 floats summed by ATen's four-level cascade; the 32 lanes are
  * independent, so they are vectorised with each lane's additions unchanged. */
 static FAST_FN float fast_aten_sum8(const float *x, int64_t n) {
     const int64_t nv = n / 8, s4 = nv / 4;
-    int lp = 0;
-    if (s4 <= 2) lp = 1;
-    else
-        for (int64_t v = s4 - 1; v; v >>= 1) lp++;
-    lp /= 4;
-    if (lp < 4) lp = 4;
+    const int lp = fast_cascade_lp(s4);
     const int64_t step = (int64_t)1 << lp, mask = step - 1;
     enum { NQ = 32 / VL };
     V acc[4][NQ];
@@ -938,12 +944,7 @@ static FAST_FN V fast_cpairwise(const float *x, size_t n) {
 /* The reference's cascade_rows / aten_row_sum / aten_sum (kernels/reference/
  * conv.c), element e being the vector at x + e * VL. */
 static FAST_FN void fast_ccascade(const float *x, int64_t size, int m, V *out) {
-    int lp = 0;
-    if (size <= 2) lp = 1;
-    else
-        for (int64_t v = size - 1; v; v >>= 1) lp++;
-    lp /= 4;
-    if (lp < 4) lp = 4;
+    const int lp = fast_cascade_lp(size);
     const int64_t step = (int64_t)1 << lp, mask = step - 1;
     if (size < step) { /* no level ever cascades: levels 1-3 stay +0 */
         for (int q = 0; q < m; q++) {
