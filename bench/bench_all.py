@@ -40,17 +40,7 @@ torch.onnx.export(m, x, sys.argv[2], opset_version=13, input_names=["input"],
                   output_names=["logits"], dynamic_axes={"input": {0: "n"}, "logits": {0: "n"}})
 """
 
-TFLITE_CONVERT = r"""
-import os, sys
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import tensorflow as tf, keras
-size = int(sys.argv[3])
-m = keras.applications.MobileNetV3Small(weights=None, input_shape=(size, size, 3), classes=1000,
-                                        include_preprocessing=True)
-m.load_weights(sys.argv[1])
-conv = tf.lite.TFLiteConverter.from_keras_model(m)
-open(sys.argv[2], "wb").write(conv.convert())
-"""
+TFLITE_CONVERT = os.path.join(ROOT, "tools", "oracle", "keras_to_tflite.py")
 
 
 def sh(cmd, **kw):
@@ -72,7 +62,7 @@ def prepare(a, work):
         ("w.ncnn.param", [os.path.join(ROOT, ".venv-bench", "bin", "pnnx"), w("w.onnx"),
                           f"inputshape=[1,3,{a.size},{a.size}]"]),
         ("w.weights.h5", [mnv3, "convert", w("w.safetensors"), w("w.weights.h5"), "--quiet"]),
-        ("w.tflite", [TF_PY, "-c", TFLITE_CONVERT, w("w.weights.h5"), w("w.tflite"), str(a.size)]),
+        ("w.tflite", [TF_PY, TFLITE_CONVERT, w("w.weights.h5"), w("w.tflite"), str(a.size)]),
     ]
     for out, cmd in steps:
         if os.path.exists(w(out)):
@@ -134,6 +124,7 @@ def main():
     ap.add_argument("--peers", default="torch,torch-jit,onnxruntime,openvino,ncnn,litert,tensorflow")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
+    a.build = os.path.abspath(a.build)  # commands also run inside the work dir
     work = a.work or tempfile.mkdtemp(prefix="mnv3-bench-")
     os.makedirs(work, exist_ok=True)
     notes = prepare(a, work)

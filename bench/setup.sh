@@ -7,9 +7,10 @@ root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 venv="$root/.venv-bench"
 # Debian's python: its site packages hold torch 1.13 + torchvision 0.14 (CPU).
 [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv --system-site-packages "$venv"
-# numpy < 2 and ml_dtypes < 0.5: Debian's torch 1.13 is built against numpy 1.x.
-"$venv/bin/pip" install --quiet "numpy<2" "ml_dtypes<0.5" onnxruntime openvino ncnn \
-    ai-edge-litert onnx psutil
+# numpy < 2 and ml_dtypes < 0.5: Debian's torch 1.13 is built against numpy 1.x;
+# onnx 1.18+ needs ml_dtypes 0.5 (float4_e2m1fn), so onnx < 1.18.
+"$venv/bin/pip" install --quiet "numpy<2" "ml_dtypes<0.5" "onnx<1.18" onnxruntime openvino ncnn \
+    ai-edge-litert psutil
 # pnnx (ONNX/TorchScript -> ncnn) is a standalone binary; --no-deps keeps pip
 # from replacing Debian's torch with a PyPI one (and its CUDA wheels, ~5 GB).
 "$venv/bin/pip" install --quiet --no-deps pnnx || echo "setup: pnnx unavailable"

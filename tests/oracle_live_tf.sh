@@ -55,6 +55,18 @@ litert)          # the Keras float TFLite (BatchNorm folded) under LiteRT
     "$mnv3" dump --weights "$model" --profile litert --input "$tmp/x.npy" --out "$tmp/mnv3.npz"
     # LiteRT fuses ReLU into convolutions, so some pre-activation taps do not exist there.
     "$mnv3" diff "$tmp/mnv3.npz" "$tmp/litert.npz" --max-rel-l2 $bound --common ;;
+litert-head)     # seeded weights + 1000-class head, Keras 3 -> TFLiteConverter, under LiteRT
+    "$mnv3" synth --seed 3 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
+    "$mnv3" convert "$tmp/w.safetensors" "$tmp/w.weights.h5" --quiet
+    "$py" "$oracle/keras_to_tflite.py" "$tmp/w.weights.h5" "$tmp/w.tflite"
+    "$py" "$oracle/litert_dump.py" --model "$tmp/w.tflite" --input "$tmp/x.npy" --layout nhwc --out "$tmp/litert.npz"
+    "$mnv3" dump --weights "$tmp/w.tflite" --profile litert --input "$tmp/x.npy" --out "$tmp/mnv3.npz"
+    "$mnv3" diff "$tmp/mnv3.npz" "$tmp/litert.npz" --max-rel-l2 $bound --common --check-top5 head.fc2
+    # without taps the fast session runs the blocked layout: its output against LiteRT's
+    "$py" -c "import numpy as np, sys; np.save(sys.argv[2], np.load(sys.argv[1])['output'])" "$tmp/litert.npz" "$tmp/l_out.npy"
+    "$mnv3" run --weights "$tmp/w.tflite" --profile litert --input "$tmp/x.npy" --kernels fast --threads 2 \
+        --output "$tmp/m_out.npy" >/dev/null
+    "$mnv3" diff "$tmp/m_out.npy" "$tmp/l_out.npy" --max-rel-l2 $bound --check-top5 output | tail -2 ;;
 user-dump)       # a user's own Keras dump (tools/dump_keras.py: layer names, NHWC) in mnv3 compare
     "$mnv3" synth --seed 8 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
     "$mnv3" convert "$tmp/w.safetensors" "$tmp/w.weights.h5" --quiet >/dev/null

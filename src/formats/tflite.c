@@ -758,7 +758,8 @@ static int read_weight_op(reader *r, const mnv3_op *g, int opi) {
     const mnv3_tflite_op *op = &r->m->ops[opi];
     int depthwise = g->kind == MNV3_OP_CONV && g->groups > 1 && g->groups == g->in_ch;
     int linear = g->kind == MNV3_OP_LINEAR;
-    int O = g->out_ch, I = g->in_ch, k = g->kernel;
+    /* a linear layer may come as a 1x1 CONV_2D (Keras's classifier head) */
+    int O = g->out_ch, I = g->in_ch, k = linear ? 1 : g->kernel;
     int want_code = depthwise ? MNV3_TFL_OP_DEPTHWISE_CONV_2D : MNV3_TFL_OP_CONV_2D;
     if (op->builtin != want_code &&
         !(linear && op->builtin == MNV3_TFL_OP_FULLY_CONNECTED))

@@ -28,6 +28,8 @@ Mapping rule (structural; walks the ops in execution order):
     canonical (Keras's re_lu_N output; no `se.fc2`); MUL by 1/6 -> `se.gate`;
     MUL map x gate -> `se.scale`.
   - ADD of the block input and the project output -> `b{i}.add`.
+  - after the pool, Keras's classifier: CONV_2D -> `head.fc1`, HARD_SWISH -> `head.act`,
+    CONV_2D -> `head.fc2` (all [N,K]); the flatten and SOFTMAX give `output`.
   - last CONV_2D + HARD_SWISH -> `last.bn`, `last.act`; the final MEAN -> `pool`.
 Blocks are recognised by what follows the previous block: a 1x1 CONV_2D opens an
 expansion, a DEPTHWISE_CONV_2D opens a block without one (b0).  The table of
@@ -125,6 +127,16 @@ def build_map(it):
             cur = int(o["outputs"][0])
     unit("last", "CONV_2D")
     taps.append(("pool", int(take("MEAN")["outputs"][0])))
+    if peek() is not None and peek()["op_name"] == "CONV_2D":
+        # Keras classifier: conv_2 (1x1) + hard-swish, logits (1x1), flatten, softmax
+        fc1 = take("CONV_2D")
+        taps.append(("head.fc1", int(fc1["outputs"][0])))
+        taps.append(("head.act", int(take("HARD_SWISH")["outputs"][0])))
+        taps.append(("head.fc2", int(take("CONV_2D")["outputs"][0])))
+        while peek() is not None and peek()["op_name"] in ("SHAPE", "STRIDED_SLICE", "PACK", "RESHAPE"):
+            pos[0] += 1
+        if peek() is not None and peek()["op_name"] == "SOFTMAX":
+            pos[0] += 1
     if peek() is not None:
         raise ValueError("ops left after the pool: %s (head not supported)" % [o["op_name"] for o in ops[pos[0]:]])
     return taps, names
@@ -198,7 +210,7 @@ def main(argv=None):
     out = {"input": np.ascontiguousarray(xh.transpose(0, 3, 1, 2))}
     for nm in [t[0] for t in taps] + ["output"]:
         arr = np.concatenate(got[nm], axis=0)
-        if nm == "output":
+        if nm == "output" or nm.startswith("head."):
             arr = arr.reshape(n, -1)
         elif nm == "pool" or ".se." in nm and not nm.endswith(".scale"):
             arr = arr.reshape(n, -1, 1, 1)
