@@ -2,7 +2,7 @@
 """mnv3 against its peers, in one run, on one set of weights.
 
   python3 bench/bench_all.py --build BUILD_DIR [--work DIR] [--runs 200] [--batch 32]
-         [--batch-runs 10] [--rounds 3] [--profiles torch,litert]
+         [--batch-runs 10] [--rounds 3] [--profiles litert,torch,torch+pointwise=fma]
          [--peers torch,torch-jit,onnxruntime,openvino,ncnn,litert,tensorflow] [--json OUT.json]
 
 Weights: `mnv3 synth --seed 3 --classes 1000` (seeded synthetic torchvision
@@ -13,8 +13,10 @@ Keras model, .venv-tf). Keras/LiteRT run Keras's MobileNetV3Small graph (in-mode
 Rescaling, 1x1-conv head): same weights, same arithmetic count.
 Environments: .venv-bench (bench/setup.sh) for torch, onnxruntime, openvino, ncnn,
 LiteRT; .venv-tf for TensorFlow. Every engine runs in its own process (own peak RSS).
-mnv3 runs once per profile (--profiles; torch: PyTorch's arithmetic, bit for bit; litert:
-LiteRT's). Rounds are interleaved (every engine once per round) and each figure is the
+mnv3 runs once per profile (--profiles, each optionally with +factor=option switches;
+litert: LiteRT's arithmetic on the converter's w.tflite; torch: PyTorch's, bit for bit;
+torch+pointwise=fma: the same with fused multiply-adds in 1x1 convolutions and linear layers).
+Rounds are interleaved (every engine once per round) and each figure is the
 median over rounds, because this machine is shared and its speed drifts.
 Ratios are peer / mnv3 (first profile): above 1 means mnv3 is faster (or smaller)."""
 
@@ -116,8 +118,9 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--batch-runs", type=int, default=10)
     ap.add_argument("--size", type=int, default=224)
-    ap.add_argument("--profiles", default="torch,litert",
-                    help="mnv3 rows, one per profile; ratios are to the first")
+    ap.add_argument("--profiles", default="litert,torch,torch+pointwise=fma",
+                    help="mnv3 rows, one per profile, each optionally with +factor=option "
+                         "switches; ratios are to the first")
     ap.add_argument("--rounds", type=int, default=3,
                     help="every engine runs once per round, rounds interleaved, so a busy spell "
                          "of this shared machine hits all engines alike; medians over rounds")
@@ -134,20 +137,28 @@ def main():
     peers = [p for p in a.peers.split(",") if p]
     raw = {}    # engine -> list of per-round result lists
     meta = {}   # engine -> (peak RSS, note)
-    peak_gmacs = 0.0
+    peak_gmacs = peak_mul_add = 0.0
+    w_tflite = os.path.join(work, "w.tflite")
     for rnd in range(a.rounds):
         print(f"round {rnd + 1} of {a.rounds}", file=sys.stderr)
         for prof in profiles:
             name = "mnv3 " + prof
-            mn, err = run_json([os.path.join(a.build, "bench", "mnv3_bench"), "--weights",
-                                os.path.join(work, "w.safetensors"), "--profile", prof, "--json"] + common)
+            pname, *sets = prof.split("+")
+            # litert runs the converter's own file (BatchNorm folded by TFLite), as LiteRT does
+            wfile = "w.tflite" if pname == "litert" and os.path.exists(w_tflite) else "w.safetensors"
+            cmd = [os.path.join(a.build, "bench", "mnv3_bench"), "--weights", os.path.join(work, wfile),
+                   "--profile", pname, "--json"] + common
+            for st in sets:
+                cmd += ["--set", st]
+            mn, err = run_json(cmd)
             if not mn:
                 sys.exit("mnv3_bench failed: " + err)
             peak_gmacs = max(peak_gmacs, mn.get("peak_gmacs_per_core", 0.0))
+            peak_mul_add = max(peak_mul_add, mn.get("peak_mul_add_gmacs_per_core", 0.0))
             raw.setdefault(name, []).append(mn["results"])
             rss = max(r["peak_rss_mb"] for r in mn["results"])
             meta[name] = (max(rss, meta.get(name, (0, ""))[0]),
-                          f"{mn['results'][0]['kernels']}, arena {mn['results'][0]['arena_bytes']} B")
+                          f"{mn['results'][0]['kernels']}, {wfile}, arena {mn['results'][0]['arena_bytes']} B")
         for peer in peers:
             py = TF_PY if peer == "tensorflow" else BENCH_PY
             results, peak, errs = [], 0.0, []
@@ -177,7 +188,7 @@ def main():
         return None
 
     base = rows["mnv3 " + profiles[0]]
-    hdr = (f"{'engine':13s} {'lat 1T ms':>10s} {'x':>6s} {'lat 2T ms':>10s} {'x':>6s} "
+    hdr = (f"{'engine':26s} {'lat 1T ms':>10s} {'x':>6s} {'lat 2T ms':>10s} {'x':>6s} "
            f"{'b{0} 1T img/s'.format(a.batch):>13s} {'x':>6s} {'b{0} 2T img/s'.format(a.batch):>13s} {'x':>6s} "
            f"{'load ms':>8s} {'RSS MB':>7s}  note")
     print(hdr)
@@ -190,16 +201,16 @@ def main():
             v, b = get(row, threads, "throughput_ips"), get(base, threads, "throughput_ips")
             cells += [f"{v:13.1f}" if v else f"{'-':>13s}", f"{b / v:6.2f}" if v and b else f"{'-':>6s}"]
         load = get(row, 1, "load_ms")
-        print(f"{name:13s} " + " ".join(cells) + f" {load if load else 0:8.1f} {row['peak_rss_mb']:7.1f}  {row['note']}")
+        print(f"{name:26s} " + " ".join(cells) + f" {load if load else 0:8.1f} {row['peak_rss_mb']:7.1f}  {row['note']}")
     print()
-    print(f"{'engine':13s} {'best round':>10s}  batch 1: the quietest round's median latency, ms")
-    print(f"{'':13s} {'1T':>10s} {'x':>6s} {'2T':>10s} {'x':>6s}")
+    print(f"{'engine':26s} {'best round':>10s}  batch 1: the quietest round's median latency, ms")
+    print(f"{'':26s} {'1T':>10s} {'x':>6s} {'2T':>10s} {'x':>6s}")
     for name, row in rows.items():
         cells = []
         for threads in (1, 2):
             v, b = get(row, threads, "latency_best_round_ms"), get(base, threads, "latency_best_round_ms")
             cells += [f"{v:10.3f}" if v else f"{'-':>10s}", f"{v / b:6.2f}" if v and b else f"{'-':>6s}"]
-        print(f"{name:13s} " + " ".join(cells))
+        print(f"{name:26s} " + " ".join(cells))
     for k, v in notes.items():
         print(f"note: {v}")
     print(f"medians over {a.rounds} interleaved round(s) of {a.runs} runs (batch 1) / {a.batch_runs} "
@@ -207,7 +218,8 @@ def main():
           f"for throughput (above 1: mnv3 ahead); work dir {work}")
     if peak_gmacs:
         macs = get(base, 1, "macs")
-        line = f"machine: one core's measured fma peak {peak_gmacs:.1f} GMAC/s"
+        line = (f"machine: one core's measured peak {peak_gmacs:.1f} GMAC/s with fma, "
+                f"{peak_mul_add:.1f} with multiply + add")
         if macs:
             for name, row in rows.items():
                 if name.startswith("mnv3") or name in ("litert", "onnxruntime"):
@@ -220,6 +232,7 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"rows": rows, "notes": notes, "peak_gmacs_per_core": peak_gmacs,
+                       "peak_mul_add_gmacs_per_core": peak_mul_add,
                        "rounds": a.rounds}, f, indent=1)
 
 

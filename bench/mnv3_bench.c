@@ -1,7 +1,8 @@
 /* mnv3_bench: latency, throughput, load time, memory of mnv3 sessions.
  *
- *   mnv3_bench --weights W [--profile torch] [--size 224] [--kernels fast]
- *              [--threads 1,2] [--runs 200] [--batch 32] [--batch-runs 10] [--json]
+ *   mnv3_bench --weights W [--profile torch] [--set factor=option]... [--size 224]
+ *              [--kernels fast] [--threads 1,2] [--runs 200] [--batch 32]
+ *              [--batch-runs 10] [--json]
  *
  * Load time = reading the weights + creating a session (plan, packing, arena,
  * threads). Latency: batch 1, median (and min) over --runs after warm-up, per
@@ -10,7 +11,10 @@
  * from the plan; achieved MAC/s = MACs / median latency. The machine's limit
  * is measured, not looked up: one thread issuing independent vector fmas
  * (AVX-512, else AVX2) for 0.3 s gives this core's peak MAC/s at the clock it
- * really runs (boost included). */
+ * really runs (boost included). The same with a separate multiply and add per
+ * MAC gives the ceiling of PyTorch's rounding (pointwise=mul_add), which takes
+ * two vector instructions where an fma takes one.
+ * --set factor=option (repeatable) switches one factor of the profile. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +39,12 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* Independent fma chains (12: more than latency x throughput) on one core. */
+/* Independent chains (12: more than latency x throughput) on one core, each
+ * step one MAC per lane: an fma, or a multiply then an add (mul_add). */
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define PEAK_CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-#define PEAK_LOOP(T, SET, FMA, ADD, LANES)                                                     \
+#define PEAK_LOOP(T, SET, LANES)                                                               \
     T c = SET(1.0001f), d = SET(-0.0001f);                                                     \
     PEAK_CHAINS(PEAK_DECL_##T)                                                                  \
     double t0 = now(), t = 0;                                                                  \
@@ -56,33 +61,37 @@ static double median(double *v, int n) {
     memcpy(out, &sum, sizeof out);                                                             \
     if (out[0] == 12345.0f) fprintf(stderr, "?");                                              \
     return (double)fmas * LANES / t * 1e-9;
-#define PEAK_STEP(i) a##i = FMA_(a##i, c, d);
+#define PEAK_STEP(i) a##i = mul_add ? ADD_(MUL_(a##i, c), d) : FMA_(a##i, c, d);
 #define PEAK_SUM(i) sum = ADD_(sum, a##i);
 #define PEAK_DECL___m512(i) __m512 a##i = _mm512_set1_ps((float)(i));
 #define PEAK_DECL___m256(i) __m256 a##i = _mm256_set1_ps((float)(i));
-__attribute__((target("avx512f"))) static double peak_avx512(void) {
+__attribute__((target("avx512f"))) static double peak_avx512(int mul_add) {
 #define FMA_ _mm512_fmadd_ps
+#define MUL_ _mm512_mul_ps
 #define ADD_ _mm512_add_ps
-    PEAK_LOOP(__m512, _mm512_set1_ps, FMA_, ADD_, 16)
+    PEAK_LOOP(__m512, _mm512_set1_ps, 16)
 #undef FMA_
+#undef MUL_
 #undef ADD_
 }
-__attribute__((target("avx2,fma"))) static double peak_avx2(void) {
+__attribute__((target("avx2,fma"))) static double peak_avx2(int mul_add) {
 #define FMA_ _mm256_fmadd_ps
+#define MUL_ _mm256_mul_ps
 #define ADD_ _mm256_add_ps
-    PEAK_LOOP(__m256, _mm256_set1_ps, FMA_, ADD_, 8)
+    PEAK_LOOP(__m256, _mm256_set1_ps, 8)
 #undef FMA_
+#undef MUL_
 #undef ADD_
 }
-/* GMAC/s of one core, 0 if unknown here */
-static double peak_gmacs(void) {
+/* GMAC/s of one core (fma, or multiply + add), 0 if unknown here */
+static double peak_gmacs(int mul_add) {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return peak_avx512();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return peak_avx2();
+    if (__builtin_cpu_supports("avx512f")) return peak_avx512(mul_add);
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return peak_avx2(mul_add);
     return 0.0;
 }
 #else
-static double peak_gmacs(void) { return 0.0; }
+static double peak_gmacs(int mul_add) { return 0.0 * mul_add; }
 #endif
 
 static long peak_rss_kb(void) {
@@ -93,10 +102,12 @@ static long peak_rss_kb(void) {
 
 int main(int argc, char **argv) {
     const char *weights = NULL, *profile_name = "torch", *kernels = "fast", *threads_arg = "1,2";
-    int size = 224, runs = 200, batch = 32, batch_runs = 10, json = 0;
+    const char *sets[8];
+    int size = 224, runs = 200, batch = 32, batch_runs = 10, json = 0, n_sets = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--json")) json = 1;
+        else if (v && !strcmp(a, "--set") && n_sets < 8) sets[n_sets++] = v, i++;
         else if (v && !strcmp(a, "--weights")) weights = v, i++;
         else if (v && !strcmp(a, "--profile")) profile_name = v, i++;
         else if (v && !strcmp(a, "--kernels")) kernels = v, i++;
@@ -106,7 +117,7 @@ int main(int argc, char **argv) {
         else if (v && !strcmp(a, "--batch")) batch = atoi(v), i++;
         else if (v && !strcmp(a, "--batch-runs")) batch_runs = atoi(v), i++;
         else {
-            fprintf(stderr, "usage: mnv3_bench --weights W [--profile P] [--size S] [--kernels "
+            fprintf(stderr, "usage: mnv3_bench --weights W [--profile P] [--set F=O]... [--size S] [--kernels "
                             "fast|reference] [--threads 1,2] [--runs N] [--batch B] "
                             "[--batch-runs N] [--json]\n");
             return 2;
@@ -116,13 +127,20 @@ int main(int argc, char **argv) {
         fprintf(stderr, "mnv3_bench: --weights is required (see --help)\n");
         return 2;
     }
-    const mnv3_profile *p = mnv3_profile_find(profile_name);
-    if (!p) {
+    const mnv3_profile *named = mnv3_profile_find(profile_name);
+    if (!named) {
         fprintf(stderr, "mnv3_bench: unknown profile %s\n", profile_name);
         return 2;
     }
-    mnv3_layout layout = p->option[mnv3_factor_find("layout")] ? MNV3_NHWC : MNV3_NCHW;
     mnv3_error err;
+    mnv3_profile prof = *named;
+    for (int i = 0; i < n_sets; i++)
+        if (mnv3_profile_set(&prof, sets[i], &err) != MNV3_OK) {
+            fprintf(stderr, "mnv3_bench: %s\n", err.message);
+            return 2;
+        }
+    const mnv3_profile *p = &prof;
+    mnv3_layout layout = p->option[mnv3_factor_find("layout")] ? MNV3_NHWC : MNV3_NCHW;
     mnv3_model *m = NULL;
 
     double t0 = now();
@@ -147,12 +165,14 @@ int main(int argc, char **argv) {
         if (!comma) break;
         c = comma + 1;
     }
-    const double peak = peak_gmacs();
+    const double peak = peak_gmacs(0), peak_mul_add = peak_gmacs(1);
     if (json)
         printf("{\"engine\": \"mnv3\", \"profile\": \"%s\", \"size\": %d, \"peak_gmacs_per_core\": %.2f, "
-               "\"results\": [", profile_name, size, peak);
+               "\"peak_mul_add_gmacs_per_core\": %.2f, \"results\": [",
+               profile_name, size, peak, peak_mul_add);
     else if (peak > 0)
-        printf("machine: one core's measured fma peak %.1f GMAC/s\n", peak);
+        printf("machine: one core's measured peak %.1f GMAC/s with fma, %.1f with multiply + add\n",
+               peak, peak_mul_add);
     for (int k = 0; k < n_counts; k++) {
         int threads = counts[k];
         mnv3_session_options o = {kernels, threads, batch, NULL, NULL, NULL};

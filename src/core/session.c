@@ -70,6 +70,8 @@ struct mnv3_session {
     int n_steps;
     step steps[MAX_STEPS];
     int blocked;                        /* steps use the blocked layout */
+    int input_rescaled;                 /* NHWC input converted and rescaled in one pass,
+                                           replacing step 0 (Keras Rescaling) */
     bvalue bv[MNV3_MAX_PLAN_OPS + 1];
     float *vp[MNV3_MAX_PLAN_OPS + 1]; /* value -> buffer (NULL: never stored) */
     float *arena;
@@ -386,7 +388,7 @@ static int assign_buffers(mnv3_session *s, size_t *value_offset, size_t *total) 
     for (int k = -1; k < s->n_steps; k++) {
         int v;
         if (k < 0) {
-            if (s->layout != MNV3_NHWC) continue;
+            if (s->layout != MNV3_NHWC || s->input_rescaled) continue;
             v = 0;
         } else {
             const step *st = &s->steps[k];
@@ -489,6 +491,9 @@ int mnv3_session_create(const mnv3_model *m, const mnv3_profile *p, int h, int w
     s->macs = count_macs(s->plan);
     build_steps(s);
     s->blocked = fast && choose_blocked(s, s->isa->lanes);
+    s->input_rescaled = fast && !s->tap && layout == MNV3_NHWC && s->n_steps > 0 &&
+                        s->steps[0].kind == STEP_REF && s->steps[0].count == 1 &&
+                        s->plan->ops[0].op->kind == MNV3_OP_RESCALE;
     if (s->blocked) /* "fast/avx512 blocked": maps keep channels in vector lanes */
         snprintf(s->kernels_name, sizeof s->kernels_name, "fast/%s blocked", s->isa->name);
 
@@ -962,6 +967,26 @@ static void tap_value(const mnv3_session *s, int sample, int v) {
            shape, s->vp[v]);
 }
 
+/* NHWC input -> planar value, split into NHWC_ITEMS pixel ranges over threads */
+enum { NHWC_ITEMS = 64 };
+typedef struct nhwc_task {
+    const mnv3_session *s;
+    const float *src;
+    float *dst;
+    size_t plane;
+    int rescale;
+} nhwc_task;
+
+static void run_nhwc3(void *ctx, int thread, int begin, int end) {
+    const nhwc_task *t = ctx;
+    (void)thread;
+    const size_t per = (t->plane + NHWC_ITEMS - 1) / NHWC_ITEMS;
+    const size_t p0 = (size_t)begin * per, p1 = (size_t)end * per;
+    if (p0 < t->plane)
+        t->s->isa->nhwc3_planar(t->src, t->dst, t->plane, t->rescale, p0,
+                                p1 < t->plane ? p1 : t->plane);
+}
+
 int mnv3_session_run(mnv3_session *s, const float *input, int n, float *output,
                      mnv3_error *err) {
     if (!s || !input || !output || n < 1)
@@ -975,7 +1000,15 @@ int mnv3_session_run(mnv3_session *s, const float *input, int n, float *output,
     for (int i = 0; i < pl->n; i++) s->plan->ops[i].batch = n;
     for (int k = 0; k < n; k++) {
         const float *src = input + (size_t)k * per_sample;
-        if (s->layout == MNV3_NHWC) {
+        int q0 = 0;
+        if (s->input_rescaled) { /* value 0 is never stored: step 0 reads the NHWC input */
+            nhwc_task t = {s, src, s->vp[1], plane, 1};
+            fast_pool_run(s->pool, NHWC_ITEMS, run_nhwc3, &t);
+            q0 = 1;
+        } else if (s->layout == MNV3_NHWC && s->fast) {
+            nhwc_task t = {s, src, s->vp[0], plane, 0};
+            fast_pool_run(s->pool, NHWC_ITEMS, run_nhwc3, &t);
+        } else if (s->layout == MNV3_NHWC) {
             float *x = s->vp[0];
             for (size_t p = 0; p < plane; p++)
                 for (int c = 0; c < 3; c++) x[(size_t)c * plane + p] = src[p * 3 + (size_t)c];
@@ -985,7 +1018,7 @@ int mnv3_session_run(mnv3_session *s, const float *input, int n, float *output,
             s->vp[0] = (float *)(uintptr_t)src; /* read only: no step writes value 0 */
         }
         if (s->tap) tap_value(s, k, 0);
-        for (int q = 0; q < s->n_steps; q++) {
+        for (int q = q0; q < s->n_steps; q++) {
             const step *st = &s->steps[q];
             double t0 = s->profile ? seconds() : 0.0;
             run_step(s, st);

@@ -154,6 +154,10 @@ typedef struct fast_isa {
     /* zero border of a padded blocked value (fast_cdst geometry; ih x iw inside) */
     void (*czero_border)(float *data, size_t cbs, int ncb, int ph, int pw, int pt, int pl, int ih,
                          int iw);
+    /* NHWC 3-channel image -> planar, pixels [p_begin, p_end); rescale: Keras's
+     * Rescaling(1/127.5, -1) as the reference computes it */
+    void (*nhwc3_planar)(const float *src, float *dst, size_t plane, int rescale, size_t p_begin,
+                         size_t p_end);
     /* out = in / 6 as the activations divide (exposed for tests/fast/test_div6.c) */
     void (*div6)(const float *in, float *out, int n);
 } fast_isa;

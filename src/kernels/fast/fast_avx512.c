@@ -65,6 +65,23 @@ static inline FAST_FN V vevens(V a, V b) {
         a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
 }
 
+/* c[k] = channel k of the 16 pixels at p (48 floats, NHWC with 3 channels):
+ * element 3i + k, first from a|b (indices < 32), then the rest from d */
+#define FAST_HAS_DEINT3 1
+static inline FAST_FN void vdeint3(const float *p, V c[3]) {
+    static const int ab[3][16] = {{0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 0, 0, 0, 0, 0},
+                                  {1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 31, 0, 0, 0, 0, 0},
+                                  {2, 5, 8, 11, 14, 17, 20, 23, 26, 29, 0, 0, 0, 0, 0, 0}};
+    static const int td[3][16] = {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 17, 20, 23, 26, 29},
+                                  {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 18, 21, 24, 27, 30},
+                                  {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 19, 22, 25, 28, 31}};
+    const V a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16), d = _mm512_loadu_ps(p + 32);
+    for (int k = 0; k < 3; k++) {
+        const V t = _mm512_permutex2var_ps(a, _mm512_loadu_si512(ab[k]), b);
+        c[k] = _mm512_permutex2var_ps(t, _mm512_loadu_si512(td[k]), d);
+    }
+}
+
 #include "kernels/fast/fast_template.h"
 #else
 const fast_isa *fast_isa_avx512(void) { return 0; }

@@ -1047,6 +1047,32 @@ static FAST_FN void fast_cscale(const float *x, const float *gate, float *out, i
     }
 }
 
+/* NHWC image with 3 channels -> planar [3][plane] for pixels [p0, p1), each
+ * value x or, with rescale, the reference's Keras Rescaling: x * f32(1/127.5)
+ * then + (-1), two roundings. */
+static FAST_FN void fast_nhwc3_planar(const float *src, float *dst, size_t plane, int rescale,
+                                      size_t p0, size_t p1) {
+    const float scale = (float)(1.0 / 127.5), offset = -1.0f;
+    const V vs = vset1(scale), vo = vset1(offset);
+    size_t p = p0;
+#ifdef FAST_HAS_DEINT3
+    for (; p + VL <= p1; p += VL) {
+        V c[3];
+        vdeint3(src + 3 * p, c);
+        for (int k = 0; k < 3; k++)
+            vstoreu(dst + (size_t)k * plane + p, rescale ? vadd(vmul(c[k], vs), vo) : c[k]);
+    }
+#else
+    (void)vs, (void)vo;
+#endif
+    for (; p < p1; p++)
+        for (int k = 0; k < 3; k++) {
+            const float x = src[3 * p + (size_t)k];
+            float scaled = x * scale;
+            dst[(size_t)k * plane + p] = rescale ? scaled + offset : x;
+        }
+}
+
 /* out[i] = in[i] / 6 through fast_div6 (for the exhaustive test) */
 static FAST_FN void fast_div6_array(const float *in, float *out, int n) {
     int i = 0;
@@ -1058,6 +1084,7 @@ const fast_isa *FAST_ISA_GETTER(void) {
     static const fast_isa isa = {FAST_ISA_NAME, VL, FAST_PB, FAST_MB * VL, fast_pointwise, fast_spatial_rows,
                                  fast_matvec, fast_scale_channels, fast_pad_plane, fast_pool_aten,
                                  fast_cpointwise, fast_cpointwise_items, fast_cdepthwise, fast_cfull,
-                                 fast_cpool, fast_cscale, fast_czero_border, fast_div6_array};
+                                 fast_cpool, fast_cscale, fast_czero_border, fast_nhwc3_planar,
+                                 fast_div6_array};
     return &isa;
 }
