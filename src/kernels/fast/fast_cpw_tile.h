@@ -49,13 +49,12 @@ static FAST_INLINE FAST_FN void FAST_CPW_TILE(const fast_cpw_args *a, int cb0, i
     if (!a->skip && (!a->dst.pw || x + np <= a->out_w)) { /* contiguous in dst: no copy */
         const ptrdiff_t first = fast_cdst_at(&a->dst, y, x, a->out_w);
         if (first >= 0 && fast_cdst_at(&a->dst, y, x + np - 1, a->out_w) >= 0) {
-            FAST_UNROLL for (int j = 0; j < NB; j++)
-                fast_cepi_to(&a->epi, (cb0 + j) * VL, res[j][0],
-                             a->dst.data + (size_t)(cb0 + j) * a->dst.cbs + first, np);
+            fast_cepi_nb(&a->epi, cb0 * VL, res[0][0], P * VL,
+                         a->dst.data + (size_t)cb0 * a->dst.cbs + first, a->dst.cbs, np, NB);
             return;
         }
     }
-    FAST_UNROLL for (int j = 0; j < NB; j++) fast_cepi_run(&a->epi, (cb0 + j) * VL, res[j][0], np);
+    fast_cepi_nb(&a->epi, cb0 * VL, res[0][0], P * VL, res[0][0], P * VL, np, NB);
     for (int i = 0; i < np; i++) {
         const ptrdiff_t at = fast_cdst_at(&a->dst, y, x, a->out_w);
         for (int j = 0; j < NB && at >= 0; j++) {

@@ -643,18 +643,30 @@ static FAST_FN void fast_pad_plane(const float *x, int ih, int iw, int pt, int p
 /* Bias, BatchNorm and activation (fast_epi's operations, with per-lane
  * parameters) of n vectors of channels c0.. stored at res, results to out
  * (which may be res); the formulas are chosen once per call, not per vector. */
+/* nb channel blocks from channel c0: sums at res + j * rs, results to
+ * out + j * os (may equal res), n vectors each. */
 #define FAST_CEPI_EACH(EXPR)                                                                  \
-    for (int i = 0; i < n; i++) {                                                             \
-        V v = vloadu(res + (size_t)i * VL);                                                   \
-        vstoreu(out + (size_t)i * VL, (EXPR));                                                \
+    for (int j = 0; j < nb; j++) {                                                            \
+        const int cj = c0 + j * VL;                                                           \
+        const float *rj = res + (size_t)j * rs;                                               \
+        float *oj = out + (size_t)j * os;                                                     \
+        const V a = e->bn >= 0 ? vloadu(e->bn_a + cj) : vset1(0.0f);                          \
+        const V c = e->bn >= 0 ? vloadu(e->bn_c + cj) : vset1(0.0f);                          \
+        const V mean = e->bn == FAST_BN_SUBTRACT_FIRST ? vloadu(e->bn_mean + cj) : vset1(0.0f); \
+        const V b = e->bn == FAST_BN_SUBTRACT_FIRST ? vloadu(e->bn_b + cj) : vset1(0.0f);     \
+        const V bias = e->bias_mode == FAST_BIAS_SEPARATE_ADD ? vloadu(e->bias + cj) : vset1(0.0f); \
+        (void)a, (void)c, (void)mean, (void)b, (void)bias;                                    \
+        for (int i = 0; i < n; i++) {                                                         \
+            V v = vloadu(rj + (size_t)i * VL);                                                \
+            vstoreu(oj + (size_t)i * VL, (EXPR));                                             \
+        }                                                                                     \
     }
 /* Not inlined: one copy of its 28 loops serves every kernel. */
-static FAST_NOINLINE FAST_FN void fast_cepi_to(const fast_epilogue *e, int c0, float *res,
-                                               float *out, int n) {
+static FAST_NOINLINE FAST_FN void fast_cepi_nb(const fast_epilogue *e, int c0, const float *res,
+                                               size_t rs, float *out, size_t os, int n, int nb) {
     if (e->bias_mode == FAST_BIAS_SEPARATE_ADD) {
-        const V b = vloadu(e->bias + c0);
-        FAST_CEPI_EACH(vadd(v, b))
-        res = out;
+        FAST_CEPI_EACH(vadd(v, bias))
+        res = out, rs = os;
     }
     /* BatchNorm and activation in one pass: one loop per (formula, activation) */
 #define FAST_CEPI_ACT(BN)                                                                     \
@@ -674,21 +686,20 @@ static FAST_NOINLINE FAST_FN void fast_cepi_to(const fast_epilogue *e, int c0, f
     case FAST_ACT_HSIG: FAST_CEPI_EACH(fast_hsig(BN, e->act_option)) break;                   \
     default: FAST_CEPI_EACH(BN) break;                                                        \
     }
-    const V a = e->bn >= 0 ? vloadu(e->bn_a + c0) : vset1(0.0f);
-    const V c = e->bn >= 0 ? vloadu(e->bn_c + c0) : vset1(0.0f);
     switch (e->bn) {
     case FAST_BN_NONE:
         if (e->act != FAST_ACT_NONE || res != out) FAST_CEPI_ACT(v)
         break;
     case FAST_BN_TORCH_FMA: FAST_CEPI_ACT(vfma(v, a, c)) break;
-    case FAST_BN_SUBTRACT_FIRST: {
-        const V mean = vloadu(e->bn_mean + c0), b = vloadu(e->bn_b + c0);
-        FAST_CEPI_ACT(vadd(vmul(vsub(v, mean), a), b))
-        break;
-    }
+    case FAST_BN_SUBTRACT_FIRST: FAST_CEPI_ACT(vadd(vmul(vsub(v, mean), a), b)) break;
     default: FAST_CEPI_ACT(vadd(vmul(v, a), c)) break;
     }
 #undef FAST_CEPI_ACT
+}
+
+static FAST_INLINE FAST_FN void fast_cepi_to(const fast_epilogue *e, int c0, float *res,
+                                             float *out, int n) {
+    fast_cepi_nb(e, c0, res, 0, out, 0, n, 1);
 }
 
 static FAST_INLINE FAST_FN void fast_cepi_run(const fast_epilogue *e, int c0, float *res, int n) {
