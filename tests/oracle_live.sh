@@ -2,7 +2,8 @@
 # Live conformance: mnv3's torch profile against real PyTorch + torchvision,
 # at every layer, on 8 inputs at 224x224 (relative L2 <= 1e-5 per layer, top-5
 # order identical). Also measures how far PyTorch is from itself.
-#   tests/oracle_live.sh MNV3 REPO_ROOT CASE     CASE: synth | genuine | pth-head | bitexact | self
+#   tests/oracle_live.sh MNV3 REPO_ROOT CASE
+#   CASE: synth | genuine | genuine-fma | pth-head | bitexact | fast | timm-tf | user-dump | self
 # Exits 77 (skipped) when the oracle environment or the shared model is absent.
 set -euo pipefail
 mnv3=$1 root=$2 case=$3
@@ -26,6 +27,19 @@ pth-head)   # the same kind of weights written by real torch.save, full model wi
 genuine)    # the genuine torchvision ImageNet backbone
     w="$shared/torchvision_mnv3_small_features_imagenet.pth"
     [ -f "$w" ] || { echo "skip: $w absent"; exit 77; } ;;
+genuine-fma) # torch with pointwise=fma (the fast rounding): within the bound on the genuine backbone
+    w="$shared/torchvision_mnv3_small_features_imagenet.pth"
+    [ -f "$w" ] || { echo "skip: $w absent"; exit 77; }
+    "$py" "$dump" --weights "$w" --input "$tmp/x.npy" --out "$tmp/t.npz" --threads 1 2>/dev/null
+    "$mnv3" dump --weights "$w" --profile torch --set pointwise=fma --kernels fast --threads 2 \
+        --input "$tmp/x.npy" --out "$tmp/m.npz" >/dev/null
+    "$mnv3" diff "$tmp/m.npz" "$tmp/t.npz" --max-rel-l2 $bound | tail -1 || exit 1
+    "$py" -c "import numpy as np, sys; np.save(sys.argv[2], np.load(sys.argv[1])['pool'].reshape(8, -1))" "$tmp/t.npz" "$tmp/t_out.npy"
+    "$mnv3" run --weights "$w" --profile torch --set pointwise=fma --kernels fast --threads 2 \
+        --input "$tmp/x.npy" --output "$tmp/m_out.npy" >/dev/null
+    echo "== run --kernels fast (blocked layout)"
+    "$mnv3" diff "$tmp/m_out.npy" "$tmp/t_out.npy" --max-rel-l2 $bound | tail -1
+    exit 0 ;;
 bitexact)   # bit for bit at 1 thread, for several batch sizes and odd sizes (ATen picks kernels by size)
     "$mnv3" synth --seed 6 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
     for shape in "1 224 224" "2 64 64" "1 97 131" "3 160 120"; do
