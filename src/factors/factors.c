@@ -123,7 +123,7 @@ static const mnv3_profile profiles[] = {
       [MNV3_FACTOR_POOL_SUM] = MNV3_POOL_SEQUENTIAL,
       [MNV3_FACTOR_ACCUMULATE] = MNV3_ACCUMULATE_F32,
       [MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_KERAS,
-      [MNV3_FACTOR_OUTPUT] = MNV3_OUTPUT_LOGITS,
+      [MNV3_FACTOR_OUTPUT] = MNV3_OUTPUT_SOFTMAX, /* a Keras-converted classifier ends in SOFTMAX */
       [MNV3_FACTOR_LAYOUT] = MNV3_LAYOUT_NHWC}},
     {"timm-tf", "timm tf_mobilenetv3_small_100: TF 'SAME' padding inside PyTorch",
      {[MNV3_FACTOR_PADDING] = MNV3_PAD_TF_SAME,
