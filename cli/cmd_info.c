@@ -97,6 +97,8 @@ int cmd_profiles(int argc, char **argv) {
             printf("      %-18s %s\n", mnv3_factor_option_name(f, o),
                    mnv3_factor_option_description(f, o));
     }
+    printf("\nthis CPU's rsqrt estimate (batchnorm=tf_rsqrt): fingerprint %08x\n",
+           (unsigned)mnv3_tf_rsqrt_fingerprint());
     return 0;
 }
 

@@ -127,6 +127,10 @@ const mnv3_profile *mnv3_profile_find(const char *name);
 /* "factor=option" overrides a profile in place. */
 int mnv3_profile_set(mnv3_profile *p, const char *assignment, mnv3_error *err);
 
+/* batchnorm=tf_rsqrt uses this CPU's rsqrt estimate, which differs between CPU
+ * vendors (so do Keras 3's results): a hash of it over every 12-bit mantissa. */
+uint32_t mnv3_tf_rsqrt_fingerprint(void);
+
 /* ---- model ------------------------------------------------------------------ */
 
 typedef struct mnv3_model mnv3_model;
@@ -214,7 +218,9 @@ int mnv3_run(const mnv3_model *m, const mnv3_run_options *opt, const float *inpu
  * allocates one arena, so mnv3_session_run allocates nothing. Kernels:
  * "reference" (the plain kernels of mnv3_run, one thread) or "fast" (SIMD,
  * fused, threaded; bit-identical to "reference" under the same profile, see
- * docs/performance.md). Results never depend on the thread count. */
+ * docs/performance.md). Results never depend on the thread count. With
+ * threads > 1 and max_batch != 1, a batch (n > 1) runs whole samples per
+ * thread, each in its own arena; a single sample splits every layer. */
 typedef struct mnv3_session mnv3_session;
 
 typedef struct mnv3_session_options {
@@ -232,7 +238,8 @@ int mnv3_session_create(const mnv3_model *m, const mnv3_profile *p, int h, int w
 /* input: n samples in the session's layout; output: n * mnv3_output_size. */
 int mnv3_session_run(mnv3_session *s, const float *input, int n, float *output,
                      mnv3_error *err);
-/* Bytes of the activation arena (values and scratch), allocated at creation. */
+/* Bytes of the activation arenas (values and scratch; the batch lanes' too),
+ * allocated at creation. */
 size_t mnv3_session_arena_bytes(const mnv3_session *s);
 /* Bytes of weights repacked for the fast kernels (0 for reference). */
 size_t mnv3_session_packed_bytes(const mnv3_session *s);

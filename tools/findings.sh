@@ -53,6 +53,11 @@ echo "Debian); do not edit by hand. Every figure below is a relative L2 distance
 echo "features (the only output both genuine models share; no float 1000-class head is available),"
 echo "over all photographs, unless stated. Reproduce: \`tools/findings.sh\`."
 echo
+rsqrt=$("$mnv3" profiles | sed -n 's/.*rsqrt estimate.*fingerprint \([0-9a-f]*\)$/\1/p')
+echo "Keras 3's BatchNorm uses the CPU's rsqrt estimate (profile \`keras\`, \`batchnorm=tf_rsqrt\`),"
+echo "which differs between CPU vendors, so its rows are this CPU's: rsqrt fingerprint $rsqrt"
+echo "(\`mnv3 profiles\` prints it)."
+echo
 echo "Sides: **A** = torchvision as its users run it (pipeline \`torchvision-imagenet\`, the"
 echo "torchvision ImageNet weights, profile \`torch\`, bit-exact with PyTorch); **B** = Keras as its"
 echo "users run it (pipeline \`keras-mnv3\`, profile \`keras\` or \`litert\`)."
