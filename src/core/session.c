@@ -26,6 +26,7 @@
 
 #define MAX_SIDE 8192
 #define MAX_STEPS MNV3_MAX_PLAN_OPS
+#define MAX_LANES 64 /* = the most threads a session takes */
 #define MAX_SLOTS 64
 #define SLACK_FLOATS 64
 
@@ -83,6 +84,11 @@ struct mnv3_session {
     size_t packed_floats;
     int64_t macs;
     int profile;                /* MNV3_SESSION_PROFILE set: time steps, print at free */
+    /* batches: one single-thread lane per thread runs whole samples (own arena,
+     * the parent's packed weights), so threads never wait on each other */
+    struct mnv3_session *lanes[MAX_LANES];
+    int n_lanes;
+    int owns_packed;
     double step_seconds[MAX_STEPS];
 };
 
@@ -445,6 +451,35 @@ static int64_t count_macs(const mnv3_plan *pl) {
     return macs;
 }
 
+/* A single-thread copy of s for whole samples: its own plan copy and arena
+ * (pointers into s's arena rebased), s's packed weights (not owned). */
+static mnv3_session *make_lane(const mnv3_session *s) {
+    mnv3_session *l = malloc(sizeof *l);
+    if (!l) return NULL;
+    memcpy(l, s, sizeof *l);
+    l->threads = 1, l->n_lanes = 0, l->owns_packed = 0, l->profile = 0;
+    l->plan = NULL, l->arena = NULL, l->pool = NULL;
+    l->plan = malloc(sizeof *l->plan);
+    l->arena = malloc(s->arena_bytes);
+    l->pool = fast_pool_create(1);
+    if (!l->plan || !l->arena || !l->pool) {
+        mnv3_session_free(l);
+        return NULL;
+    }
+    memcpy(l->plan, s->plan, sizeof *l->plan);
+    memset(l->arena, 0, s->arena_bytes);
+    const char *base = (const char *)s->arena;
+#define REBASE(ptr, T)                                                                        \
+    ((ptr) && (const char *)(ptr) >= base && (const char *)(ptr) < base + s->arena_bytes       \
+         ? (T *)((char *)l->arena + ((const char *)(ptr) - base))                              \
+         : (ptr))
+    for (int v = 0; v <= s->plan->n; v++) l->vp[v] = REBASE(s->vp[v], float);
+    l->pad = REBASE(s->pad, float);
+    l->scratch = REBASE(s->scratch, double);
+#undef REBASE
+    return l;
+}
+
 int mnv3_session_create(const mnv3_model *m, const mnv3_profile *p, int h, int w,
                         mnv3_layout layout, const mnv3_session_options *o,
                         mnv3_session **out, mnv3_error *err) {
@@ -502,6 +537,7 @@ int mnv3_session_create(const mnv3_model *m, const mnv3_profile *p, int h, int w
     for (int k = 0; k < s->n_steps; k++) packed += pack_size(s, &s->steps[k]);
     if (packed) {
         s->packed = malloc(packed * sizeof *s->packed);
+        s->owns_packed = 1;
         if (!s->packed) {
             mnv3_session_free(s);
             return mnv3_fail(err, NULL, "out of memory (%zu packed weights)", packed);
@@ -557,6 +593,14 @@ int mnv3_session_create(const mnv3_model *m, const mnv3_profile *p, int h, int w
             return mnv3_fail(err, NULL, "cannot start %d threads", threads);
         }
     }
+    if (fast && threads > 1 && threads <= MAX_LANES && !s->tap && s->max_batch != 1)
+        for (int i = 0; i < threads; i++) {
+            if (!(s->lanes[i] = make_lane(s))) {
+                mnv3_session_free(s);
+                return mnv3_fail(err, NULL, "out of memory (batch lane arenas)");
+            }
+            s->n_lanes = i + 1;
+        }
     *out = s;
     return MNV3_OK;
 }
@@ -583,14 +627,20 @@ void mnv3_session_free(mnv3_session *s) {
         }
         fprintf(stderr, "total %.3f ms\n", total * 1e3);
     }
+    for (int i = 0; i < s->n_lanes; i++) mnv3_session_free(s->lanes[i]);
     fast_pool_free(s->pool);
     free(s->arena);
-    free(s->packed);
+    if (s->owns_packed) free(s->packed);
     free(s->plan);
     free(s);
 }
 
-size_t mnv3_session_arena_bytes(const mnv3_session *s) { return s ? s->arena_bytes : 0; }
+size_t mnv3_session_arena_bytes(const mnv3_session *s) {
+    if (!s) return 0;
+    size_t bytes = s->arena_bytes;
+    for (int i = 0; i < s->n_lanes; i++) bytes += s->lanes[i]->arena_bytes;
+    return bytes;
+}
 size_t mnv3_session_packed_bytes(const mnv3_session *s) {
     return s ? s->packed_floats * sizeof(float) : 0;
 }
@@ -987,18 +1037,15 @@ static void run_nhwc3(void *ctx, int thread, int begin, int end) {
                                 p1 < t->plane ? p1 : t->plane);
 }
 
-int mnv3_session_run(mnv3_session *s, const float *input, int n, float *output,
-                     mnv3_error *err) {
-    if (!s || !input || !output || n < 1)
-        return mnv3_fail(err, NULL, "session run: no session, input or output, or n < 1");
-    if (s->max_batch > 0 && n > s->max_batch)
-        return mnv3_fail(err, NULL, "session run: batch %d exceeds max_batch %d", n, s->max_batch);
+/* Samples [k0, k1) of a batch of n (kernel choices may depend on n). */
+static void run_samples(mnv3_session *s, const float *input, int k0, int k1, int n,
+                        float *output) {
     const mnv3_plan *pl = s->plan;
     const size_t plane = (size_t)s->h * (size_t)s->w, per_sample = 3 * plane;
     const int out_size = mnv3_output_size(s->model);
     /* some frameworks pick kernels by batch size (conv_order=torch_cpu) */
     for (int i = 0; i < pl->n; i++) s->plan->ops[i].batch = n;
-    for (int k = 0; k < n; k++) {
+    for (int k = k0; k < k1; k++) {
         const float *src = input + (size_t)k * per_sample;
         int q0 = 0;
         if (s->input_rescaled) { /* value 0 is never stored: step 0 reads the NHWC input */
@@ -1028,6 +1075,32 @@ int mnv3_session_run(mnv3_session *s, const float *input, int n, float *output,
         }
         memcpy(output + (size_t)k * (size_t)out_size, s->vp[pl->n],
                (size_t)out_size * sizeof *output);
+    }
+}
+
+typedef struct lane_task {
+    const mnv3_session *s;
+    const float *input;
+    int n;
+    float *output;
+} lane_task;
+
+static void run_lane(void *ctx, int thread, int begin, int end) {
+    const lane_task *t = ctx;
+    run_samples(t->s->lanes[thread], t->input, begin, end, t->n, t->output);
+}
+
+int mnv3_session_run(mnv3_session *s, const float *input, int n, float *output,
+                     mnv3_error *err) {
+    if (!s || !input || !output || n < 1)
+        return mnv3_fail(err, NULL, "session run: no session, input or output, or n < 1");
+    if (s->max_batch > 0 && n > s->max_batch)
+        return mnv3_fail(err, NULL, "session run: batch %d exceeds max_batch %d", n, s->max_batch);
+    if (n > 1 && s->n_lanes > 0) { /* whole samples per thread */
+        lane_task t = {s, input, n, output};
+        fast_pool_run(s->pool, n, run_lane, &t);
+    } else {
+        run_samples(s, input, 0, n, n, output);
     }
     return MNV3_OK;
 }
