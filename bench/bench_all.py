@@ -211,6 +211,20 @@ def main():
             v, b = get(row, threads, "latency_best_round_ms"), get(base, threads, "latency_best_round_ms")
             cells += [f"{v:10.3f}" if v else f"{'-':>10s}", f"{v / b:6.2f}" if v and b else f"{'-':>6s}"]
         print(f"{name:26s} " + " ".join(cells))
+    # paired: each round's ratio to mnv3 in the same round, then the median over rounds
+    # (this machine drifts between rounds; within a round every engine sees the same spell)
+    print()
+    print(f"{'engine':26s} {'paired x':>10s}  median over rounds of (engine / mnv3 {profiles[0]}, "
+          f"same round), batch 1 latency")
+    print(f"{'':26s} {'1T':>10s} {'2T':>10s}")
+    for name, row in rows.items():
+        cells = []
+        for threads in (1, 2):
+            v, b = get(row, threads, "latency_rounds_ms"), get(base, threads, "latency_rounds_ms")
+            ratios = [x / y for x, y in zip(v, b) if x and y] if v and b and len(v) == len(b) else []
+            row.setdefault("paired_ratio", {})[threads] = median(ratios) if ratios else None
+            cells.append(f"{median(ratios):10.3f}" if ratios else f"{'-':>10s}")
+        print(f"{name:26s} " + " ".join(cells))
     for k, v in notes.items():
         print(f"note: {v}")
     print(f"medians over {a.rounds} interleaved round(s) of {a.runs} runs (batch 1) / {a.batch_runs} "
