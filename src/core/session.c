@@ -458,6 +458,7 @@ static mnv3_session *make_lane(const mnv3_session *s) {
     if (!l) return NULL;
     memcpy(l, s, sizeof *l);
     l->threads = 1, l->n_lanes = 0, l->owns_packed = 0, l->profile = 0;
+    memset(l->lanes, 0, sizeof l->lanes);
     l->plan = NULL, l->arena = NULL, l->pool = NULL;
     l->plan = malloc(sizeof *l->plan);
     l->arena = malloc(s->arena_bytes);
