@@ -4,9 +4,9 @@
  *
  * 1. One core's read bandwidth from arrays past its L2: an array of S MB read
  *    with zmm/ymm loads, after streaming E MB of other data (best of 30).
- * 2. The fma and multiply+add peaks on 1 and on 2 threads at once (12
- *    independent chains per thread, distinct start values so no chain is
- *    merged with another by the compiler).
+ * 2. The fma and multiply+add peaks on 1 and on 2 threads at once (peak.h,
+ *    as mnv3_bench: 12 independent chains per thread with distinct start
+ *    values, so the compiler cannot merge them).
  * 3. The cost of one hand-off of the fast kernels' thread pool (2 threads,
  *    empty work), which every fused step pays once per image. */
 #include <pthread.h>
@@ -58,47 +58,27 @@ static void bandwidth(int size_mb, int evict_mb) {
     free(a), free(e);
 }
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
+#include "peak.h"
+
 typedef struct {
     int mul_add;
     double gmacs;
 } peak_arg;
-#define CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-#define DECL(i) __m512 a##i = _mm512_set1_ps(1.0f + 0.001f * (float)(i));
-#define STEP(i) a##i = mul_add ? _mm512_add_ps(_mm512_mul_ps(a##i, c), d) : _mm512_fmadd_ps(a##i, c, d);
-#define SUM(i) s = _mm512_add_ps(s, a##i);
-__attribute__((target("avx512f"))) static void *peak_thread(void *p) {
+
+static void *peak_thread(void *p) {
     peak_arg *arg = p;
-    const int mul_add = arg->mul_add;
-    /* c*x + d has the fixed point 1: chains stay finite and normal */
-    const __m512 c = _mm512_set1_ps(0.5f), d = _mm512_set1_ps(0.5f);
-    CHAINS(DECL)
-    long long steps = 0;
-    double t0 = now(), t;
-    do {
-        for (int k = 0; k < 100000; k++) { CHAINS(STEP) }
-        __asm__ volatile("" ::: "memory");
-        steps += 100000LL * 12;
-        t = now() - t0;
-    } while (t < 0.5);
-    __m512 s = _mm512_setzero_ps();
-    CHAINS(SUM)
-    volatile float sink = _mm512_reduce_add_ps(s);
-    (void)sink;
-    arg->gmacs = (double)steps * 16 / t * 1e-9;
+    arg->gmacs = peak_gmacs(arg->mul_add);
     return NULL;
 }
 
 static void peaks(void) {
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx512f")) {
-        printf("  (no AVX-512 here: peaks not measured)\n");
-        return;
-    }
     for (int mul_add = 0; mul_add <= 1; mul_add++) {
         peak_arg one = {mul_add, 0}, two[2] = {{mul_add, 0}, {mul_add, 0}};
         peak_thread(&one);
+        if (one.gmacs == 0) {
+            printf("  (no AVX-512 or AVX2 here: peaks not measured)\n");
+            return;
+        }
         pthread_t id;
         int started = pthread_create(&id, NULL, peak_thread, &two[1]) == 0;
         peak_thread(&two[0]);
@@ -107,9 +87,6 @@ static void peaks(void) {
                mul_add ? "multiply + add:" : "fma:", one.gmacs, two[0].gmacs, two[1].gmacs);
     }
 }
-#else
-static void peaks(void) { printf("  (not x86: peaks not measured)\n"); }
-#endif
 
 static void nothing(void *ctx, int thread, int begin, int end) {
     (void)ctx, (void)thread, (void)begin, (void)end;
@@ -133,7 +110,7 @@ int main(void) {
     printf("one core's read bandwidth:\n");
     static const int cases[][2] = {{1, 0}, {2, 0}, {4, 0}, {6, 0}, {6, 4}, {6, 16}, {6, 64}, {64, 0}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) bandwidth(cases[i][0], cases[i][1]);
-    printf("peak multiply-accumulates (16 lanes per instruction):\n");
+    printf("peak multiply-accumulates (independent vector chains):\n");
     peaks();
     printf("thread pool:\n");
     handoff();
