@@ -41,14 +41,16 @@ static int bn_momentum(int argc, char **argv) {
         int r;
         if ((r = cli_take(argc, argv, &i, "--torch", &v)) || (r = cli_take(argc, argv, &i, "--keras", &v))) {
             if (r < 0) return cli_usage_error("%s needs a value", argv[i]);
-            from = !strcmp(argv[i - 1], "--torch") ? MNV3_BN_TORCH : MNV3_BN_KERAS;
+            from = !strcmp(argv[i - 1], "--torch") ? 0 : 1;
             if (parse_double(v, argv[i - 1], &m)) return 2;
         } else return cli_usage_error("bn momentum: unknown option '%s'", argv[i]);
     }
     if (from < 0) return cli_usage_error("bn momentum: give --torch M or --keras M");
     if (m < 0 || m > 1) return cli_usage_error("momentum must be in [0, 1]");
-    double t = mnv3_bn_momentum_convert(m, (mnv3_bn_convention)from, MNV3_BN_TORCH);
-    double k = mnv3_bn_momentum_convert(m, (mnv3_bn_convention)from, MNV3_BN_KERAS);
+    const mnv3_profile *torch = mnv3_profile_find("torch"), *keras = mnv3_profile_find("keras");
+    const mnv3_profile *given = from == 0 ? torch : keras;
+    double t = mnv3_bn_momentum_convert(m, given, torch);
+    double k = mnv3_bn_momentum_convert(m, given, keras);
     printf("torch momentum %.9g  (running = (1 - %.9g) * running + %.9g * batch)\n", t, t, t);
     printf("keras momentum %.9g  (moving = moving * %.9g + batch * (1 - %.9g)), same for tf-keras\n", k, k, k);
     printf("an old value's weight halves after %.4g steps\n", t > 0 && t < 1 ? log(0.5) / log(1 - t) : INFINITY);
@@ -100,29 +102,34 @@ static int bn_train(int argc, char **argv) {
         else return cli_usage_error("bn train: unknown option '%s'", argv[i]);
     }
     if (!conv_name) return cli_usage_error("bn train: --convention is required");
-    int conv = mnv3_bn_convention_find(conv_name);
-    if (conv < 0) return cli_usage_error("unknown convention '%s' (torch, keras, tf-keras)", conv_name);
-    if (cumulative && conv != MNV3_BN_TORCH) return cli_usage_error("--cumulative is PyTorch's momentum=None");
-    a.profile_name = mnv3_bn_convention_profile((mnv3_bn_convention)conv);
+    const mnv3_profile *convention = mnv3_profile_find(conv_name);
+    if (!convention) return cli_usage_error("unknown convention '%s' (a profile: torch, keras, tf-keras)", conv_name);
+    if (cumulative && !mnv3_bn_momentum_weights_batch(convention))
+        return cli_usage_error("--cumulative is PyTorch's momentum=None");
+    a.profile_name = conv_name;
     cli_session s;
     if ((status = cli_session_open(&a, &s))) return status;
+    mnv3_error err;
+    if (bessel && mnv3_profile_set(&s.profile, strcmp(bessel, "on") ? "bn_update_variance=biased"
+                                                                    : "bn_update_variance=unbiased",
+                                   &err) != MNV3_OK) {
+        cli_session_close(&s);
+        return cli_error(&err);
+    }
     if (!batch) batch = s.n;
     if (s.n % batch) {
         cli_session_close(&s);
         return cli_usage_error("%d samples do not split into batches of %ld", s.n, batch);
     }
-    mnv3_error err;
     mnv3_bn_stats st;
     if (mnv3_bn_stats_from_model(s.model, &st, &err) != MNV3_OK) {
         cli_session_close(&s);
         return cli_error(&err);
     }
     mnv3_bn_options o;
-    mnv3_bn_options_init(&o, (mnv3_bn_convention)conv);
-    o.profile = &s.profile;
+    mnv3_bn_options_init(&o, &s.profile);
     o.momentum = momentum;
     o.cumulative = cumulative;
-    o.bessel = bessel ? !strcmp(bessel, "on") : -1;
     cli_tap_collector d = {.n = (int)batch};
     int size = mnv3_output_size(s.model);
     float *out = malloc((size_t)s.n * (size_t)size * sizeof *out);
@@ -179,17 +186,22 @@ static double rel_l2(const float *a, const float *ref, size_t n) {
     return d.rel_l2;
 }
 
-static int forward(const report_ctx *c, mnv3_bn_convention conv, int training, int fold,
-                   mnv3_bn_stats *stats, double momentum, int bessel, const float *x, int n, float *y,
-                   mnv3_error *err) {
+/* The frameworks the report compares, by profile. */
+static const char *const conventions[] = {"torch", "keras", "tf-keras"};
+enum { N_CONVENTIONS = (int)(sizeof conventions / sizeof conventions[0]) };
+
+/* setting: an extra factor=option, or NULL */
+static int forward(const report_ctx *c, const char *convention, int training, int fold,
+                   mnv3_bn_stats *stats, double momentum, const char *setting, const float *x, int n,
+                   float *y, mnv3_error *err) {
     /* The same inputs for every convention: ImageNet-normalised values, so the
      * Keras profiles' in-model Rescaling (for pixels) is switched off here. */
-    mnv3_profile p = *mnv3_profile_find(mnv3_bn_convention_profile(conv));
+    mnv3_profile p = *mnv3_profile_find(convention);
     if (mnv3_profile_set(&p, "input_rescale=none", err) != MNV3_OK) return MNV3_FAIL;
+    if (setting && mnv3_profile_set(&p, setting, err) != MNV3_OK) return MNV3_FAIL;
     mnv3_bn_options o;
-    mnv3_bn_options_init(&o, conv);
-    o.profile = &p;
-    o.training = training, o.fold = fold, o.momentum = momentum, o.bessel = bessel;
+    mnv3_bn_options_init(&o, &p);
+    o.training = training, o.fold = fold, o.momentum = momentum;
     return mnv3_bn_forward(c->m, &o, stats, x, MNV3_NCHW, n, c->size, c->size, y, err);
 }
 
@@ -211,16 +223,16 @@ static int report_batch(report_ctx *c, long seed) {
     float *x = seeded((uint64_t)seed, 32, c->size);
     float *ye = malloc((size_t)32 * (size_t)c->out_size * sizeof *ye), *yt = malloc((size_t)32 * (size_t)c->out_size * sizeof *yt);
     if (!x || !ye || !yt) return free(x), free(ye), free(yt), cli_usage_error("out of memory");
-    for (int cv = 0; cv < MNV3_BN_CONVENTION_COUNT; cv++) {
+    for (int cv = 0; cv < N_CONVENTIONS; cv++) {
         mnv3_error err;
-        if (!c->json) printf("    %-10s", mnv3_bn_convention_name((mnv3_bn_convention)cv));
+        if (!c->json) printf("    %-10s", conventions[cv]);
         for (int b = 0; b < nb; b++) {
             int n = sizes[b];
             cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "convention", mnv3_bn_convention_name((mnv3_bn_convention)cv));
+            cJSON_AddStringToObject(e, "convention", conventions[cv]);
             cJSON_AddNumberToObject(e, "batch", n);
-            if (forward(c, (mnv3_bn_convention)cv, 0, 0, NULL, -1, -1, x, n, ye, &err) ||
-                forward(c, (mnv3_bn_convention)cv, 1, 0, NULL, -1, -1, x, n, yt, &err)) {
+            if (forward(c, conventions[cv], 0, 0, NULL, -1, NULL, x, n, ye, &err) ||
+                forward(c, conventions[cv], 1, 0, NULL, -1, NULL, x, n, yt, &err)) {
                 cJSON_AddStringToObject(e, "error", err.message);
                 if (!c->json) printf("%14s", "error");
             } else {
@@ -237,22 +249,21 @@ static int report_batch(report_ctx *c, long seed) {
 }
 
 typedef struct drift_run {
-    const char *label;
-    mnv3_bn_convention conv;
+    const char *label, *convention;
     double momentum;
-    int bessel;
+    const char *setting; /* factor=option beyond the profile, or NULL */
     mnv3_bn_stats stats;
 } drift_run;
 
 /* (b) drift of running statistics, (c) its effect on eval outputs */
 static int report_drift(report_ctx *c, long seed, int steps, int batch) {
     drift_run runs[] = {
-        {"torch m=0.01 (torchvision)", MNV3_BN_TORCH, 0.01, -1, {0}},
-        {"keras m=0.999 (Keras apps)", MNV3_BN_KERAS, 0.999, -1, {0}},
-        {"tf-keras m=0.999 (fused)", MNV3_BN_TF_KERAS, 0.999, -1, {0}},
-        {"torch m=0.001 (= keras 0.999)", MNV3_BN_TORCH, 0.001, -1, {0}},
-        {"keras m=0.99 (= torch 0.01)", MNV3_BN_KERAS, 0.99, -1, {0}},
-        {"torch m=0.01 biased update", MNV3_BN_TORCH, 0.01, 0, {0}},
+        {"torch m=0.01 (torchvision)", "torch", 0.01, NULL, {0}},
+        {"keras m=0.999 (Keras apps)", "keras", 0.999, NULL, {0}},
+        {"tf-keras m=0.999 (fused)", "tf-keras", 0.999, NULL, {0}},
+        {"torch m=0.001 (= keras 0.999)", "torch", 0.001, NULL, {0}},
+        {"keras m=0.99 (= torch 0.01)", "keras", 0.99, NULL, {0}},
+        {"torch m=0.01 biased update", "torch", 0.01, "bn_update_variance=biased", {0}},
     };
     const int nr = (int)(sizeof runs / sizeof runs[0]);
     mnv3_error err;
@@ -268,7 +279,7 @@ static int report_drift(report_ctx *c, long seed, int steps, int batch) {
         for (int k = 0; k < steps && !status; k++) {
             float *x = seeded((uint64_t)seed + 1000 + (uint64_t)k, batch, c->size);
             if (!x) status = cli_usage_error("out of memory");
-            else if (forward(c, runs[r].conv, 1, 0, &runs[r].stats, runs[r].momentum, runs[r].bessel, x, batch, y, &err))
+            else if (forward(c, runs[r].convention, 1, 0, &runs[r].stats, runs[r].momentum, runs[r].setting, x, batch, y, &err))
                 status = cli_error(&err);
             free(x);
         }
@@ -318,14 +329,14 @@ static int report_drift(report_ctx *c, long seed, int steps, int batch) {
         float *yt = malloc((size_t)n * (size_t)c->out_size * sizeof *yt);
         cJSON *jc = cJSON_AddArrayToObject(c->root, "drift_effect");
         if (!x || !y0 || !yr || !yt) status = cli_usage_error("out of memory");
-        else if (forward(c, MNV3_BN_TORCH, 0, 0, NULL, -1, -1, x, n, y0, &err) ||
-                 forward(c, MNV3_BN_TORCH, 0, 0, &runs[0].stats, -1, -1, x, n, yt, &err))
+        else if (forward(c, "torch", 0, 0, NULL, -1, NULL, x, n, y0, &err) ||
+                 forward(c, "torch", 0, 0, &runs[0].stats, -1, NULL, x, n, yt, &err))
             status = cli_error(&err);
         if (!status && !c->json)
             printf("\n(c) eval-mode output (torch profile, 8 held-out samples) with each run's statistics,\n"
                    "    relative L2 against the model's own statistics and against run 'torch m=0.01'\n");
         for (int r = 0; r < nr && !status; r++) {
-            if (forward(c, MNV3_BN_TORCH, 0, 0, &runs[r].stats, -1, -1, x, n, yr, &err)) {
+            if (forward(c, "torch", 0, 0, &runs[r].stats, -1, NULL, x, n, yr, &err)) {
                 status = cli_error(&err);
                 break;
             }
@@ -356,23 +367,23 @@ static int report_fold(report_ctx *c, long seed) {
     if (!status && !c->json)
         printf("\n(d) BatchNorm folded into the convolution (float32) vs unfolded, eval mode, 8 samples\n"
                "    %-10s%14s%14s%14s\n", "profile", "rel L2", "max |diff|", "cosine");
-    for (int cv = 0; cv < MNV3_BN_CONVENTION_COUNT && !status; cv++) {
+    for (int cv = 0; cv < N_CONVENTIONS && !status; cv++) {
         mnv3_error err;
-        if (forward(c, (mnv3_bn_convention)cv, 0, 0, NULL, -1, -1, x, n, yu, &err) ||
-            forward(c, (mnv3_bn_convention)cv, 0, 1, NULL, -1, -1, x, n, yf, &err)) {
+        if (forward(c, conventions[cv], 0, 0, NULL, -1, NULL, x, n, yu, &err) ||
+            forward(c, conventions[cv], 0, 1, NULL, -1, NULL, x, n, yf, &err)) {
             status = cli_error(&err);
             break;
         }
         mnv3_diff d;
         mnv3_diff_compute(yf, yu, (int64_t)n * c->out_size, &d);
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "profile", mnv3_bn_convention_profile((mnv3_bn_convention)cv));
+        cJSON_AddStringToObject(e, "profile", conventions[cv]);
         cJSON_AddNumberToObject(e, "rel_l2", d.rel_l2);
         cJSON_AddNumberToObject(e, "max_abs", d.max_abs);
         cJSON_AddNumberToObject(e, "cosine", d.cosine);
         cJSON_AddItemToArray(jd, e);
         if (!c->json)
-            printf("    %-10s%14.4g%14.4g%14.9f\n", mnv3_bn_convention_profile((mnv3_bn_convention)cv),
+            printf("    %-10s%14.4g%14.4g%14.9f\n", conventions[cv],
                    d.rel_l2, d.max_abs, d.cosine);
     }
     free(x), free(yu), free(yf);

@@ -78,11 +78,11 @@ int cmd_profiles(int argc, char **argv) {
     (void)argv;
     if (argc) return cli_usage_error("profiles takes no options");
     int nf = mnv3_factor_count();
-    printf("%-16s", "factor");
+    printf("%-19s", "factor");
     for (int p = 0; p < mnv3_profile_count(); p++) printf("  %-18s", mnv3_profile_at(p)->name);
     printf("\n");
     for (int f = 0; f < nf; f++) {
-        printf("%-16s", mnv3_factor_name(f));
+        printf("%-19s", mnv3_factor_name(f));
         for (int p = 0; p < mnv3_profile_count(); p++)
             printf("  %-18s", mnv3_factor_option_name(f, mnv3_profile_at(p)->option[f]));
         printf("\n");

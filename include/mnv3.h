@@ -103,8 +103,8 @@ void mnv3_arch_small(mnv3_arch *arch, int num_classes);
 
 /* ---- profiles and factors -------------------------------------------------- */
 
-/* Factors are listed once, in src/factors/factors.def. */
-#define MNV3_MAX_FACTORS 16
+/* Factors are listed once, in src/factors/factors.c. */
+#define MNV3_MAX_FACTORS 32
 
 typedef struct mnv3_profile {
     char name[32];

@@ -1,5 +1,6 @@
 /* Per-op tests of the reference kernels against straightforward float64
  * formulas, plus the model description (op list, parameter counts). */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ static void test_conv(int cin, int cout, int k, int stride, int groups, int h, i
     op.weight = wt, op.bias = bias ? b : NULL;
     mnv3_exec_op e = {0};
     e.op = &op;
+    e.conv_fused_from_batch = INT_MAX; /* input channel, row, column; multiply then add */
     e.in = (mnv3_shape){cin, h, w};
     e.pad_top = pt, e.pad_bottom = pb, e.pad_left = pl, e.pad_right = pr;
     e.out = (mnv3_shape){cout, (h + pt + pb - k) / stride + 1, (w + pl + pr - k) / stride + 1};
@@ -41,7 +43,7 @@ static void test_conv(int cin, int cout, int k, int stride, int groups, int h, i
     double worst = 0;
     for (int f64 = 0; f64 < 2; f64++) {
         e.f64 = f64;
-        mnv3_reference_kernels()->fn[MNV3_OP_CONV](&e, x, NULL, y, scratch);
+        mnv3_reference_kernels()->fn[MNV3_OP_CONV](&e, 1, x, NULL, y, scratch);
         int cpg = cin / groups, opg = cout / groups;
         for (int co = 0; co < cout; co++)
             for (int oy = 0; oy < e.out.h; oy++)

@@ -116,8 +116,9 @@ int mnv3_explain_grouped(const mnv3_side *a, const mnv3_side *b, int n, int h, i
         g.k++;
     }
     for (int f = 0; f < MNV3_FACTOR_COUNT; f++) {
-        if (f == MNV3_FACTOR_LAYOUT || f == MNV3_FACTOR_OUTPUT || f == MNV3_FACTOR_INPUT_RESCALE)
-            continue; /* conventions of the interface, or part of the input switch */
+        if (f == MNV3_FACTOR_LAYOUT || f == MNV3_FACTOR_OUTPUT || f == MNV3_FACTOR_INPUT_RESCALE ||
+            mnv3_factor_is_training(f))
+            continue; /* conventions of the interface, part of the input switch, or no effect here */
         if (a->profile.option[f] == b->profile.option[f] || (grouped & (1u << f))) continue;
         g.sw[g.k] = (switchable){SWITCH_FACTOR, f, 0};
         snprintf(out->name[g.k], sizeof out->name[g.k], "%s", mnv3_factor_name(f));

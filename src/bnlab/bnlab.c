@@ -12,26 +12,16 @@
 #include "factors/factors.h"
 #include "kernels/kernels.h"
 
-static const char *const convention_names[MNV3_BN_CONVENTION_COUNT] = {"torch", "keras",
-                                                                        "tf-keras"};
-
-const char *mnv3_bn_convention_name(mnv3_bn_convention c) {
-    return c >= 0 && c < MNV3_BN_CONVENTION_COUNT ? convention_names[c] : "?";
+int mnv3_bn_momentum_weights_batch(const mnv3_profile *p) {
+    return p->option[MNV3_FACTOR_BN_MOMENTUM] == MNV3_BN_MOMENTUM_TORCH;
 }
 
-int mnv3_bn_convention_find(const char *name) {
-    for (int c = 0; c < MNV3_BN_CONVENTION_COUNT; c++)
-        if (!strcmp(name, convention_names[c])) return c;
-    return -1;
+double mnv3_bn_default_momentum(const mnv3_profile *p) {
+    return mnv3_bn_momentum_weights_batch(p) ? 0.01 : 0.999;
 }
 
-const char *mnv3_bn_convention_profile(mnv3_bn_convention c) { return mnv3_bn_convention_name(c); }
-
-double mnv3_bn_default_momentum(mnv3_bn_convention c) { return c == MNV3_BN_TORCH ? 0.01 : 0.999; }
-
-double mnv3_bn_momentum_convert(double m, mnv3_bn_convention from, mnv3_bn_convention to) {
-    int from_torch = from == MNV3_BN_TORCH, to_torch = to == MNV3_BN_TORCH;
-    return from_torch == to_torch ? m : 1.0 - m;
+double mnv3_bn_momentum_convert(double m, const mnv3_profile *from, const mnv3_profile *to) {
+    return mnv3_bn_momentum_weights_batch(from) == mnv3_bn_momentum_weights_batch(to) ? m : 1.0 - m;
 }
 
 /* ---- statistics ------------------------------------------------------------ */
@@ -134,13 +124,12 @@ void mnv3_bn_stats_distance(const mnv3_bn_stats *a, const mnv3_bn_stats *b, doub
     if (var_rel_l2) *var_rel_l2 = rv > 0 ? sqrt(dv / rv) : sqrt(dv);
 }
 
-/* ---- the conventions' formulas --------------------------------------------- */
+/* ---- the formulas ------------------------------------------------------------ */
 
-/* TensorFlow's CPU rsqrt on full 8-wide packets (Eigen, AVX, EIGEN_FAST_MATH):
- * the hardware estimate and one Newton step; elements past the last full
- * packet take Eigen's scalar path, 1 / sqrt. Same as the reference kernel's. */
-static float tf_rsqrt(float a, int in_packet) {
-    return in_packet ? mnv3_tf_rsqrt(a) : 1.0f / sqrtf(a);
+/* The rsqrt estimate on whole 8-wide packets (Eigen, AVX, EIGEN_FAST_MATH);
+ * elements past the last full packet take the scalar path, 1 / sqrt. */
+static float packet_rsqrt(float a, int in_packet) {
+    return in_packet ? mnv3_rsqrt_estimate_newton(a) : 1.0f / sqrtf(a);
 }
 
 /* The value at row r (sample-major, then spatial) of one channel. */
@@ -174,13 +163,13 @@ static float eigen_outer_sum(const float *const *planes, size_t plane, size_t ro
 #undef VAL
 }
 
-mnv3_bn_moments mnv3_bn_channel_moments(mnv3_bn_convention c, const float *const *planes,
+mnv3_bn_moments mnv3_bn_channel_moments(int batch_stats, const float *const *planes,
                                         int n_samples, size_t plane) {
     mnv3_bn_moments mo = {0, 0, 0};
     size_t count = (size_t)n_samples * plane;
-    if (c == MNV3_BN_TORCH) {
+    if (batch_stats == MNV3_BN_STATS_DOUBLE_SUMS) {
         if (plane == 1 && n_samples > 1) {
-            /* N x C x 1 x 1 is also channels-last: ATen's channels-last
+            /* N x C x 1 x 1 is also channels-last: the channels-last
              * statistics (one thread): float sums over the batch, the variance
              * term fused (fma), each total widened to double once. */
             float s = 0.0f;
@@ -206,13 +195,12 @@ mnv3_bn_moments mnv3_bn_channel_moments(mnv3_bn_convention c, const float *const
             mo.var_sum = (float)v;
         }
         mo.var = mo.var_sum / (float)count;
-    } else if (c == MNV3_BN_KERAS) {
-        /* tf.nn.moments: reduce_mean(x) = sum / count; reduce_mean of
-         * squared_difference(x, mean). */
+    } else if (batch_stats == MNV3_BN_STATS_EIGEN_DIVIDE) {
+        /* reduce_mean(x) = sum / count; reduce_mean of squared_difference(x, mean) */
         mo.mean = eigen_outer_sum(planes, plane, count, 0, 0.0f) / (float)count;
         mo.var = eigen_outer_sum(planes, plane, count, 1, mo.mean) / (float)count;
     } else {
-        /* FusedBatchNormV3 (CPU, Eigen): sums times rest_size_inv = 1 / count. */
+        /* sums times rest_size_inv = 1 / count */
         float inv = 1.0f / (float)count;
         mo.mean = eigen_outer_sum(planes, plane, count, 0, 0.0f) * inv;
         mo.var = eigen_outer_sum(planes, plane, count, 1, mo.mean) * inv;
@@ -220,8 +208,8 @@ mnv3_bn_moments mnv3_bn_channel_moments(mnv3_bn_convention c, const float *const
     return mo;
 }
 
-/* The decimal a float eps was written as (0.001f -> 0.001), as a double:
- * PyTorch passes the module's Python-float eps to the kernel. */
+/* The decimal a float eps was written as (0.001f -> 0.001), as a double: the
+ * double-invstd formula receives the module's decimal eps. */
 static double decimal_eps(float eps) {
     char buf[32];
     for (int prec = 1; prec <= 9; prec++) {
@@ -236,12 +224,42 @@ typedef struct bn_update {
     float *mean, *var;
 } bn_update;
 
+/* One channel's running statistics after a training step. */
+static void update_running(const mnv3_exec_op *e, mnv3_bn_moments mo, size_t count,
+                           double momentum, float *mean, float *var) {
+    const float unbiased_scale = count > 1 ? (float)count / (float)(count - 1) : 1.0f;
+    switch (e->bn_update) {
+    case MNV3_BN_UPDATE_BATCH_WEIGHT: {
+        const float m = (float)momentum, om = 1.0f - m;
+        const float batch_var = e->bn_update_unbiased ? mo.var_sum / (float)(count - 1) : mo.var;
+        *mean = m * mo.mean + om * *mean;
+        /* the unbiased variance is a double there: the update runs in double */
+        *var = (float)((double)m * (double)batch_var + (double)(om * *var));
+        break;
+    }
+    case MNV3_BN_UPDATE_OLD_WEIGHT: {
+        const float m = (float)momentum, om = (float)(1.0 - momentum);
+        const float batch_var = e->bn_update_unbiased ? mo.var * unbiased_scale : mo.var;
+        *mean = *mean * m + mo.mean * om;
+        *var = *var * m + batch_var * om;
+        break;
+    }
+    default: { /* MNV3_BN_UPDATE_OLD_WEIGHT_FACTOR */
+        const float f = (float)(1.0 - momentum), om = 1.0f - f;
+        const float adjust = e->bn_update_unbiased ? unbiased_scale : 1.0f;
+        *mean = om * *mean + f * mo.mean;
+        *var = om * *var + (f * adjust) * mo.var;
+        break;
+    }
+    }
+}
+
 /* Training-mode BatchNorm of one op over the batch (planes of every sample). */
-static int train_bn(const mnv3_bn_options *o, const mnv3_exec_op *e, float **in, float **out,
-                    int n, float momentum_f, double momentum_d, bn_update up, mnv3_error *err) {
+static int train_bn(const mnv3_exec_op *e, float **in, float **out, int n, double momentum,
+                    bn_update up, mnv3_error *err) {
     const mnv3_op *op = e->op;
     size_t plane = (size_t)e->out.h * (size_t)e->out.w, count = (size_t)n * plane;
-    if (o->convention == MNV3_BN_TORCH && count == 1)
+    if (e->bn_refuse_single_value && count == 1)
         return mnv3_fail(err, NULL,
                          "%s: Expected more than 1 value per channel when training, got input "
                          "size torch.Size([%d, %d, %d, %d]) (PyTorch raises here)",
@@ -251,11 +269,10 @@ static int train_bn(const mnv3_bn_options *o, const mnv3_exec_op *e, float **in,
     int full_packets = e->out.c / 8 * 8;
     for (int c = 0; c < e->out.c; c++) {
         for (int s = 0; s < n; s++) planes[s] = in[s] + (size_t)c * plane;
-        mnv3_bn_moments mo = mnv3_bn_channel_moments(o->convention, planes, n, plane);
-        float w = op->weight[c], b = op->bias[c];
-        float unbiased_scale_f = count > 1 ? (float)count / (float)(count - 1) : 1.0f;
-        switch (o->convention) {
-        case MNV3_BN_TORCH: {
+        mnv3_bn_moments mo = mnv3_bn_channel_moments(e->bn_batch_stats, planes, n, plane);
+        const float w = op->weight[c], b = op->bias[c];
+        switch (e->bn_train_apply) {
+        case MNV3_BN_TRAIN_FMA_DOUBLE_INVSTD: {
             float invstd = (float)(1.0 / sqrt((double)mo.var + decimal_eps(op->eps)));
             float alpha = invstd * w, beta = fmaf(-mo.mean, alpha, b);
             for (int s = 0; s < n; s++) {
@@ -263,47 +280,29 @@ static int train_bn(const mnv3_bn_options *o, const mnv3_exec_op *e, float **in,
                 float *y = out[s] + (size_t)c * plane;
                 for (size_t i = 0; i < plane; i++) y[i] = fmaf(x[i], alpha, beta);
             }
-            if (up.enabled) {
-                float om = 1.0f - momentum_f;
-                float var_upd = o->bessel == 0 ? mo.var : mo.var_sum / (float)(count - 1);
-                up.mean[c] = momentum_f * mo.mean + om * up.mean[c];
-                /* the unbiased variance is a double in ATen: the update runs in double */
-                up.var[c] = (float)((double)momentum_f * (double)var_upd + (double)(om * up.var[c]));
-            }
             break;
         }
-        case MNV3_BN_KERAS: {
-            float inv = tf_rsqrt(mo.var + op->eps, c < full_packets) * w;
+        case MNV3_BN_TRAIN_MUL_ADD_ESTIMATE: {
+            float inv = packet_rsqrt(mo.var + op->eps, c < full_packets) * w;
             float shift = b - mo.mean * inv;
             for (int s = 0; s < n; s++) {
                 const float *x = planes[s];
                 float *y = out[s] + (size_t)c * plane;
                 for (size_t i = 0; i < plane; i++) y[i] = x[i] * inv + shift;
             }
-            if (up.enabled) {
-                float m = (float)momentum_d, om = (float)(1.0 - momentum_d);
-                float var_upd = o->bessel == 1 ? mo.var * unbiased_scale_f : mo.var;
-                up.mean[c] = up.mean[c] * m + mo.mean * om;
-                up.var[c] = up.var[c] * m + var_upd * om;
-            }
             break;
         }
-        default: { /* tf-keras, FusedBatchNormV3 */
-            float scale = tf_rsqrt(mo.var + op->eps, c < full_packets) * w;
+        default: { /* MNV3_BN_TRAIN_SUBTRACT_FIRST_ESTIMATE */
+            float scale = packet_rsqrt(mo.var + op->eps, c < full_packets) * w;
             for (int s = 0; s < n; s++) {
                 const float *x = planes[s];
                 float *y = out[s] + (size_t)c * plane;
                 for (size_t i = 0; i < plane; i++) y[i] = (x[i] - mo.mean) * scale + b;
             }
-            if (up.enabled) {
-                float f = (float)(1.0 - momentum_d), om = 1.0f - f;
-                float adjust = o->bessel == 0 ? 1.0f : unbiased_scale_f;
-                up.mean[c] = om * up.mean[c] + f * mo.mean;
-                up.var[c] = om * up.var[c] + (f * adjust) * mo.var;
-            }
             break;
         }
         }
+        if (up.enabled) update_running(e, mo, count, momentum, &up.mean[c], &up.var[c]);
     }
     free(planes);
     return MNV3_OK;
@@ -311,12 +310,11 @@ static int train_bn(const mnv3_bn_options *o, const mnv3_exec_op *e, float **in,
 
 /* ---- the batch-major runner -------------------------------------------------- */
 
-void mnv3_bn_options_init(mnv3_bn_options *o, mnv3_bn_convention c) {
+void mnv3_bn_options_init(mnv3_bn_options *o, const mnv3_profile *p) {
     memset(o, 0, sizeof *o);
-    o->convention = c;
+    o->profile = p;
     o->training = 1;
     o->momentum = -1.0;
-    o->bessel = -1;
 }
 
 typedef struct runner {
@@ -365,14 +363,13 @@ static int fold_into_conv(runner *r, int i, mnv3_error *err) {
 int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats *stats,
                     const float *input, mnv3_layout layout, int n, int h, int w, float *output,
                     mnv3_error *err) {
-    if (!m || !o || o->convention < 0 || o->convention >= MNV3_BN_CONVENTION_COUNT)
-        return mnv3_fail(err, NULL, "bn: bad options");
+    if (!m || !o || !o->profile) return mnv3_fail(err, NULL, "bn: no model, options or profile");
     if (n < 1 || h < 1 || w < 1 || h > 4096 || w > 4096)
         return mnv3_fail(err, NULL, "input size %dx%dx%d is out of range", n, h, w);
     if (o->training && o->fold) return mnv3_fail(err, NULL, "folding applies to eval mode only");
-    const mnv3_profile *p = o->profile ? o->profile
-                                       : mnv3_profile_find(mnv3_bn_convention_profile(o->convention));
-    if (!p) return mnv3_fail(err, NULL, "no profile for convention %s", mnv3_bn_convention_name(o->convention));
+    const mnv3_profile *p = o->profile;
+    if (o->cumulative && !mnv3_bn_momentum_weights_batch(p))
+        return mnv3_fail(err, NULL, "cumulative averaging (momentum=None) needs bn_momentum=torch");
 
     runner *r = calloc(1, sizeof *r);
     if (!r) return mnv3_fail(err, NULL, "out of memory");
@@ -384,7 +381,6 @@ int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats
     for (int i = 0; i < pl->n; i++) {
         r->ops[i] = *pl->ops[i].op;
         pl->ops[i].op = &r->ops[i];
-        pl->ops[i].batch = n; /* as mnv3_run: some frameworks pick kernels by batch size */
     }
     /* eval statistics and folding */
     for (int i = 0; i < pl->n; i++) {
@@ -433,8 +429,8 @@ int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats
         }
     }
     int rc = MNV3_OK;
-    double mom_d = o->momentum >= 0 ? o->momentum : mnv3_bn_default_momentum(o->convention);
-    if (stats && o->training && o->convention == MNV3_BN_TORCH) {
+    double mom_d = o->momentum >= 0 ? o->momentum : mnv3_bn_default_momentum(p);
+    if (stats && o->training && mnv3_bn_momentum_weights_batch(p)) { /* num_batches_tracked */
         stats->num_batches_tracked++;
         if (o->cumulative) mom_d = 1.0 / (double)stats->num_batches_tracked;
     }
@@ -456,12 +452,12 @@ int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats
                 break;
             }
             if (l) up = (bn_update){1, l->mean, l->var};
-            rc = train_bn(o, e, ins, outs, n, (float)mom_d, mom_d, up, err);
+            rc = train_bn(e, ins, outs, n, mom_d, up, err);
         } else {
             for (int s = 0; s < n; s++) {
                 float *base = arena + (size_t)s * pl->arena_floats;
                 const float *b = pl->src2[i] >= 0 ? base + pl->offset[pl->src2[i]] : NULL;
-                k->fn[e->op->kind](e, ins[s], b, outs[s], scratch);
+                k->fn[e->op->kind](e, n, ins[s], b, outs[s], scratch);
             }
         }
         if (rc == MNV3_OK && o->tap && !r->skip[i])

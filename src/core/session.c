@@ -101,8 +101,8 @@ static int is_act(mnv3_op_kind k) {
 static int fast_act_of(const mnv3_exec_op *e, int *option) {
     switch (e->op->kind) {
     case MNV3_OP_RELU: *option = 0; return FAST_ACT_RELU;
-    case MNV3_OP_HARDSWISH: *option = e->opt_hardswish; return FAST_ACT_HSWISH;
-    case MNV3_OP_HARDSIGMOID: *option = e->opt_hardsigmoid; return FAST_ACT_HSIG;
+    case MNV3_OP_HARDSWISH: *option = e->hardswish; return FAST_ACT_HSWISH;
+    case MNV3_OP_HARDSIGMOID: *option = e->hardsigmoid; return FAST_ACT_HSIG;
     default: *option = 0; return FAST_ACT_NONE;
     }
 }
@@ -298,16 +298,10 @@ static void pack_blocked(mnv3_session *s, step *st, size_t at) {
     if (op->has_bias) memcpy(bias, op->bias, (size_t)cout * sizeof *bias);
     if (st->bn >= 0) {
         const mnv3_exec_op *b = &s->plan->ops[st->bn];
-        const mnv3_op *bn = b->op;
-        for (int c = 0; c < cout; c++) { /* the reference's scalar formulas */
-            float mu = bn->bn_mean[c], var = bn->bn_var[c], w = bn->weight[c], bb = bn->bias[c];
-            float inv = b->opt_batchnorm == MNV3_BN_TF_RSQRT ? mnv3_tf_rsqrt(var + bn->eps)
-                                                             : 1.0f / sqrtf(var + bn->eps);
-            float a = inv * w;
-            pa[c] = a;
-            pc[c] = b->opt_batchnorm == MNV3_BN_TORCH_FMA ? fmaf(-mu, a, bb) : bb - mu * a;
-            mean[c] = mu;
-            beta[c] = bb;
+        for (int c = 0; c < cout; c++) {
+            mnv3_bn_coefficients(b, c, &pa[c], &pc[c]);
+            mean[c] = b->op->bn_mean[c];
+            beta[c] = b->op->bias[c];
         }
     }
 }
@@ -345,17 +339,9 @@ static void pack_step(mnv3_session *s, step *st, size_t at) {
     }
     if (st->bn >= 0) {
         const mnv3_exec_op *b = &s->plan->ops[st->bn];
-        const mnv3_op *bn = b->op;
         st->bn_params = at + used;
         float *pa = dst + used, *pc = pa + b->out.c;
-        for (int c = 0; c < b->out.c; c++) { /* the reference's scalar formulas */
-            float mean = bn->bn_mean[c], var = bn->bn_var[c], w = bn->weight[c], bb = bn->bias[c];
-            float inv = b->opt_batchnorm == MNV3_BN_TF_RSQRT ? mnv3_tf_rsqrt(var + bn->eps)
-                                                             : 1.0f / sqrtf(var + bn->eps);
-            float a = inv * w;
-            pa[c] = a;
-            pc[c] = b->opt_batchnorm == MNV3_BN_TORCH_FMA ? fmaf(-mean, a, bb) : bb - mean * a;
-        }
+        for (int c = 0; c < b->out.c; c++) mnv3_bn_coefficients(b, c, &pa[c], &pc[c]);
     }
 }
 
@@ -660,17 +646,13 @@ static void fill_epilogue(const mnv3_session *s, const step *st, fast_epilogue *
     memset(epi, 0, sizeof *epi);
     epi->bn = FAST_BN_NONE;
     if (e->op->has_bias || e->op->kind == MNV3_OP_LINEAR) {
-        /* as the reference's bias_first(): torch_cpu starts convolutions at the
-         * bias and adds it last in linear layers */
-        int first = e->opt_bias == MNV3_BIAS_IN_ACCUMULATOR ||
-                    (e->opt_bias == MNV3_BIAS_TORCH_CPU && e->op->kind != MNV3_OP_LINEAR);
         epi->bias = e->op->bias;
-        epi->bias_mode = first ? FAST_BIAS_IN_ACCUMULATOR : FAST_BIAS_SEPARATE_ADD;
+        epi->bias_mode = e->bias_first ? FAST_BIAS_IN_ACCUMULATOR : FAST_BIAS_SEPARATE_ADD;
     }
     epi->y_conv = stage_out(s, st, st->conv);
     if (st->bn >= 0) {
         const mnv3_exec_op *b = &pl->ops[st->bn];
-        epi->bn = b->opt_batchnorm;
+        epi->bn = b->bn_apply;
         epi->bn_a = s->packed + st->bn_params;
         epi->bn_c = epi->bn_a + b->out.c;
         epi->bn_mean = b->op->bn_mean;
@@ -723,7 +705,8 @@ typedef struct task {
     const mnv3_exec_op *e;
     const float *in, *in2;
     float *out;
-    int ncb; /* pointwise: channel blocks */
+    int batch; /* samples in this run (the convolution order may depend on it) */
+    int ncb;   /* pointwise: channel blocks */
     fast_pointwise_args pw;
     fast_spatial_args sp;
     fast_matvec_args mv;
@@ -765,12 +748,7 @@ static void spatial_args(task *t, const float *padded) {
     a->cin_group = e->in.c / e->op->groups;
     a->out_h = e->out.h;
     a->out_w = e->out.w;
-    /* the reference's rule: conv_order=torch_cpu follows ATen's choice of
-     * oneDNN (depthwise, N > 1, or more than 20480 input values) */
-    size_t input_values = (size_t)e->batch * mnv3_shape_numel(e->in);
-    a->order_fma = e->opt_conv_order == MNV3_CONV_KY_KX_CI_FMA ||
-                   (e->opt_conv_order == MNV3_CONV_TORCH_CPU &&
-                    (e->op->groups > 1 || e->batch > 1 || input_values > 20480));
+    a->order_fma = mnv3_conv_sums_fused(e, t->batch);
     const int ne = (st->pw + 1) / 2;
     for (int kx = 0; kx < a->k && kx < 16; kx++)
         a->col_off[kx] = a->stride == 1 ? kx : (kx & 1) ? ne + kx / 2 : kx / 2;
@@ -838,16 +816,16 @@ static void run_pool(void *ctx, int thread, int begin, int end) {
     (void)thread;
     const task *t = ctx;
     const size_t plane = (size_t)t->e->in.h * (size_t)t->e->in.w;
-    if (t->e->opt_pool_sum == MNV3_POOL_ATEN_CASCADE8 && plane >= 8) {
-        t->s->isa->pool_aten(t->in, (int)plane, begin, end, t->out);
+    if (t->e->pool_order == MNV3_POOL_ORDER_CASCADE8 && plane >= 8) {
+        t->s->isa->pool_cascade8(t->in, (int)plane, begin, end, t->out);
         return;
     }
-    if (t->e->opt_pool_sum != MNV3_POOL_SEQUENTIAL) {
+    if (t->e->pool_order != MNV3_POOL_ORDER_SEQUENTIAL) {
         /* other orders: the reference kernel on this thread's channels */
         mnv3_exec_op part = *t->e;
         part.in.c = part.out.c = end - begin;
         mnv3_reference_kernels()->fn[MNV3_OP_GLOBAL_POOL](
-            &part, t->in + (size_t)begin * plane, NULL, t->out + begin, NULL);
+            &part, t->batch, t->in + (size_t)begin * plane, NULL, t->out + begin, NULL);
         return;
     }
     int c = begin;
@@ -892,10 +870,7 @@ static void run_cpool(void *ctx, int thread, int begin, int end) {
     (void)thread;
     const task *t = ctx;
     const mnv3_exec_op *e = t->e;
-    const int order = e->opt_pool_sum == MNV3_POOL_ATEN_CASCADE8 ? FAST_POOL_ATEN
-                      : e->opt_pool_sum == MNV3_POOL_PAIRWISE    ? FAST_POOL_PAIRWISE
-                                                                  : FAST_POOL_SEQUENTIAL;
-    t->s->isa->cpool(t->in, t->s->bv[t->s->plan->src[t->st->first]].cbs, e->in.h * e->in.w, order,
+    t->s->isa->cpool(t->in, t->s->bv[t->s->plan->src[t->st->first]].cbs, e->in.h * e->in.w, e->pool_order,
                      e->in.c, begin, end, t->out);
 }
 static void run_cscale(void *ctx, int thread, int begin, int end) {
@@ -917,7 +892,7 @@ static int run_blocked(mnv3_session *s, const step *st, task *t) {
         a->in = t->in, a->in_cbs = s->bv[in].cbs;
         a->wpack = s->packed + st->wpack;
         a->cin = e->in.c, a->ncb = ncb, a->plane = e->out.h * e->out.w, a->out_w = e->out.w;
-        a->use_fma = e->opt_pointwise == MNV3_POINTWISE_FMA;
+        a->use_fma = e->pointwise_fma;
         fill_cepilogue(s, st, &a->epi);
         if (st->add >= 0) {
             const int ad = st->add, other = pl->src[ad] == ad ? pl->src2[ad] : pl->src[ad];
@@ -962,12 +937,12 @@ static int run_blocked(mnv3_session *s, const step *st, task *t) {
     }
 }
 
-static void run_step(mnv3_session *s, const step *st) {
+static void run_step(mnv3_session *s, const step *st, int batch) {
     const mnv3_plan *pl = s->plan;
     const int i = st->first;
     task t;
     memset(&t, 0, sizeof t);
-    t.s = s, t.st = st, t.e = &pl->ops[i];
+    t.s = s, t.st = st, t.e = &pl->ops[i], t.batch = batch;
     t.in = s->vp[pl->src[i]];
     t.in2 = pl->src2[i] >= 0 ? s->vp[pl->src2[i]] : NULL;
     t.out = s->vp[i + 1];
@@ -975,14 +950,14 @@ static void run_step(mnv3_session *s, const step *st) {
     if (s->blocked && run_blocked(s, st, &t)) return;
     switch (st->kind) {
     case STEP_REF:
-        mnv3_reference_kernels()->fn[e->op->kind](e, t.in, t.in2, t.out, s->scratch);
+        mnv3_reference_kernels()->fn[e->op->kind](e, batch, t.in, t.in2, t.out, s->scratch);
         return;
     case STEP_POINTWISE: {
         int plane = e->out.h * e->out.w, pb = s->isa->pw_block;
         t.pw.in = t.in;
         t.pw.wpack = s->packed + st->wpack;
         t.pw.cin = e->in.c, t.pw.cout = e->out.c, t.pw.plane = plane;
-        t.pw.use_fma = e->opt_pointwise == MNV3_POINTWISE_FMA;
+        t.pw.use_fma = e->pointwise_fma;
         fill_epilogue(s, st, &t.pw.epi);
         t.ncb = (e->out.c + FAST_PW_COB - 1) / FAST_PW_COB;
         fast_pool_run(s->pool, ((plane + pb - 1) / pb) * t.ncb, run_pointwise, &t);
@@ -1001,7 +976,7 @@ static void run_step(mnv3_session *s, const step *st) {
         t.mv.x = t.in;
         t.mv.wt = s->packed + st->wpack;
         t.mv.n_in = e->op->in_ch, t.mv.n_out = n_out, t.mv.out_stride = st->out_stride;
-        t.mv.use_fma = e->opt_pointwise == MNV3_POINTWISE_FMA;
+        t.mv.use_fma = e->pointwise_fma;
         fill_epilogue(s, st, &t.mv.epi);
         fast_pool_run(s->pool, (n_out + blk - 1) / blk, run_matvec, &t);
         return;
@@ -1044,8 +1019,6 @@ static void run_samples(mnv3_session *s, const float *input, int k0, int k1, int
     const mnv3_plan *pl = s->plan;
     const size_t plane = (size_t)s->h * (size_t)s->w, per_sample = 3 * plane;
     const int out_size = mnv3_output_size(s->model);
-    /* some frameworks pick kernels by batch size (conv_order=torch_cpu) */
-    for (int i = 0; i < pl->n; i++) s->plan->ops[i].batch = n;
     for (int k = k0; k < k1; k++) {
         const float *src = input + (size_t)k * per_sample;
         int q0 = 0;
@@ -1069,7 +1042,7 @@ static void run_samples(mnv3_session *s, const float *input, int k0, int k1, int
         for (int q = q0; q < s->n_steps; q++) {
             const step *st = &s->steps[q];
             double t0 = s->profile ? seconds() : 0.0;
-            run_step(s, st);
+            run_step(s, st, n);
             if (s->profile) s->step_seconds[q] += seconds() - t0;
             if (s->tap)
                 for (int i = st->first; i < st->first + st->count; i++) tap_value(s, k, i + 1);

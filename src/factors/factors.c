@@ -13,131 +13,230 @@ typedef struct option_info {
 typedef struct factor_info {
     const char *name, *description;
     int n_options;
-    option_info options[6];
+    const option_info *options;
 } factor_info;
 
+/* One options array per factor, indexed by its enum; the static assertion ties
+ * the array's length to the enum's _COUNT. */
+#define OPTIONS(var, count, ...)                                                               \
+    static const option_info var[] = {__VA_ARGS__};                                           \
+    _Static_assert(sizeof var / sizeof var[0] == (count), #var " must list every option of " #count)
+
+OPTIONS(padding_options, MNV3_PAD_COUNT,
+    [MNV3_PAD_SYMMETRIC] = {"symmetric", "(k-1)/2 on every side (torchvision Conv2dNormActivation)"},
+    [MNV3_PAD_TF_SAME] = {"tf_same", "TF 'SAME': total = max(0,(out-1)*s+k-in), extra row/col at bottom/right"},
+    [MNV3_PAD_KERAS_CORRECT_PAD] = {"keras_correct_pad",
+        "stem 'SAME'; stride-2 depthwise ZeroPadding2D(correct_pad) + 'valid' "
+        "(k/2-1 before, k/2 after: Keras sees unknown sizes)"});
+OPTIONS(hardsigmoid_options, MNV3_HSIG_COUNT,
+    [MNV3_HSIG_DIV6] = {"div6", "c / 6 (ATen CPU)"},
+    [MNV3_HSIG_MUL_RECIP6] = {"mul_recip6", "c * f32(1/6) (Keras applications hard_sigmoid)"},
+    [MNV3_HSIG_MUL_0_16667] = {"mul_0.16667", "c * f32(0.16667) (TF-slim SE gate)"});
+OPTIONS(hardswish_options, MNV3_HSWISH_COUNT,
+    [MNV3_HSWISH_XC_DIV6] = {"xc_div6", "(x * c) / 6 (ATen CPU)"},
+    [MNV3_HSWISH_X_MUL_C_DIV6] = {"x_mul_c_div6", "x * (c / 6) (Keras 3 on TF: x * hard_sigmoid(x))"},
+    [MNV3_HSWISH_X_MUL_C_RECIP6] = {"x_mul_c_recip6", "x * (c * f32(1/6)) (tf-keras, Keras 3.0.0)"},
+    [MNV3_HSWISH_XC_MUL_RECIP6] = {"xc_mul_recip6", "(x * c) * f32(1/6) (TF-slim)"},
+    [MNV3_HSWISH_X_MUL_CLAMP_FMA] = {"x_mul_clamp_fma",
+        "x * clamp(fma(x, f32(1/6), 0.5), 0, 1) (LiteRT/XNNPACK HARD_SWISH, measured bit-exact)"});
+OPTIONS(batchnorm_options, MNV3_BN_COUNT,
+    [MNV3_BN_TORCH_FMA] = {"torch_fma", "y = fma(x, a, fma(-mean, a, b)) (PyTorch CPU, measured bit-exact)"},
+    [MNV3_BN_SCALE_SHIFT] = {"scale_shift",
+        "y = x*a + (b - mean*a), no fused multiply-add (tf.nn.batch_normalization)"},
+    [MNV3_BN_SUBTRACT_FIRST] = {"subtract_first", "y = (x - mean)*a + b (TF FusedBatchNorm, tf-keras)"},
+    [MNV3_BN_TF_RSQRT] = {"tf_rsqrt",
+        "scale_shift with TF's CPU rsqrt: the hardware estimate (rsqrtps) and one Newton step, "
+        "as Eigen computes it (Keras 3; this CPU's estimate)"});
+OPTIONS(conv_order_options, MNV3_CONV_COUNT,
+    [MNV3_CONV_CI_KY_KX] = {"ci_ky_kx", "input channel, then kernel row, column; multiply then add"},
+    [MNV3_CONV_KY_KX_CI_FMA] = {"ky_kx_ci_fma",
+        "kernel row, column, then input channel; fused multiply-add (oneDNN)"},
+    [MNV3_CONV_TORCH_CPU] = {"torch_cpu",
+        "as ATen chooses at 1 thread: oneDNN's order (ky_kx_ci_fma) for depthwise convs and when "
+        "the batch has N > 1 or more than 20480 input values, else im2col + GEMM (ci_ky_kx); "
+        "measured bit-exact"});
+OPTIONS(pointwise_options, MNV3_POINTWISE_COUNT,
+    [MNV3_POINTWISE_MUL_ADD] = {"mul_add",
+        "multiply, round, add, round (PyTorch CPU on spatial maps, measured bit-exact)"},
+    [MNV3_POINTWISE_FMA] = {"fma", "fused multiply-add (XNNPACK)"});
+OPTIONS(bias_options, MNV3_BIAS_COUNT,
+    [MNV3_BIAS_SEPARATE_ADD] = {"separate_add", "sum the products, then add the bias"},
+    [MNV3_BIAS_IN_ACCUMULATOR] = {"in_accumulator", "start the sum at the bias"},
+    [MNV3_BIAS_TORCH_CPU] = {"torch_cpu",
+        "convolutions start at the bias (slow_conv2d copies it into the output before GEMM), "
+        "linear layers add it last (addmm): PyTorch CPU with reference BLAS, measured bit-exact"});
+OPTIONS(pool_sum_options, MNV3_POOL_COUNT,
+    [MNV3_POOL_SEQUENTIAL] = {"sequential", "left to right over H*W"},
+    [MNV3_POOL_PAIRWISE] = {"pairwise", "pairwise (tree) summation"},
+    [MNV3_POOL_ATEN_CASCADE8] = {"aten_cascade8",
+        "ATen's cascade sum over 8-float vectors, scalar tail first, then the lanes (PyTorch CPU "
+        "at AVX2 width, measured bit-exact)"});
+OPTIONS(accumulate_options, MNV3_ACCUMULATE_COUNT,
+    [MNV3_ACCUMULATE_F32] = {"f32", "float32, as the frameworks"},
+    [MNV3_ACCUMULATE_F64] = {"f64",
+        "float64 accumulation, rounded once per output: a reference for measuring error"});
+OPTIONS(input_rescale_options, MNV3_RESCALE_COUNT,
+    [MNV3_RESCALE_NONE] = {"none", "input is already normalised"},
+    [MNV3_RESCALE_KERAS] = {"keras_rescaling", "Rescaling(1/127.5, -1): x * f32(1/127.5) + (-1)"});
+OPTIONS(output_options, MNV3_OUTPUT_COUNT,
+    [MNV3_OUTPUT_LOGITS] = {"logits", "raw logits (torchvision)"},
+    [MNV3_OUTPUT_SOFTMAX] = {"softmax", "softmax: exp(x - max) * (1 / sum) (Keras classifier_activation)"});
+OPTIONS(layout_options, MNV3_LAYOUT_COUNT,
+    [MNV3_LAYOUT_NCHW] = {"nchw", "N, C, H, W (PyTorch)"},
+    [MNV3_LAYOUT_NHWC] = {"nhwc", "N, H, W, C (TensorFlow)"});
+OPTIONS(bn_batch_stats_options, MNV3_BN_STATS_COUNT,
+    [MNV3_BN_STATS_ATEN] = {"aten",
+        "double sums in order (sample, then position), deviations squared in float; N x C x 1 x 1 "
+        "maps take the channels-last path (float sums, fused variance term); one value per "
+        "channel is refused (PyTorch CPU, 1 thread)"},
+    [MNV3_BN_STATS_TF_MOMENTS] = {"tf_moments",
+        "tf.nn.moments: Eigen's outer reduction (4 accumulators from 16 rows), sum / count"},
+    [MNV3_BN_STATS_TF_FUSED] = {"tf_fused",
+        "FusedBatchNormV3 (CPU, Eigen): the same sums times 1/count"});
+OPTIONS(bn_train_apply_options, MNV3_BN_TRAIN_COUNT,
+    [MNV3_BN_TRAIN_TORCH_FMA] = {"torch_fma",
+        "invstd = 1/sqrt(var + eps) in double (eps as the decimal written), "
+        "y = fma(x, a, fma(-mean, a, b)) (PyTorch CPU)"},
+    [MNV3_BN_TRAIN_TF_SCALE_SHIFT] = {"tf_scale_shift",
+        "a = rsqrt(var + eps) * w (TF's estimate on whole 8-channel packets, 1/sqrt past them), "
+        "y = x * a + (b - mean * a) (tf.nn.batch_normalization, Keras 3)"},
+    [MNV3_BN_TRAIN_TF_SUBTRACT_FIRST] = {"tf_subtract_first",
+        "the same a, y = (x - mean) * a + b (FusedBatchNormV3, tf-keras)"});
+OPTIONS(bn_momentum_options, MNV3_BN_MOMENTUM_COUNT,
+    [MNV3_BN_MOMENTUM_TORCH] = {"torch",
+        "momentum m weights the batch: r = m * batch + (1 - m) * r, the variance update in double; "
+        "counts batches (num_batches_tracked); MobileNetV3 default 0.01"},
+    [MNV3_BN_MOMENTUM_KERAS] = {"keras",
+        "momentum m weights the old value: r = r * m + batch * (1 - m) (Keras 3); default 0.999"},
+    [MNV3_BN_MOMENTUM_TF_FUSED] = {"tf_fused",
+        "m weights the old value, f = 1 - m: r = (1 - f) * r + (f * adjust) * batch "
+        "(FusedBatchNormV3's exponential_avg_factor, tf-keras); default 0.999"});
+OPTIONS(bn_update_variance_options, MNV3_BN_VARIANCE_COUNT,
+    [MNV3_BN_VARIANCE_UNBIASED] = {"unbiased",
+        "running variance updated with the unbiased (Bessel-corrected) batch variance"},
+    [MNV3_BN_VARIANCE_BIASED] = {"biased", "running variance updated with the biased batch variance"});
+
+#define FACTOR(id, name, description, options) [id] = {name, description, sizeof options / sizeof options[0], options}
 static const factor_info factors[MNV3_FACTOR_COUNT] = {
-    [MNV3_FACTOR_PADDING] = {"padding", "zero padding of stride-2 convolutions", 3,
-        {{"symmetric", "(k-1)/2 on every side (torchvision Conv2dNormActivation)"},
-         {"tf_same", "TF 'SAME': total = max(0,(out-1)*s+k-in), extra row/col at bottom/right"},
-         {"keras_correct_pad", "stem 'SAME'; stride-2 depthwise ZeroPadding2D(correct_pad) + 'valid' "
-                               "(k/2-1 before, k/2 after: Keras sees unknown sizes)"}}},
-    [MNV3_FACTOR_HARDSIGMOID] = {"hardsigmoid", "SE gate: c = min(max(x+3,0),6)", 3,
-        {{"div6", "c / 6 (ATen CPU)"},
-         {"mul_recip6", "c * f32(1/6) (Keras applications hard_sigmoid)"},
-         {"mul_0.16667", "c * f32(0.16667) (TF-slim SE gate)"}}},
-    [MNV3_FACTOR_HARDSWISH] = {"hardswish", "activation x * relu6(x+3) / 6, c = relu6(x+3)", 5,
-        {{"xc_div6", "(x * c) / 6 (ATen CPU)"},
-         {"x_mul_c_div6", "x * (c / 6) (Keras 3 on TF: x * hard_sigmoid(x))"},
-         {"x_mul_c_recip6", "x * (c * f32(1/6)) (tf-keras, Keras 3.0.0)"},
-         {"xc_mul_recip6", "(x * c) * f32(1/6) (TF-slim)"},
-         {"x_mul_clamp_fma", "x * clamp(fma(x, f32(1/6), 0.5), 0, 1) (LiteRT/XNNPACK HARD_SWISH, "
-                             "measured bit-exact)"}}},
-    [MNV3_FACTOR_BATCHNORM] = {"batchnorm", "inference BatchNorm, a = w / sqrt(var + eps)", 4,
-        {{"torch_fma", "y = fma(x, a, fma(-mean, a, b)) (PyTorch CPU, measured bit-exact)"},
-         {"scale_shift", "y = x*a + (b - mean*a), no fused multiply-add (tf.nn.batch_normalization)"},
-         {"subtract_first", "y = (x - mean)*a + b (TF FusedBatchNorm, tf-keras)"},
-         {"tf_rsqrt", "scale_shift with TF's CPU rsqrt: the hardware estimate (rsqrtps) and one "
-                      "Newton step, as Eigen computes it (Keras 3; this CPU's estimate)"}}},
-    [MNV3_FACTOR_CONV_ORDER] = {"conv_order", "summation order of k x k convolutions (k > 1; "
-                                              "1x1 convolutions sum input channels in order)", 3,
-        {{"ci_ky_kx", "input channel, then kernel row, column; multiply then add"},
-         {"ky_kx_ci_fma", "kernel row, column, then input channel; fused multiply-add "
-                          "(oneDNN)"},
-         {"torch_cpu", "as ATen chooses at 1 thread: oneDNN's order (ky_kx_ci_fma) for depthwise "
-                       "convs and when the batch has N > 1 or more than 20480 input values, "
-                       "else im2col + GEMM (ci_ky_kx); measured bit-exact"}}},
-    [MNV3_FACTOR_POINTWISE] = {"pointwise", "1x1 convolutions and linear layers: the sum over input "
-                                            "channels, in order", 2,
-        {{"mul_add", "multiply, round, add, round (PyTorch CPU on spatial maps, measured bit-exact)"},
-         {"fma", "fused multiply-add (XNNPACK)"}}},
-    [MNV3_FACTOR_BIAS] = {"bias", "where a convolution/linear bias enters the sum", 3,
-        {{"separate_add", "sum the products, then add the bias"},
-         {"in_accumulator", "start the sum at the bias"},
-         {"torch_cpu", "convolutions start at the bias (slow_conv2d copies it into the output "
-                       "before GEMM), linear layers add it last (addmm): PyTorch CPU with "
-                       "reference BLAS, measured bit-exact"}}},
-    [MNV3_FACTOR_POOL_SUM] = {"pool_sum", "summation order of global average pooling (sum / N)", 3,
-        {{"sequential", "left to right over H*W"},
-         {"pairwise", "pairwise (tree) summation"},
-         {"aten_cascade8", "ATen's cascade sum over 8-float vectors, scalar tail first, then the "
-                           "lanes (PyTorch CPU at AVX2 width, measured bit-exact)"}}},
-    [MNV3_FACTOR_ACCUMULATE] = {"accumulate", "precision of every sum and formula", 2,
-        {{"f32", "float32, as the frameworks"},
-         {"f64", "float64 accumulation, rounded once per output: a reference for measuring error"}}},
-    [MNV3_FACTOR_INPUT_RESCALE] = {"input_rescale", "preprocessing inside the model", 2,
-        {{"none", "input is already normalised"},
-         {"keras_rescaling", "Rescaling(1/127.5, -1): x * f32(1/127.5) + (-1)"}}},
-    [MNV3_FACTOR_OUTPUT] = {"output", "what the classifier returns", 2,
-        {{"logits", "raw logits (torchvision)"},
-         {"softmax", "softmax: exp(x - max) * (1 / sum) (Keras classifier_activation)"}}},
-    [MNV3_FACTOR_LAYOUT] = {"layout", "default input layout of the framework", 2,
-        {{"nchw", "N, C, H, W (PyTorch)"},
-         {"nhwc", "N, H, W, C (TensorFlow)"}}},
+    FACTOR(MNV3_FACTOR_PADDING, "padding", "zero padding of stride-2 convolutions", padding_options),
+    FACTOR(MNV3_FACTOR_HARDSIGMOID, "hardsigmoid", "SE gate: c = min(max(x+3,0),6)", hardsigmoid_options),
+    FACTOR(MNV3_FACTOR_HARDSWISH, "hardswish", "activation x * relu6(x+3) / 6, c = relu6(x+3)",
+           hardswish_options),
+    FACTOR(MNV3_FACTOR_BATCHNORM, "batchnorm", "inference BatchNorm, a = w / sqrt(var + eps)",
+           batchnorm_options),
+    FACTOR(MNV3_FACTOR_CONV_ORDER, "conv_order",
+           "summation order of k x k convolutions (k > 1; 1x1 convolutions sum input channels in order)",
+           conv_order_options),
+    FACTOR(MNV3_FACTOR_POINTWISE, "pointwise",
+           "1x1 convolutions and linear layers: the sum over input channels, in order", pointwise_options),
+    FACTOR(MNV3_FACTOR_BIAS, "bias", "where a convolution/linear bias enters the sum", bias_options),
+    FACTOR(MNV3_FACTOR_POOL_SUM, "pool_sum", "summation order of global average pooling (sum / N)",
+           pool_sum_options),
+    FACTOR(MNV3_FACTOR_ACCUMULATE, "accumulate", "precision of every sum and formula", accumulate_options),
+    FACTOR(MNV3_FACTOR_INPUT_RESCALE, "input_rescale", "preprocessing inside the model", input_rescale_options),
+    FACTOR(MNV3_FACTOR_OUTPUT, "output", "what the classifier returns", output_options),
+    FACTOR(MNV3_FACTOR_LAYOUT, "layout", "default input layout of the framework", layout_options),
+    FACTOR(MNV3_FACTOR_BN_BATCH_STATS, "bn_batch_stats",
+           "training BatchNorm: how the batch mean and variance are summed", bn_batch_stats_options),
+    FACTOR(MNV3_FACTOR_BN_TRAIN_APPLY, "bn_train_apply",
+           "training BatchNorm: normalising with the batch statistics", bn_train_apply_options),
+    FACTOR(MNV3_FACTOR_BN_MOMENTUM, "bn_momentum",
+           "training BatchNorm: the running-statistics update and what momentum means", bn_momentum_options),
+    FACTOR(MNV3_FACTOR_BN_UPDATE_VARIANCE, "bn_update_variance",
+           "training BatchNorm: which batch variance updates the running variance",
+           bn_update_variance_options),
 };
+#undef FACTOR
+_Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds every factor");
+
+/* A profile row names every factor once: X(FACTOR, OPTION) per factor. The
+ * count is asserted at compile time, a factor named twice is a duplicate
+ * initializer (an error with the project's warnings). */
+#define SET_OPTION(factor, option) [MNV3_FACTOR_##factor] = option,
+#define COUNT_ONE(factor, option) +1
+#define PROFILE(name, description, ROW)                                                        \
+    {name, description, {ROW(SET_OPTION)}}
+#define CHECK_ROW(ROW) _Static_assert(0 ROW(COUNT_ONE) == MNV3_FACTOR_COUNT, #ROW " names every factor")
+
+#define TORCH_TRAINING(X)                                                                      \
+    X(BN_BATCH_STATS, MNV3_BN_STATS_ATEN) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_TORCH_FMA)             \
+    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TORCH) X(BN_UPDATE_VARIANCE, MNV3_BN_VARIANCE_UNBIASED)
+#define KERAS_TRAINING(X)                                                                      \
+    X(BN_BATCH_STATS, MNV3_BN_STATS_TF_MOMENTS) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_TF_SCALE_SHIFT)  \
+    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_KERAS) X(BN_UPDATE_VARIANCE, MNV3_BN_VARIANCE_BIASED)
+#define TF_KERAS_TRAINING(X)                                                                   \
+    X(BN_BATCH_STATS, MNV3_BN_STATS_TF_FUSED) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_TF_SUBTRACT_FIRST) \
+    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TF_FUSED) X(BN_UPDATE_VARIANCE, MNV3_BN_VARIANCE_UNBIASED)
+
+#define TORCH_ROW(X)                                                                           \
+    X(PADDING, MNV3_PAD_SYMMETRIC) X(HARDSIGMOID, MNV3_HSIG_DIV6)                              \
+    X(HARDSWISH, MNV3_HSWISH_XC_DIV6) X(BATCHNORM, MNV3_BN_TORCH_FMA)                          \
+    X(CONV_ORDER, MNV3_CONV_TORCH_CPU) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                     \
+    X(BIAS, MNV3_BIAS_TORCH_CPU) X(POOL_SUM, MNV3_POOL_ATEN_CASCADE8)                           \
+    X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
+    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) TORCH_TRAINING(X)
+#define KERAS_ROW(X)                                                                           \
+    X(PADDING, MNV3_PAD_KERAS_CORRECT_PAD) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                \
+    X(HARDSWISH, MNV3_HSWISH_X_MUL_C_DIV6) X(BATCHNORM, MNV3_BN_TF_RSQRT)                      \
+    X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                  \
+    X(BIAS, MNV3_BIAS_SEPARATE_ADD) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                           \
+    X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_KERAS)                     \
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) KERAS_TRAINING(X)
+/* conv_order and pointwise were implicit (option 0) before they were named. */
+#define TF_KERAS_ROW(X)                                                                        \
+    X(PADDING, MNV3_PAD_KERAS_CORRECT_PAD) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                \
+    X(HARDSWISH, MNV3_HSWISH_X_MUL_C_RECIP6) X(BATCHNORM, MNV3_BN_SUBTRACT_FIRST)              \
+    X(CONV_ORDER, MNV3_CONV_CI_KY_KX) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                      \
+    X(BIAS, MNV3_BIAS_SEPARATE_ADD) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                           \
+    X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_KERAS)                     \
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) TF_KERAS_TRAINING(X)
+/* LiteRT runs inference only; its training options are Keras 3's, the usual source model. */
+#define LITERT_ROW(X)                                                                          \
+    X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                          \
+    X(HARDSWISH, MNV3_HSWISH_X_MUL_CLAMP_FMA) X(BATCHNORM, MNV3_BN_SCALE_SHIFT)                \
+    X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_FMA)                      \
+    X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
+    X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_KERAS)                     \
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) /* a Keras-converted classifier ends in SOFTMAX */          \
+    X(LAYOUT, MNV3_LAYOUT_NHWC) KERAS_TRAINING(X)
+#define TIMM_TF_ROW(X)                                                                         \
+    X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_DIV6)                                \
+    X(HARDSWISH, MNV3_HSWISH_XC_DIV6) X(BATCHNORM, MNV3_BN_TORCH_FMA)                          \
+    X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                  \
+    X(BIAS, MNV3_BIAS_SEPARATE_ADD) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                           \
+    X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
+    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) TORCH_TRAINING(X)
+CHECK_ROW(TORCH_ROW);
+CHECK_ROW(KERAS_ROW);
+CHECK_ROW(TF_KERAS_ROW);
+CHECK_ROW(LITERT_ROW);
+CHECK_ROW(TIMM_TF_ROW);
 
 static const mnv3_profile profiles[] = {
-    {"torch", "torchvision mobilenet_v3_small, PyTorch CPU, eval mode",
-     {[MNV3_FACTOR_PADDING] = MNV3_PAD_SYMMETRIC,
-      [MNV3_FACTOR_HARDSIGMOID] = MNV3_HSIG_DIV6,
-      [MNV3_FACTOR_HARDSWISH] = MNV3_HSWISH_XC_DIV6,
-      [MNV3_FACTOR_BATCHNORM] = MNV3_BN_TORCH_FMA,
-      [MNV3_FACTOR_CONV_ORDER] = MNV3_CONV_TORCH_CPU,
-      [MNV3_FACTOR_BIAS] = MNV3_BIAS_TORCH_CPU,
-      [MNV3_FACTOR_POOL_SUM] = MNV3_POOL_ATEN_CASCADE8,
-      [MNV3_FACTOR_ACCUMULATE] = MNV3_ACCUMULATE_F32,
-      [MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_NONE,
-      [MNV3_FACTOR_OUTPUT] = MNV3_OUTPUT_LOGITS,
-      [MNV3_FACTOR_LAYOUT] = MNV3_LAYOUT_NCHW}},
-    {"keras", "Keras 3 keras.applications.MobileNetV3Small, TensorFlow backend, CPU, inference",
-     {[MNV3_FACTOR_PADDING] = MNV3_PAD_KERAS_CORRECT_PAD,
-      [MNV3_FACTOR_HARDSIGMOID] = MNV3_HSIG_MUL_RECIP6,
-      [MNV3_FACTOR_HARDSWISH] = MNV3_HSWISH_X_MUL_C_DIV6,
-      [MNV3_FACTOR_BATCHNORM] = MNV3_BN_TF_RSQRT,
-      [MNV3_FACTOR_CONV_ORDER] = MNV3_CONV_KY_KX_CI_FMA,
-      [MNV3_FACTOR_BIAS] = MNV3_BIAS_SEPARATE_ADD,
-      [MNV3_FACTOR_POOL_SUM] = MNV3_POOL_SEQUENTIAL,
-      [MNV3_FACTOR_ACCUMULATE] = MNV3_ACCUMULATE_F32,
-      [MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_KERAS,
-      [MNV3_FACTOR_OUTPUT] = MNV3_OUTPUT_SOFTMAX,
-      [MNV3_FACTOR_LAYOUT] = MNV3_LAYOUT_NHWC}},
-    {"tf-keras", "Keras 2 (tf-keras) keras.applications.MobileNetV3Small, fused BatchNorm, CPU",
-     {[MNV3_FACTOR_PADDING] = MNV3_PAD_KERAS_CORRECT_PAD,
-      [MNV3_FACTOR_HARDSIGMOID] = MNV3_HSIG_MUL_RECIP6,
-      [MNV3_FACTOR_HARDSWISH] = MNV3_HSWISH_X_MUL_C_RECIP6,
-      [MNV3_FACTOR_BATCHNORM] = MNV3_BN_SUBTRACT_FIRST,
-      [MNV3_FACTOR_BIAS] = MNV3_BIAS_SEPARATE_ADD,
-      [MNV3_FACTOR_POOL_SUM] = MNV3_POOL_SEQUENTIAL,
-      [MNV3_FACTOR_ACCUMULATE] = MNV3_ACCUMULATE_F32,
-      [MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_KERAS,
-      [MNV3_FACTOR_OUTPUT] = MNV3_OUTPUT_SOFTMAX,
-      [MNV3_FACTOR_LAYOUT] = MNV3_LAYOUT_NHWC}},
-    {"litert", "LiteRT (XNNPACK) running a float TFLite model, BatchNorm folded",
-     {[MNV3_FACTOR_PADDING] = MNV3_PAD_TF_SAME,
-      [MNV3_FACTOR_HARDSIGMOID] = MNV3_HSIG_MUL_RECIP6,
-      [MNV3_FACTOR_HARDSWISH] = MNV3_HSWISH_X_MUL_CLAMP_FMA,
-      [MNV3_FACTOR_BATCHNORM] = MNV3_BN_SCALE_SHIFT,
-      [MNV3_FACTOR_CONV_ORDER] = MNV3_CONV_KY_KX_CI_FMA,
-      [MNV3_FACTOR_POINTWISE] = MNV3_POINTWISE_FMA,
-      [MNV3_FACTOR_BIAS] = MNV3_BIAS_IN_ACCUMULATOR,
-      [MNV3_FACTOR_POOL_SUM] = MNV3_POOL_SEQUENTIAL,
-      [MNV3_FACTOR_ACCUMULATE] = MNV3_ACCUMULATE_F32,
-      [MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_KERAS,
-      [MNV3_FACTOR_OUTPUT] = MNV3_OUTPUT_SOFTMAX, /* a Keras-converted classifier ends in SOFTMAX */
-      [MNV3_FACTOR_LAYOUT] = MNV3_LAYOUT_NHWC}},
-    {"timm-tf", "timm tf_mobilenetv3_small_100: TF 'SAME' padding inside PyTorch",
-     {[MNV3_FACTOR_PADDING] = MNV3_PAD_TF_SAME,
-      [MNV3_FACTOR_HARDSIGMOID] = MNV3_HSIG_DIV6,
-      [MNV3_FACTOR_HARDSWISH] = MNV3_HSWISH_XC_DIV6,
-      [MNV3_FACTOR_BATCHNORM] = MNV3_BN_TORCH_FMA,
-      [MNV3_FACTOR_CONV_ORDER] = MNV3_CONV_KY_KX_CI_FMA,
-      [MNV3_FACTOR_BIAS] = MNV3_BIAS_SEPARATE_ADD,
-      [MNV3_FACTOR_POOL_SUM] = MNV3_POOL_SEQUENTIAL,
-      [MNV3_FACTOR_ACCUMULATE] = MNV3_ACCUMULATE_F32,
-      [MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_NONE,
-      [MNV3_FACTOR_OUTPUT] = MNV3_OUTPUT_LOGITS,
-      [MNV3_FACTOR_LAYOUT] = MNV3_LAYOUT_NCHW}},
+    PROFILE("torch", "torchvision mobilenet_v3_small, PyTorch CPU, eval mode", TORCH_ROW),
+    PROFILE("keras", "Keras 3 keras.applications.MobileNetV3Small, TensorFlow backend, CPU, inference",
+            KERAS_ROW),
+    PROFILE("tf-keras", "Keras 2 (tf-keras) keras.applications.MobileNetV3Small, fused BatchNorm, CPU",
+            TF_KERAS_ROW),
+    PROFILE("litert", "LiteRT (XNNPACK) running a float TFLite model, BatchNorm folded", LITERT_ROW),
+    PROFILE("timm-tf", "timm tf_mobilenetv3_small_100: TF 'SAME' padding inside PyTorch", TIMM_TF_ROW),
 };
+
+/* batchnorm=tf_rsqrt reads this CPU's rsqrt estimate: FNV-1a over every 12-bit
+ * mantissa prefix at two exponents tells machines apart. */
+uint32_t mnv3_tf_rsqrt_fingerprint(void) {
+    uint32_t h = 2166136261u;
+    for (int e = 0; e < 2; e++)
+        for (uint32_t m = 0; m < 4096; m++) {
+            float x = (1.0f + (float)m / 4096.0f) * (e ? 2.0f : 1.0f), y = mnv3_rsqrt_estimate_newton(x);
+            uint32_t bits;
+            memcpy(&bits, &y, sizeof bits);
+            for (int b = 0; b < 4; b++) h = (h ^ ((bits >> (8 * b)) & 0xffu)) * 16777619u;
+        }
+    return h;
+}
+
+int mnv3_factor_is_training(int f) { return f >= MNV3_FIRST_TRAINING_FACTOR && f < MNV3_FACTOR_COUNT; }
 
 int mnv3_factor_count(void) { return MNV3_FACTOR_COUNT; }
 

@@ -8,9 +8,15 @@
 #include <string.h>
 
 #include "bnlab/bnlab.h"
+#include "kernels/kernels.h"
 #include "mnv3.h"
 
 #include "check.h"
+
+/* The three frameworks' training conventions, by profile. */
+static const char *const conventions[] = {"torch", "keras", "tf-keras"};
+enum { TORCH, KERAS, TF_KERAS, N_CONVENTIONS };
+#define P(c) mnv3_profile_find(conventions[c])
 
 static mnv3_model *synth_model(int classes) {
     mnv3_tensors ts;
@@ -26,36 +32,37 @@ static mnv3_model *synth_model(int classes) {
 }
 
 static void test_momentum(void) {
-    CHECK(fabs(mnv3_bn_momentum_convert(0.01, MNV3_BN_TORCH, MNV3_BN_KERAS) - 0.99) < 1e-15, "torch 0.01 -> keras 0.99");
-    CHECK(fabs(mnv3_bn_momentum_convert(0.999, MNV3_BN_KERAS, MNV3_BN_TORCH) - 0.001) < 1e-15, "keras 0.999 -> torch 0.001");
-    CHECK(mnv3_bn_momentum_convert(0.999, MNV3_BN_KERAS, MNV3_BN_TF_KERAS) == 0.999, "keras = tf-keras meaning");
-    CHECK(mnv3_bn_default_momentum(MNV3_BN_TORCH) == 0.01 && mnv3_bn_default_momentum(MNV3_BN_KERAS) == 0.999,
+    CHECK(fabs(mnv3_bn_momentum_convert(0.01, P(TORCH), P(KERAS)) - 0.99) < 1e-15, "torch 0.01 -> keras 0.99");
+    CHECK(fabs(mnv3_bn_momentum_convert(0.999, P(KERAS), P(TORCH)) - 0.001) < 1e-15, "keras 0.999 -> torch 0.001");
+    CHECK(mnv3_bn_momentum_convert(0.999, P(KERAS), P(TF_KERAS)) == 0.999, "keras = tf-keras meaning");
+    CHECK(mnv3_bn_default_momentum(P(TORCH)) == 0.01 && mnv3_bn_default_momentum(P(KERAS)) == 0.999,
           "MobileNetV3 defaults");
-    CHECK(mnv3_bn_convention_find("tf-keras") == MNV3_BN_TF_KERAS && mnv3_bn_convention_find("jax") < 0, "names");
 }
 
 static void test_moments(void) {
     /* 2 samples x 3 values: mean 2, biased var 2/3 * ... exact in every convention */
     const float a[3] = {1, 2, 3}, b[3] = {1, 2, 3};
     const float *planes[2] = {a, b};
-    for (int c = 0; c < MNV3_BN_CONVENTION_COUNT; c++) {
-        mnv3_bn_moments mo = mnv3_bn_channel_moments((mnv3_bn_convention)c, planes, 2, 3);
-        CHECK(mo.mean == 2.0f, "%s mean %g", mnv3_bn_convention_name((mnv3_bn_convention)c), mo.mean);
-        CHECK(fabsf(mo.var - 2.0f / 3.0f) < 1e-7f, "%s var %g", mnv3_bn_convention_name((mnv3_bn_convention)c), mo.var);
+    static const int methods[] = {MNV3_BN_STATS_DOUBLE_SUMS, MNV3_BN_STATS_EIGEN_DIVIDE,
+                                  MNV3_BN_STATS_EIGEN_TIMES_INVERSE};
+    for (int c = 0; c < 3; c++) {
+        mnv3_bn_moments mo = mnv3_bn_channel_moments(methods[c], planes, 2, 3);
+        CHECK(mo.mean == 2.0f, "method %d mean %g", c, mo.mean);
+        CHECK(fabsf(mo.var - 2.0f / 3.0f) < 1e-7f, "method %d var %g", c, mo.var);
     }
     /* one value per channel: variance 0 */
     const float one[1] = {5};
     const float *p1[1] = {one};
-    for (int c = 0; c < MNV3_BN_CONVENTION_COUNT; c++) {
-        mnv3_bn_moments mo = mnv3_bn_channel_moments((mnv3_bn_convention)c, p1, 1, 1);
+    for (int c = 0; c < 3; c++) {
+        mnv3_bn_moments mo = mnv3_bn_channel_moments(methods[c], p1, 1, 1);
         CHECK(mo.mean == 5.0f && mo.var == 0.0f, "single value: mean %g var %g", mo.mean, mo.var);
     }
     /* Eigen's four accumulators differ from a sequential float sum on 16+ rows */
     float big[20];
     const float *pb[1] = {big};
     for (int i = 0; i < 20; i++) big[i] = i % 2 ? 1e8f : 1.0f;
-    mnv3_bn_moments k = mnv3_bn_channel_moments(MNV3_BN_KERAS, pb, 1, 20);
-    mnv3_bn_moments t = mnv3_bn_channel_moments(MNV3_BN_TORCH, pb, 1, 20);
+    mnv3_bn_moments k = mnv3_bn_channel_moments(MNV3_BN_STATS_EIGEN_DIVIDE, pb, 1, 20);
+    mnv3_bn_moments t = mnv3_bn_channel_moments(MNV3_BN_STATS_DOUBLE_SUMS, pb, 1, 20);
     CHECK(k.mean == 5e7f, "keras four-accumulator mean %.9g", k.mean);          /* the 1s vanish in float */
     CHECK(t.mean == (float)((10 * 1e8 + 10) / 20.0), "torch double mean %.9g", t.mean);
 }
@@ -67,7 +74,7 @@ static void test_batch_one(mnv3_model *m) {
     mnv3_synth_input(9, 1, 3, 32, 32, x);
     mnv3_error err;
     mnv3_bn_options o;
-    mnv3_bn_options_init(&o, MNV3_BN_TORCH);
+    mnv3_bn_options_init(&o, P(TORCH));
     int rc = mnv3_bn_forward(m, &o, NULL, x, MNV3_NCHW, 1, 32, 32, y, &err);
     CHECK(rc == MNV3_FAIL && strstr(err.message, "Expected more than 1 value per channel when training") &&
               strstr(err.message, "b8.dw.bn"),
@@ -79,10 +86,10 @@ static void test_batch_one(mnv3_model *m) {
     free(x64);
 
     /* Keras 3 and tf-keras run (variance 0); test_beta checks the values */
-    for (int c = MNV3_BN_KERAS; c <= MNV3_BN_TF_KERAS; c++) {
-        mnv3_bn_options_init(&o, (mnv3_bn_convention)c);
+    for (int c = KERAS; c <= TF_KERAS; c++) {
+        mnv3_bn_options_init(&o, P(c));
         rc = mnv3_bn_forward(m, &o, NULL, x, MNV3_NCHW, 1, 32, 32, y, &err);
-        CHECK(rc == MNV3_OK, "%s batch 1 at 1x1 must run: %s", mnv3_bn_convention_name((mnv3_bn_convention)c),
+        CHECK(rc == MNV3_OK, "%s batch 1 at 1x1 must run: %s", conventions[c],
               rc ? err.message : "");
     }
     free(x);
@@ -114,15 +121,15 @@ static void test_beta(mnv3_model *m) {
     float *x = malloc(3 * 32 * 32 * sizeof *x);
     float y[1000];
     mnv3_synth_input(9, 1, 3, 32, 32, x);
-    for (int c = MNV3_BN_KERAS; c <= MNV3_BN_TF_KERAS; c++) {
+    for (int c = KERAS; c <= TF_KERAS; c++) {
         beta_check b = {mnv3_model_tensors(m), 0, 0};
         mnv3_bn_options o;
         mnv3_error err;
-        mnv3_bn_options_init(&o, (mnv3_bn_convention)c);
+        mnv3_bn_options_init(&o, P(c));
         o.tap = beta_tap, o.tap_user = &b;
         int rc = mnv3_bn_forward(m, &o, NULL, x, MNV3_NCHW, 1, 32, 32, y, &err);
-        CHECK(rc == MNV3_OK && b.seen == 2, "%s: ran %d, taps %d", mnv3_bn_convention_name((mnv3_bn_convention)c), rc, b.seen);
-        if (c == MNV3_BN_TF_KERAS) CHECK(b.worst == 0, "tf-keras 1x1 batch of one: output must be beta, off by %g", b.worst);
+        CHECK(rc == MNV3_OK && b.seen == 2, "%s: ran %d, taps %d", conventions[c], rc, b.seen);
+        if (c == TF_KERAS) CHECK(b.worst == 0, "tf-keras 1x1 batch of one: output must be beta, off by %g", b.worst);
         else CHECK(b.worst < 1e-5, "keras 1x1 batch of one: output must be beta within rounding, off by %g", b.worst);
     }
     free(x);
@@ -133,10 +140,10 @@ static void test_fold(mnv3_model *m) {
     float *x = malloc((size_t)n * 3 * (size_t)(size * size) * sizeof *x);
     float *yu = malloc((size_t)n * (size_t)out * sizeof *yu), *yf = malloc((size_t)n * (size_t)out * sizeof *yf);
     mnv3_synth_input(4, n, 3, size, size, x);
-    for (int c = 0; c < MNV3_BN_CONVENTION_COUNT; c++) {
+    for (int c = 0; c < N_CONVENTIONS; c++) {
         mnv3_bn_options o;
         mnv3_error err;
-        mnv3_bn_options_init(&o, (mnv3_bn_convention)c);
+        mnv3_bn_options_init(&o, P(c));
         o.training = 0;
         int rc = mnv3_bn_forward(m, &o, NULL, x, MNV3_NCHW, n, size, size, yu, &err);
         o.fold = 1;
@@ -145,12 +152,12 @@ static void test_fold(mnv3_model *m) {
         mnv3_diff d;
         mnv3_diff_compute(yf, yu, (int64_t)n * out, &d);
         CHECK(d.rel_l2 > 0 && d.rel_l2 < 1e-5, "%s folded vs unfolded rel L2 %g (expected rounding-level, > 0)",
-              mnv3_bn_convention_name((mnv3_bn_convention)c), d.rel_l2);
+              conventions[c], d.rel_l2);
         /* eval through the lab == mnv3_run */
-        mnv3_run_options ro = {mnv3_profile_find(mnv3_bn_convention_profile((mnv3_bn_convention)c)), NULL, NULL, NULL};
+        mnv3_run_options ro = {P(c), NULL, NULL, NULL};
         CHECK(mnv3_run(m, &ro, x, MNV3_NCHW, n, size, size, yf, &err) == MNV3_OK, "run");
         CHECK(!memcmp(yf, yu, (size_t)n * (size_t)out * sizeof *yf), "%s: lab eval differs from mnv3_run",
-              mnv3_bn_convention_name((mnv3_bn_convention)c));
+              conventions[c]);
     }
     free(x), free(yu), free(yf);
 }
@@ -170,12 +177,11 @@ static void test_updates(mnv3_model *m) {
     }
     CHECK(s0.count == 34, "34 BatchNorm layers, got %d", s0.count);
     mnv3_bn_options o;
-    mnv3_bn_options_init(&o, MNV3_BN_TORCH);
+    mnv3_bn_options_init(&o, P(TORCH));
     CHECK(mnv3_bn_forward(m, &o, &st, x, MNV3_NCHW, n, size, size, y, &err) == MNV3_OK, "torch step");
-    o.momentum = 0.001; /* = keras 0.999 */
-    mnv3_bn_options_init(&o, MNV3_BN_KERAS);
+    mnv3_bn_options_init(&o, P(KERAS)); /* default momentum 0.999 = torch 0.001 */
     CHECK(mnv3_bn_forward(m, &o, &sk, x, MNV3_NCHW, n, size, size, y, &err) == MNV3_OK, "keras step");
-    mnv3_bn_options_init(&o, MNV3_BN_TORCH);
+    mnv3_bn_options_init(&o, P(TORCH));
     o.cumulative = 1;
     CHECK(mnv3_bn_forward(m, &o, &sc, x, MNV3_NCHW, n, size, size, y, &err) == MNV3_OK, "cumulative step");
     double tm, tv, km, kv, cm, cv;

@@ -13,17 +13,18 @@
 
 #include <stddef.h>
 
+#include "kernels/kernels.h"
+
 /* What follows the sum of one convolution / linear output. */
 enum { FAST_BIAS_NONE, FAST_BIAS_SEPARATE_ADD, FAST_BIAS_IN_ACCUMULATOR };
 enum { FAST_ACT_NONE, FAST_ACT_RELU, FAST_ACT_HSWISH, FAST_ACT_HSIG };
-/* BatchNorm formulas (same numbering as the batchnorm factor; -1 = none). */
-enum { FAST_BN_NONE = -1, FAST_BN_TORCH_FMA = 0, FAST_BN_SCALE_SHIFT = 1,
-       FAST_BN_SUBTRACT_FIRST = 2, FAST_BN_TF_RSQRT = 3 };
+/* No BatchNorm in the epilogue; otherwise one of enum mnv3_bn_apply. */
+enum { FAST_BN_NONE = -1 };
 
 typedef struct fast_epilogue {
     const float *bias; /* per output channel, or NULL */
     int bias_mode;
-    int bn;                           /* FAST_BN_* */
+    int bn;                           /* FAST_BN_NONE or enum mnv3_bn_apply */
     const float *bn_a, *bn_c, *bn_mean, *bn_b; /* a = w/sqrt(var+eps), c = shift */
     int act, act_option;              /* FAST_ACT_*, factor option of that activation */
     const float *skip;                /* residual operand: out = skip + y, or NULL */
@@ -122,9 +123,6 @@ typedef struct fast_cfull_args {
     fast_epilogue epi;
 } fast_cfull_args;
 
-/* Global pooling orders of the blocked pool (pool_sum factor). */
-enum { FAST_POOL_SEQUENTIAL, FAST_POOL_PAIRWISE, FAST_POOL_ATEN };
-
 typedef struct fast_isa {
     const char *name;
     int lanes;
@@ -138,14 +136,15 @@ typedef struct fast_isa {
     /* zero-padded copy of one plane (see fast_spatial_args) */
     void (*pad_plane)(const float *x, int ih, int iw, int pt, int pl, int stride, int ph, int pw,
                       int rs, float *dst);
-    /* global average pool with ATen's CPU sum (pool_sum=aten_cascade8), plane >= 8 */
-    void (*pool_aten)(const float *x, int plane, int c_begin, int c_end, float *out);
+    /* global average pool in the CASCADE8 order, plane >= 8 */
+    void (*pool_cascade8)(const float *x, int plane, int c_begin, int c_end, float *out);
     /* blocked kernels; items as described at their argument types */
     void (*cpointwise)(const fast_cpw_args *a, int item_begin, int item_end);
     int (*cpointwise_items)(const fast_cpw_args *a);
     void (*cdepthwise)(const fast_cdw_args *a, int item_begin, int item_end);
     void (*cfull)(const fast_cfull_args *a, int item_begin, int item_end);
     /* out[c] for channel blocks [cb_begin, cb_end) of a blocked plane; c < channels */
+    /* order: enum mnv3_pool_order */
     void (*cpool)(const float *x, size_t cbs, int plane, int order, int channels, int cb_begin,
                   int cb_end, float *out);
     /* out = x * gate[channel] over vectors [v_begin, v_end) of a blocked value */
@@ -154,7 +153,7 @@ typedef struct fast_isa {
     /* zero border of a padded blocked value (fast_cdst geometry; ih x iw inside) */
     void (*czero_border)(float *data, size_t cbs, int ncb, int ph, int pw, int pt, int pl, int ih,
                          int iw);
-    /* NHWC 3-channel image -> planar, pixels [p_begin, p_end); rescale: Keras's
+    /* NHWC 3-channel image -> planar, pixels [p_begin, p_end); rescale: the in-model
      * Rescaling(1/127.5, -1) as the reference computes it */
     void (*nhwc3_planar)(const float *src, float *dst, size_t plane, int rescale, size_t p_begin,
                          size_t p_end);

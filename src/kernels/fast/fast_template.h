@@ -12,7 +12,6 @@
  * as the reference's scalar code does under -ffp-contract=off. vmax/vmin
  * return their second operand when the first is NaN, as fmaxf/fminf do for
  * the constant second operands used here. */
-#include "factors/factors.h"
 #include "kernels/fast/fast.h"
 
 #include <stdint.h>
@@ -84,8 +83,8 @@ static FAST_INLINE FAST_FN void fast_epi(const fast_epilogue *e, int co, size_t 
     if (e->bn >= 0) {
         V a = vset1(e->bn_a[co]);
         switch (e->bn) {
-        case FAST_BN_TORCH_FMA: v = vfma(v, a, vset1(e->bn_c[co])); break;
-        case FAST_BN_SUBTRACT_FIRST:
+        case MNV3_BN_APPLY_FMA: v = vfma(v, a, vset1(e->bn_c[co])); break;
+        case MNV3_BN_APPLY_SUBTRACT_FIRST:
             v = vadd(vmul(vsub(v, vset1(e->bn_mean[co])), a), vset1(e->bn_b[co]));
             break;
         default: v = vadd(vmul(v, a), vset1(e->bn_c[co])); break;
@@ -511,9 +510,9 @@ static FAST_FN void fast_scale_channels(const float *x, const float *gate, float
     }
 }
 
-/* ---- global average pool, ATen's CPU sum (pool_sum=aten_cascade8) -------- */
+/* ---- global average pool, the CASCADE8 order ------------------------------ */
 
-/* log2 of the rows between cascade levels of ATen's multi_row_sum over size
+/* log2 of the rows between cascade levels of the cascaded row sum over size
  * rows: ceil(log2(size)) / 4, at least 4. */
 static FAST_INLINE FAST_FN int fast_cascade_lp(int64_t size) {
     int bits = 0;
@@ -524,10 +523,10 @@ static FAST_INLINE FAST_FN int fast_cascade_lp(int64_t size) {
     return bits < 4 ? 4 : bits;
 }
 
-/* The reference's aten_sum for n >= 8 (src/kernels/reference/conv.c): rows of
- * 32 floats summed by ATen's four-level cascade; the 32 lanes are
+/* The reference's cascade8_sum for n >= 8 (src/kernels/reference/conv.c): rows of
+ * 32 floats summed by the four-level cascade; the 32 lanes are
  * independent, so they are vectorised with each lane's additions unchanged. */
-static FAST_FN float fast_aten_sum8(const float *x, int64_t n) {
+static FAST_FN float fast_cascade8_sum(const float *x, int64_t n) {
     const int64_t nv = n / 8, s4 = nv / 4;
     const int lp = fast_cascade_lp(s4);
     const int64_t step = (int64_t)1 << lp, mask = step - 1;
@@ -569,9 +568,9 @@ static FAST_FN float fast_aten_sum8(const float *x, int64_t n) {
 }
 
 /* out[c] = sum / plane for channels [c0, c1); plane >= 8 */
-static FAST_FN void fast_pool_aten(const float *x, int plane, int c0, int c1, float *out) {
+static FAST_FN void fast_pool_cascade8(const float *x, int plane, int c0, int c1, float *out) {
     for (int c = c0; c < c1; c++)
-        out[c] = fast_aten_sum8(x + (size_t)c * (size_t)plane, plane) / (float)plane;
+        out[c] = fast_cascade8_sum(x + (size_t)c * (size_t)plane, plane) / (float)plane;
 }
 
 /* ---- zero-padded copy of one input plane (k x k convolutions) ----------- */
@@ -652,8 +651,8 @@ static FAST_FN void fast_pad_plane(const float *x, int ih, int iw, int pt, int p
         float *oj = out + (size_t)j * os;                                                     \
         const V a = e->bn >= 0 ? vloadu(e->bn_a + cj) : vset1(0.0f);                          \
         const V c = e->bn >= 0 ? vloadu(e->bn_c + cj) : vset1(0.0f);                          \
-        const V mean = e->bn == FAST_BN_SUBTRACT_FIRST ? vloadu(e->bn_mean + cj) : vset1(0.0f); \
-        const V b = e->bn == FAST_BN_SUBTRACT_FIRST ? vloadu(e->bn_b + cj) : vset1(0.0f);     \
+        const V mean = e->bn == MNV3_BN_APPLY_SUBTRACT_FIRST ? vloadu(e->bn_mean + cj) : vset1(0.0f); \
+        const V b = e->bn == MNV3_BN_APPLY_SUBTRACT_FIRST ? vloadu(e->bn_b + cj) : vset1(0.0f);     \
         const V bias = e->bias_mode == FAST_BIAS_SEPARATE_ADD ? vloadu(e->bias + cj) : vset1(0.0f); \
         (void)a, (void)c, (void)mean, (void)b, (void)bias;                                    \
         for (int i = 0; i < n; i++) {                                                         \
@@ -690,8 +689,8 @@ static FAST_NOINLINE FAST_FN void fast_cepi_nb(const fast_epilogue *e, int c0, c
     case FAST_BN_NONE:
         if (e->act != FAST_ACT_NONE || res != out) FAST_CEPI_ACT(v)
         break;
-    case FAST_BN_TORCH_FMA: FAST_CEPI_ACT(vfma(v, a, c)) break;
-    case FAST_BN_SUBTRACT_FIRST: FAST_CEPI_ACT(vadd(vmul(vsub(v, mean), a), b)) break;
+    case MNV3_BN_APPLY_FMA: FAST_CEPI_ACT(vfma(v, a, c)) break;
+    case MNV3_BN_APPLY_SUBTRACT_FIRST: FAST_CEPI_ACT(vadd(vmul(vsub(v, mean), a), b)) break;
     default: FAST_CEPI_ACT(vadd(vmul(v, a), c)) break;
     }
 #undef FAST_CEPI_ACT
@@ -952,7 +951,7 @@ static FAST_FN V fast_cpairwise(const float *x, size_t n) {
     return vadd(fast_cpairwise(x, half), fast_cpairwise(x + half * VL, n - half));
 }
 
-/* The reference's cascade_rows / aten_row_sum / aten_sum (kernels/reference/
+/* The reference's cascade_rows / cascade_row_sum / cascade8_sum (kernels/reference/
  * conv.c), element e being the vector at x + e * VL. */
 static FAST_FN void fast_ccascade(const float *x, int64_t size, int m, V *out) {
     const int lp = fast_cascade_lp(size);
@@ -1000,7 +999,7 @@ static FAST_FN void fast_crow_sum(const float *x, int64_t size, int width, V *ou
     for (int l = 0; l < width; l++) out[l] = p[l];
 }
 
-static FAST_FN V fast_caten_sum(const float *x, int64_t n) {
+static FAST_FN V fast_ccascade8_sum(const float *x, int64_t n) {
     if (n == 1) return vloadu(x);
     V s;
     if (n < 8) {
@@ -1021,8 +1020,8 @@ static FAST_FN void fast_cpool(const float *x, size_t cbs, int plane, int order,
     for (int cb = cb0; cb < cb1; cb++) {
         const float *xc = x + (size_t)cb * cbs;
         V sum;
-        if (order == FAST_POOL_ATEN) sum = fast_caten_sum(xc, plane);
-        else if (order == FAST_POOL_PAIRWISE) sum = fast_cpairwise(xc, (size_t)plane);
+        if (order == MNV3_POOL_ORDER_CASCADE8) sum = fast_ccascade8_sum(xc, plane);
+        else if (order == MNV3_POOL_ORDER_PAIRWISE) sum = fast_cpairwise(xc, (size_t)plane);
         else {
             sum = vset1(0.0f);
             for (int i = 0; i < plane; i++) sum = vadd(sum, vloadu(xc + (size_t)i * VL));
@@ -1059,7 +1058,7 @@ static FAST_FN void fast_cscale(const float *x, const float *gate, float *out, i
 }
 
 /* NHWC image with 3 channels -> planar [3][plane] for pixels [p0, p1), each
- * value x or, with rescale, the reference's Keras Rescaling: x * f32(1/127.5)
+ * value x or, with rescale, the reference's in-model rescaling: x * f32(1/127.5)
  * then + (-1), two roundings. */
 static FAST_FN void fast_nhwc3_planar(const float *src, float *dst, size_t plane, int rescale,
                                       size_t p0, size_t p1) {
@@ -1093,7 +1092,7 @@ static FAST_FN void fast_div6_array(const float *in, float *out, int n) {
 
 const fast_isa *FAST_ISA_GETTER(void) {
     static const fast_isa isa = {FAST_ISA_NAME, VL, FAST_PB, FAST_MB * VL, fast_pointwise, fast_spatial_rows,
-                                 fast_matvec, fast_scale_channels, fast_pad_plane, fast_pool_aten,
+                                 fast_matvec, fast_scale_channels, fast_pad_plane, fast_pool_cascade8,
                                  fast_cpointwise, fast_cpointwise_items, fast_cdepthwise, fast_cfull,
                                  fast_cpool, fast_cscale, fast_czero_border, fast_nhwc3_planar,
                                  fast_div6_array};

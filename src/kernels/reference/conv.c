@@ -7,30 +7,16 @@
 #include <xmmintrin.h>
 #endif
 
-#include "factors/factors.h"
 #include "core/plan.h"
 #include "kernels/reference/reference.h"
 
-/* Does the bias start the sum (else it is added at the end)? */
-static int bias_first(int bias_option, int is_linear) {
-    return bias_option == MNV3_BIAS_IN_ACCUMULATOR ||
-           (bias_option == MNV3_BIAS_TORCH_CPU && !is_linear);
+/* The sum's start and end for output channel co: the bias enters first or last. */
+static float start(const mnv3_exec_op *e, const float *bias, int co) {
+    return bias && e->bias_first ? bias[co] : 0.0f;
 }
 
-static float start_lin(const float *bias, int co, int bias_option, int is_linear) {
-    return bias && bias_first(bias_option, is_linear) ? bias[co] : 0.0f;
-}
-
-static float finish_lin(float sum, const float *bias, int co, int bias_option, int is_linear) {
-    return bias && !bias_first(bias_option, is_linear) ? sum + bias[co] : sum;
-}
-
-static float finish(float sum, const float *bias, int co, int bias_option) {
-    return finish_lin(sum, bias, co, bias_option, 0);
-}
-
-static float start(const float *bias, int co, int bias_option) {
-    return start_lin(bias, co, bias_option, 0);
+static float finish(const mnv3_exec_op *e, float sum, const float *bias, int co) {
+    return bias && !e->bias_first ? sum + bias[co] : sum;
 }
 
 /* 1x1 stride-1 convolution: rows of the output accumulate one input channel
@@ -52,22 +38,22 @@ static void pointwise(const mnv3_exec_op *e, const float *in, float *out, double
             for (size_t p = 0; p < plane; p++) o[p] = (float)scratch[p];
             continue;
         }
-        float init = start(bias, co, e->opt_bias);
+        float init = start(e, bias, co);
         for (size_t p = 0; p < plane; p++) o[p] = init;
         for (int ci = 0; ci < e->in.c; ci++) {
             const float *x = in + (size_t)ci * plane;
             float wv = w[ci];
-            if (e->opt_pointwise == MNV3_POINTWISE_FMA)
+            if (e->pointwise_fma)
                 for (size_t p = 0; p < plane; p++) o[p] = fmaf(wv, x[p], o[p]);
             else
                 for (size_t p = 0; p < plane; p++) o[p] += wv * x[p];
         }
-        for (size_t p = 0; p < plane; p++) o[p] = finish(o[p], bias, co, e->opt_bias);
+        for (size_t p = 0; p < plane; p++) o[p] = finish(e, o[p], bias, co);
     }
 }
 
 /* One output of a k x k convolution, kernel position outer, input channel
- * inner, each product fused into the sum (PyTorch CPU's order). */
+ * inner, each product fused into the sum. */
 static float conv_point_fma(const mnv3_exec_op *e, const float *in, const float *w,
                             int first_ci, int cin_group, int oy, int ox, float acc) {
     const int k = e->op->kernel, s = e->op->stride;
@@ -96,23 +82,18 @@ MNV3_REF_KERNEL(mnv3_ref_conv) {
     const int k = op->kernel, s = op->stride;
     const int cin_group = e->in.c / op->groups, cout_group = e->out.c / op->groups;
     const float *bias = op->has_bias ? op->bias : NULL;
-    /* ATen (1 thread) runs oneDNN for depthwise convs and for batches with N > 1
-     * or more than 20480 input values; otherwise im2col + GEMM. */
-    size_t input_values = (size_t)e->batch * mnv3_shape_numel(e->in);
-    int fma_order = e->opt_conv_order == MNV3_CONV_KY_KX_CI_FMA ||
-                    (e->opt_conv_order == MNV3_CONV_TORCH_CPU &&
-                     (op->groups > 1 || e->batch > 1 || input_values > 20480));
+    const int fma_order = mnv3_conv_sums_fused(e, batch);
     for (int co = 0; co < e->out.c; co++) {
         int first_ci = (co / cout_group) * cin_group;
         const float *w = op->weight + (size_t)co * (size_t)cin_group * (size_t)(k * k);
         for (int oy = 0; oy < e->out.h; oy++) {
             for (int ox = 0; ox < e->out.w; ox++) {
                 double acc64 = bias ? bias[co] : 0.0;
-                float acc = start(bias, co, e->opt_bias);
+                float acc = start(e, bias, co);
                 float *o = out + ((size_t)co * (size_t)e->out.h + (size_t)oy) * (size_t)e->out.w + (size_t)ox;
                 if (!e->f64 && fma_order) {
                     acc = conv_point_fma(e, in, w, first_ci, cin_group, oy, ox, acc);
-                    *o = finish(acc, bias, co, e->opt_bias);
+                    *o = finish(e, acc, bias, co);
                     continue;
                 }
                 for (int ci = 0; ci < cin_group; ci++) {
@@ -130,14 +111,14 @@ MNV3_REF_KERNEL(mnv3_ref_conv) {
                         }
                     }
                 }
-                *o = e->f64 ? (float)acc64 : finish(acc, bias, co, e->opt_bias);
+                *o = e->f64 ? (float)acc64 : finish(e, acc, bias, co);
             }
         }
     }
 }
 
 MNV3_REF_KERNEL(mnv3_ref_linear) {
-    (void)in2, (void)scratch;
+    (void)in2, (void)scratch, (void)batch;
     const mnv3_op *op = e->op;
     for (int o = 0; o < op->out_ch; o++) {
         const float *w = op->weight + (size_t)o * (size_t)op->in_ch;
@@ -147,19 +128,19 @@ MNV3_REF_KERNEL(mnv3_ref_linear) {
             out[o] = (float)acc;
             continue;
         }
-        float acc = start_lin(op->bias, o, e->opt_bias, 1);
-        if (e->opt_pointwise == MNV3_POINTWISE_FMA)
+        float acc = start(e, op->bias, o);
+        if (e->pointwise_fma)
             for (int i = 0; i < op->in_ch; i++) acc = fmaf(w[i], in[i], acc);
         else
             for (int i = 0; i < op->in_ch; i++) acc += w[i] * in[i];
-        out[o] = finish_lin(acc, op->bias, o, e->opt_bias, 1);
+        out[o] = finish(e, acc, op->bias, o);
     }
 }
 
-/* TensorFlow's CPU rsqrt (Eigen, AVX without FMA): the hardware estimate
- * refined by one Newton step in this exact order. The estimate differs between
- * CPU vendors; without SSE we start from the correctly rounded value. */
-float mnv3_tf_rsqrt(float a) {
+/* The CPU's rsqrt estimate refined by one Newton step in this exact order
+ * (Eigen's packet rsqrt on AVX without FMA). The estimate differs between CPU
+ * vendors; without SSE we start from the correctly rounded value. */
+float mnv3_rsqrt_estimate_newton(float a) {
 #if defined(__SSE__)
     float y0 = _mm_cvtss_f32(_mm_rsqrt_ss(_mm_set_ss(a)));
 #else
@@ -170,49 +151,42 @@ float mnv3_tf_rsqrt(float a) {
     return half_y0 * h + y0;
 }
 
-uint32_t mnv3_tf_rsqrt_fingerprint(void) {
-    uint32_t h = 2166136261u; /* FNV-1a over every 12-bit mantissa prefix, two exponents */
-    for (int e = 0; e < 2; e++)
-        for (uint32_t m = 0; m < 4096; m++) {
-            float x = (1.0f + (float)m / 4096.0f) * (e ? 2.0f : 1.0f), y = mnv3_tf_rsqrt(x);
-            uint32_t bits;
-            memcpy(&bits, &y, sizeof bits);
-            for (int b = 0; b < 4; b++) h = (h ^ ((bits >> (8 * b)) & 0xffu)) * 16777619u;
-        }
-    return h;
+void mnv3_bn_coefficients(const mnv3_exec_op *e, int c, float *a, float *shift) {
+    const mnv3_op *op = e->op;
+    const float mean = op->bn_mean[c], v = op->bn_var[c] + op->eps, b = op->bias[c];
+    const float inv = e->bn_rsqrt == MNV3_RSQRT_ESTIMATE_NEWTON ? mnv3_rsqrt_estimate_newton(v)
+                                                              : 1.0f / sqrtf(v);
+    *a = inv * op->weight[c];
+    *shift = e->bn_apply == MNV3_BN_APPLY_FMA ? fmaf(-mean, *a, b) : b - mean * *a;
 }
 
 MNV3_REF_KERNEL(mnv3_ref_batchnorm) {
-    (void)in2, (void)scratch;
+    (void)in2, (void)scratch, (void)batch;
     const mnv3_op *op = e->op;
     size_t plane = (size_t)e->out.h * (size_t)e->out.w;
     for (int c = 0; c < e->out.c; c++) {
         const float *x = in + (size_t)c * plane;
         float *y = out + (size_t)c * plane;
-        float mean = op->bn_mean[c], var = op->bn_var[c], w = op->weight[c], b = op->bias[c];
         if (e->f64) {
-            double a = (double)w / sqrt((double)var + (double)op->eps);
-            for (size_t i = 0; i < plane; i++) y[i] = (float)(((double)x[i] - mean) * a + b);
+            double a = (double)op->weight[c] / sqrt((double)op->bn_var[c] + (double)op->eps);
+            for (size_t i = 0; i < plane; i++)
+                y[i] = (float)(((double)x[i] - op->bn_mean[c]) * a + op->bias[c]);
             continue;
         }
-        float inv = e->opt_batchnorm == MNV3_BN_TF_RSQRT ? mnv3_tf_rsqrt(var + op->eps)
-                                                         : 1.0f / sqrtf(var + op->eps);
-        float a = inv * w;
-        switch (e->opt_batchnorm) {
-        case MNV3_BN_TF_RSQRT:
-        case MNV3_BN_SCALE_SHIFT: {
-            float shift = b - mean * a;
+        float a, shift;
+        mnv3_bn_coefficients(e, c, &a, &shift);
+        switch (e->bn_apply) {
+        case MNV3_BN_APPLY_MUL_ADD:
             for (size_t i = 0; i < plane; i++) y[i] = x[i] * a + shift;
             break;
-        }
-        case MNV3_BN_SUBTRACT_FIRST:
+        case MNV3_BN_APPLY_SUBTRACT_FIRST: {
+            const float mean = op->bn_mean[c], b = op->bias[c];
             for (size_t i = 0; i < plane; i++) y[i] = (x[i] - mean) * a + b;
             break;
-        default: { /* torch_fma */
-            float shift = fmaf(-mean, a, b);
+        }
+        default: /* MNV3_BN_APPLY_FMA */
             for (size_t i = 0; i < plane; i++) y[i] = fmaf(x[i], a, shift);
             break;
-        }
         }
     }
 }
@@ -230,7 +204,7 @@ static int ceil_log2(int64_t x) {
     return bits;
 }
 
-/* ATen's multi_row_sum: `size` rows of m = nrows * width floats, four levels
+/* A cascaded row sum: `size` rows of m = nrows * width floats, four levels
  * of accumulators cascading every `step` rows. */
 static void cascade_rows(const float *x, int64_t size, int m, float *out) {
     int lp = ceil_log2(size) / 4;
@@ -259,9 +233,9 @@ static void cascade_rows(const float *x, int64_t size, int m, float *out) {
     }
 }
 
-/* ATen's row_sum over `size` elements of `width` lanes: four interleaved
+/* Row sum over `size` elements of `width` lanes: four interleaved
  * cascades, the leftover elements, then the four partials in order. */
-static void aten_row_sum(const float *x, int64_t size, int width, float *out) {
+static void cascade_row_sum(const float *x, int64_t size, int width, float *out) {
     float p[32];
     int64_t s4 = size / 4;
     cascade_rows(x, s4, 4 * width, p);
@@ -272,27 +246,26 @@ static void aten_row_sum(const float *x, int64_t size, int width, float *out) {
     for (int l = 0; l < width; l++) out[l] = p[l];
 }
 
-/* Sum of n floats as ATen's CPU sum kernel does it at AVX2 width. */
-static float aten_sum(const float *x, int64_t n) {
+/* Sum of n floats over 8-lane vectors, cascaded (pool_order CASCADE8). */
+static float cascade8_sum(const float *x, int64_t n) {
     if (n == 1) return x[0];
     float s;
     if (n < 8) {
-        aten_row_sum(x, n, 1, &s);
+        cascade_row_sum(x, n, 1, &s);
         return s;
     }
     float lanes[8];
     int64_t nv = n / 8;
-    aten_row_sum(x, nv, 8, lanes);
+    cascade_row_sum(x, nv, 8, lanes);
     s = 0.0f;
     for (int64_t k = 8 * nv; k < n; k++) s += x[k]; /* scalar tail first */
     for (int l = 0; l < 8; l++) s += lanes[l];
     return s;
 }
 
-/* Global average pooling: sum, then divide by H*W (TF reduce_mean and ATen
- * mean both divide). */
+/* Global average pooling: sum, then divide by H*W (as every framework's mean). */
 MNV3_REF_KERNEL(mnv3_ref_global_pool) {
-    (void)in2, (void)scratch;
+    (void)in2, (void)scratch, (void)batch;
     size_t plane = (size_t)e->in.h * (size_t)e->in.w;
     for (int c = 0; c < e->in.c; c++) {
         const float *x = in + (size_t)c * plane;
@@ -303,8 +276,8 @@ MNV3_REF_KERNEL(mnv3_ref_global_pool) {
             continue;
         }
         float sum = 0.0f;
-        if (e->opt_pool_sum == MNV3_POOL_PAIRWISE) sum = pairwise_sum(x, plane);
-        else if (e->opt_pool_sum == MNV3_POOL_ATEN_CASCADE8) sum = aten_sum(x, (int64_t)plane);
+        if (e->pool_order == MNV3_POOL_ORDER_PAIRWISE) sum = pairwise_sum(x, plane);
+        else if (e->pool_order == MNV3_POOL_ORDER_CASCADE8) sum = cascade8_sum(x, (int64_t)plane);
         else
             for (size_t i = 0; i < plane; i++) sum += x[i];
         out[c] = sum / (float)plane;

@@ -5,7 +5,7 @@
 #include "kernels/kernels.h"
 
 #define MNV3_REF_KERNEL(name)                                                         \
-    void name(const mnv3_exec_op *e, const float *in, const float *in2, float *out, \
+    void name(const mnv3_exec_op *e, int batch, const float *in, const float *in2, float *out, \
               double *scratch)
 
 MNV3_REF_KERNEL(mnv3_ref_conv);
