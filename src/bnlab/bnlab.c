@@ -9,11 +9,10 @@
 #include "core/model.h"
 #include "core/plan.h"
 #include "core/util.h"
-#include "factors/factors.h"
 #include "kernels/kernels.h"
 
 int mnv3_bn_momentum_weights_batch(const mnv3_profile *p) {
-    return p->option[MNV3_FACTOR_BN_MOMENTUM] == MNV3_BN_MOMENTUM_TORCH;
+    return mnv3_plan_bn_update_rule(p) == MNV3_BN_UPDATE_BATCH_WEIGHT;
 }
 
 double mnv3_bn_default_momentum(const mnv3_profile *p) {
@@ -195,7 +194,7 @@ mnv3_bn_moments mnv3_bn_channel_moments(int batch_stats, const float *const *pla
             mo.var_sum = (float)v;
         }
         mo.var = mo.var_sum / (float)count;
-    } else if (batch_stats == MNV3_BN_STATS_EIGEN_DIVIDE) {
+    } else if (batch_stats == MNV3_BN_STATS_QUAD_SUM_DIVIDE) {
         /* reduce_mean(x) = sum / count; reduce_mean of squared_difference(x, mean) */
         mo.mean = eigen_outer_sum(planes, plane, count, 0, 0.0f) / (float)count;
         mo.var = eigen_outer_sum(planes, plane, count, 1, mo.mean) / (float)count;

@@ -84,29 +84,35 @@ static int resolve_pool_order(int option) {
                                                : MNV3_POOL_ORDER_SEQUENTIAL;
 }
 
-/* Training BatchNorm: one group of fields per factor. */
-static void resolve_bn_training(mnv3_exec_op *e, const int *opt) {
-    static const int stats[MNV3_BN_STATS_COUNT] = {
-        [MNV3_BN_STATS_ATEN] = MNV3_BN_STATS_DOUBLE_SUMS,
-        [MNV3_BN_STATS_TF_MOMENTS] = MNV3_BN_STATS_EIGEN_DIVIDE,
-        [MNV3_BN_STATS_TF_FUSED] = MNV3_BN_STATS_EIGEN_TIMES_INVERSE};
-    static const int apply[MNV3_BN_TRAIN_COUNT] = {
-        [MNV3_BN_TRAIN_TORCH_FMA] = MNV3_BN_TRAIN_FMA_DOUBLE_INVSTD,
-        [MNV3_BN_TRAIN_TF_SCALE_SHIFT] = MNV3_BN_TRAIN_MUL_ADD_ESTIMATE,
-        [MNV3_BN_TRAIN_TF_SUBTRACT_FIRST] = MNV3_BN_TRAIN_SUBTRACT_FIRST_ESTIMATE};
+int mnv3_plan_bn_update_rule(const mnv3_profile *p) {
     static const int update[MNV3_BN_MOMENTUM_COUNT] = {
         [MNV3_BN_MOMENTUM_TORCH] = MNV3_BN_UPDATE_BATCH_WEIGHT,
         [MNV3_BN_MOMENTUM_KERAS] = MNV3_BN_UPDATE_OLD_WEIGHT,
         [MNV3_BN_MOMENTUM_TF_FUSED] = MNV3_BN_UPDATE_OLD_WEIGHT_FACTOR};
+    return update[p->option[MNV3_FACTOR_BN_MOMENTUM]];
+}
+
+/* Training BatchNorm: one group of fields per factor. */
+static void resolve_bn_training(mnv3_exec_op *e, const mnv3_profile *p) {
+    const int *opt = p->option;
+    static const int stats[MNV3_BN_BATCH_STATS_COUNT] = {
+        [MNV3_BN_BATCH_STATS_ATEN] = MNV3_BN_STATS_DOUBLE_SUMS,
+        [MNV3_BN_BATCH_STATS_TF_MOMENTS] = MNV3_BN_STATS_QUAD_SUM_DIVIDE,
+        [MNV3_BN_BATCH_STATS_TF_FUSED] = MNV3_BN_STATS_QUAD_SUM_TIMES_INVERSE};
+    static const int apply[MNV3_BN_TRAIN_APPLY_COUNT] = {
+        [MNV3_BN_TRAIN_APPLY_TORCH_FMA] = MNV3_BN_TRAIN_FMA_DOUBLE_INVSTD,
+        [MNV3_BN_TRAIN_APPLY_TF_SCALE_SHIFT] = MNV3_BN_TRAIN_MUL_ADD_ESTIMATE,
+        [MNV3_BN_TRAIN_APPLY_TF_SUBTRACT_FIRST] = MNV3_BN_TRAIN_SUBTRACT_FIRST_ESTIMATE};
     e->bn_batch_stats = stats[opt[MNV3_FACTOR_BN_BATCH_STATS]];
-    e->bn_refuse_single_value = opt[MNV3_FACTOR_BN_BATCH_STATS] == MNV3_BN_STATS_ATEN;
+    e->bn_refuse_single_value = opt[MNV3_FACTOR_BN_BATCH_STATS] == MNV3_BN_BATCH_STATS_ATEN;
     e->bn_train_apply = apply[opt[MNV3_FACTOR_BN_TRAIN_APPLY]];
-    e->bn_update = update[opt[MNV3_FACTOR_BN_MOMENTUM]];
-    e->bn_update_unbiased = opt[MNV3_FACTOR_BN_UPDATE_VARIANCE] == MNV3_BN_VARIANCE_UNBIASED;
+    e->bn_update = mnv3_plan_bn_update_rule(p);
+    e->bn_update_unbiased = opt[MNV3_FACTOR_BN_UPDATE_VARIANCE] == MNV3_BN_UPDATE_VARIANCE_UNBIASED;
 }
 
 /* Every option-dependent field of one op, shapes already known. */
-static void resolve_numerics(mnv3_exec_op *e, const int *opt) {
+static void resolve_numerics(mnv3_exec_op *e, const mnv3_profile *p) {
+    const int *opt = p->option;
     e->hardsigmoid = opt[MNV3_FACTOR_HARDSIGMOID];
     e->hardswish = opt[MNV3_FACTOR_HARDSWISH];
     e->pointwise_fma = opt[MNV3_FACTOR_POINTWISE] == MNV3_POINTWISE_FMA;
@@ -115,7 +121,7 @@ static void resolve_numerics(mnv3_exec_op *e, const int *opt) {
     resolve_batchnorm(e, opt[MNV3_FACTOR_BATCHNORM]);
     e->pool_order = resolve_pool_order(opt[MNV3_FACTOR_POOL_SUM]);
     e->f64 = opt[MNV3_FACTOR_ACCUMULATE] == MNV3_ACCUMULATE_F64;
-    resolve_bn_training(e, opt);
+    resolve_bn_training(e, p);
 }
 
 static int valid_options(const mnv3_profile *p, mnv3_error *err) {
@@ -183,7 +189,7 @@ int mnv3_plan_build(const mnv3_model *m, const mnv3_profile *p, int h, int w, mn
         default: break;
         }
         e->out = o;
-        resolve_numerics(e, opt);
+        resolve_numerics(e, p);
         pl->shape[i + 1] = o;
         pl->vector[i + 1] = op->kind == MNV3_OP_LINEAR ||
                             (op->kind != MNV3_OP_GLOBAL_POOL && pl->vector[pl->src[i]]);

@@ -84,23 +84,23 @@ OPTIONS(output_options, MNV3_OUTPUT_COUNT,
 OPTIONS(layout_options, MNV3_LAYOUT_COUNT,
     [MNV3_LAYOUT_NCHW] = {"nchw", "N, C, H, W (PyTorch)"},
     [MNV3_LAYOUT_NHWC] = {"nhwc", "N, H, W, C (TensorFlow)"});
-OPTIONS(bn_batch_stats_options, MNV3_BN_STATS_COUNT,
-    [MNV3_BN_STATS_ATEN] = {"aten",
+OPTIONS(bn_batch_stats_options, MNV3_BN_BATCH_STATS_COUNT,
+    [MNV3_BN_BATCH_STATS_ATEN] = {"aten",
         "double sums in order (sample, then position), deviations squared in float; N x C x 1 x 1 "
         "maps take the channels-last path (float sums, fused variance term); one value per "
         "channel is refused (PyTorch CPU, 1 thread)"},
-    [MNV3_BN_STATS_TF_MOMENTS] = {"tf_moments",
+    [MNV3_BN_BATCH_STATS_TF_MOMENTS] = {"tf_moments",
         "tf.nn.moments: Eigen's outer reduction (4 accumulators from 16 rows), sum / count"},
-    [MNV3_BN_STATS_TF_FUSED] = {"tf_fused",
+    [MNV3_BN_BATCH_STATS_TF_FUSED] = {"tf_fused",
         "FusedBatchNormV3 (CPU, Eigen): the same sums times 1/count"});
-OPTIONS(bn_train_apply_options, MNV3_BN_TRAIN_COUNT,
-    [MNV3_BN_TRAIN_TORCH_FMA] = {"torch_fma",
+OPTIONS(bn_train_apply_options, MNV3_BN_TRAIN_APPLY_COUNT,
+    [MNV3_BN_TRAIN_APPLY_TORCH_FMA] = {"torch_fma",
         "invstd = 1/sqrt(var + eps) in double (eps as the decimal written), "
         "y = fma(x, a, fma(-mean, a, b)) (PyTorch CPU)"},
-    [MNV3_BN_TRAIN_TF_SCALE_SHIFT] = {"tf_scale_shift",
+    [MNV3_BN_TRAIN_APPLY_TF_SCALE_SHIFT] = {"tf_scale_shift",
         "a = rsqrt(var + eps) * w (TF's estimate on whole 8-channel packets, 1/sqrt past them), "
         "y = x * a + (b - mean * a) (tf.nn.batch_normalization, Keras 3)"},
-    [MNV3_BN_TRAIN_TF_SUBTRACT_FIRST] = {"tf_subtract_first",
+    [MNV3_BN_TRAIN_APPLY_TF_SUBTRACT_FIRST] = {"tf_subtract_first",
         "the same a, y = (x - mean) * a + b (FusedBatchNormV3, tf-keras)"});
 OPTIONS(bn_momentum_options, MNV3_BN_MOMENTUM_COUNT,
     [MNV3_BN_MOMENTUM_TORCH] = {"torch",
@@ -111,10 +111,10 @@ OPTIONS(bn_momentum_options, MNV3_BN_MOMENTUM_COUNT,
     [MNV3_BN_MOMENTUM_TF_FUSED] = {"tf_fused",
         "m weights the old value, f = 1 - m: r = (1 - f) * r + (f * adjust) * batch "
         "(FusedBatchNormV3's exponential_avg_factor, tf-keras); default 0.999"});
-OPTIONS(bn_update_variance_options, MNV3_BN_VARIANCE_COUNT,
-    [MNV3_BN_VARIANCE_UNBIASED] = {"unbiased",
+OPTIONS(bn_update_variance_options, MNV3_BN_UPDATE_VARIANCE_COUNT,
+    [MNV3_BN_UPDATE_VARIANCE_UNBIASED] = {"unbiased",
         "running variance updated with the unbiased (Bessel-corrected) batch variance"},
-    [MNV3_BN_VARIANCE_BIASED] = {"biased", "running variance updated with the biased batch variance"});
+    [MNV3_BN_UPDATE_VARIANCE_BIASED] = {"biased", "running variance updated with the biased batch variance"});
 
 #define FACTOR(id, name, description, options) [id] = {name, description, sizeof options / sizeof options[0], options}
 static const factor_info factors[MNV3_FACTOR_COUNT] = {
@@ -159,14 +159,14 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
 #define CHECK_ROW(ROW) _Static_assert(0 ROW(COUNT_ONE) == MNV3_FACTOR_COUNT, #ROW " names every factor")
 
 #define TORCH_TRAINING(X)                                                                      \
-    X(BN_BATCH_STATS, MNV3_BN_STATS_ATEN) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_TORCH_FMA)             \
-    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TORCH) X(BN_UPDATE_VARIANCE, MNV3_BN_VARIANCE_UNBIASED)
+    X(BN_BATCH_STATS, MNV3_BN_BATCH_STATS_ATEN) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_APPLY_TORCH_FMA)             \
+    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TORCH) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_UNBIASED)
 #define KERAS_TRAINING(X)                                                                      \
-    X(BN_BATCH_STATS, MNV3_BN_STATS_TF_MOMENTS) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_TF_SCALE_SHIFT)  \
-    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_KERAS) X(BN_UPDATE_VARIANCE, MNV3_BN_VARIANCE_BIASED)
+    X(BN_BATCH_STATS, MNV3_BN_BATCH_STATS_TF_MOMENTS) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_APPLY_TF_SCALE_SHIFT)  \
+    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_KERAS) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_BIASED)
 #define TF_KERAS_TRAINING(X)                                                                   \
-    X(BN_BATCH_STATS, MNV3_BN_STATS_TF_FUSED) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_TF_SUBTRACT_FIRST) \
-    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TF_FUSED) X(BN_UPDATE_VARIANCE, MNV3_BN_VARIANCE_UNBIASED)
+    X(BN_BATCH_STATS, MNV3_BN_BATCH_STATS_TF_FUSED) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_APPLY_TF_SUBTRACT_FIRST) \
+    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TF_FUSED) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_UNBIASED)
 
 #define TORCH_ROW(X)                                                                           \
     X(PADDING, MNV3_PAD_SYMMETRIC) X(HARDSIGMOID, MNV3_HSIG_DIV6)                              \

@@ -48,8 +48,8 @@ enum mnv3_pool_order {
 /* Training BatchNorm (src/bnlab; the backward pass reads the same fields). */
 enum mnv3_bn_batch_stats {
     MNV3_BN_STATS_DOUBLE_SUMS,       /* double sums in order; float channels-last sums for 1x1 maps */
-    MNV3_BN_STATS_EIGEN_DIVIDE,      /* Eigen's outer reduction, sum / count */
-    MNV3_BN_STATS_EIGEN_TIMES_INVERSE /* the same sums, times 1 / count */
+    MNV3_BN_STATS_QUAD_SUM_DIVIDE,      /* four accumulators from 16 rows on, sum / count */
+    MNV3_BN_STATS_QUAD_SUM_TIMES_INVERSE /* the same sums, times 1 / count */
 };
 enum mnv3_bn_train_apply {
     MNV3_BN_TRAIN_FMA_DOUBLE_INVSTD,      /* invstd in double, fma(x, a, fma(-mean, a, b)) */

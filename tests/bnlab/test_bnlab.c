@@ -43,8 +43,8 @@ static void test_moments(void) {
     /* 2 samples x 3 values: mean 2, biased var 2/3 * ... exact in every convention */
     const float a[3] = {1, 2, 3}, b[3] = {1, 2, 3};
     const float *planes[2] = {a, b};
-    static const int methods[] = {MNV3_BN_STATS_DOUBLE_SUMS, MNV3_BN_STATS_EIGEN_DIVIDE,
-                                  MNV3_BN_STATS_EIGEN_TIMES_INVERSE};
+    static const int methods[] = {MNV3_BN_STATS_DOUBLE_SUMS, MNV3_BN_STATS_QUAD_SUM_DIVIDE,
+                                  MNV3_BN_STATS_QUAD_SUM_TIMES_INVERSE};
     for (int c = 0; c < 3; c++) {
         mnv3_bn_moments mo = mnv3_bn_channel_moments(methods[c], planes, 2, 3);
         CHECK(mo.mean == 2.0f, "method %d mean %g", c, mo.mean);
@@ -61,7 +61,7 @@ static void test_moments(void) {
     float big[20];
     const float *pb[1] = {big};
     for (int i = 0; i < 20; i++) big[i] = i % 2 ? 1e8f : 1.0f;
-    mnv3_bn_moments k = mnv3_bn_channel_moments(MNV3_BN_STATS_EIGEN_DIVIDE, pb, 1, 20);
+    mnv3_bn_moments k = mnv3_bn_channel_moments(MNV3_BN_STATS_QUAD_SUM_DIVIDE, pb, 1, 20);
     mnv3_bn_moments t = mnv3_bn_channel_moments(MNV3_BN_STATS_DOUBLE_SUMS, pb, 1, 20);
     CHECK(k.mean == 5e7f, "keras four-accumulator mean %.9g", k.mean);          /* the 1s vanish in float */
     CHECK(t.mean == (float)((10 * 1e8 + 10) / 20.0), "torch double mean %.9g", t.mean);

@@ -138,7 +138,7 @@ MNV3_REF_KERNEL(mnv3_ref_linear) {
 }
 
 /* The CPU's rsqrt estimate refined by one Newton step in this exact order
- * (Eigen's packet rsqrt on AVX without FMA). The estimate differs between CPU
+ * (a packet rsqrt on AVX without FMA). The estimate differs between CPU
  * vendors; without SSE we start from the correctly rounded value. */
 float mnv3_rsqrt_estimate_newton(float a) {
 #if defined(__SSE__)
