@@ -1235,8 +1235,13 @@ static int read_isolated(const char *path, const unsigned char *buf, size_t len,
         mnv3_fail_code(err, MNV3_ERR_FORMAT, path,
                        "libhdf5 crashed reading this file (signal %d): it is corrupt or hostile",
                        WTERMSIG(status));
-    else if (!take(&c, &code, sizeof code) || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        mnv3_fail_code(err, MNV3_ERR_OTHER, path, "reading failed in the HDF5 sandbox");
+    else if (!take(&c, &code, sizeof code)) /* died while parsing, e.g. a sanitizer's report */
+        mnv3_fail_code(err, MNV3_ERR_FORMAT, path,
+                       "libhdf5 stopped reading this file (exit status %d): it is corrupt or "
+                       "hostile",
+                       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        mnv3_fail_code(err, MNV3_ERR_OTHER, path, "the HDF5 sandbox's reply is incomplete");
     else if (code != MNV3_ERR_NONE) {
         if (err) { /* the child's message already names the file */
             size_t n = (size_t)(c.end - c.p) < sizeof err->message - 1 ? (size_t)(c.end - c.p)
