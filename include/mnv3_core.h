@@ -286,7 +286,8 @@ typedef struct mnv3_session mnv3_session;
 
 typedef struct mnv3_session_options {
     const char *kernels; /* "reference" | "fast" (default "fast"); NULL = "fast" */
-    int threads;         /* worker threads including the caller; 0 = 1 */
+    int threads;         /* worker threads including the caller; 0 = 1 (a build with
+                          * MNV3_THREADS=OFF runs all on the caller, same results) */
     int max_batch;       /* largest n passed to run; 0 = any */
     const char *isa;     /* fast kernels only: "avx512" | "avx2" | "scalar"; NULL = best */
     mnv3_tap_fn tap;     /* optional: every layer's output, as mnv3_run (keeps all values) */
