@@ -42,6 +42,9 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    /* The CLI reads files from anywhere: a libhdf5 crash on a hostile .h5 should
+     * be one error line, not a dead process. */
+    mnv3_set_hdf5_sandbox(1);
     if (argc < 2) return cmd_explain(0, NULL);
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(stdout);

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs every test: builds with gcc (all tests, including the live PyTorch
-# oracle), with clang (warnings are errors), and with ASan+UBSan.
+# oracle), with clang, with ASan+UBSan, and the core alone (libm only).
+# Warnings are errors in every build (MNV3_WERROR, off for users).
 #   tools/test.sh            (after tools/setup.sh --oracle)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -8,7 +9,7 @@ cd "$root"
 jobs=$(nproc)
 build() { # dir, then cmake options
     local dir=$1; shift
-    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMNV3_WERROR=ON "$@" >/dev/null
     cmake --build "$dir" -j "$jobs"
 }
 echo "== gcc build, all tests"
@@ -20,4 +21,7 @@ ctest --test-dir build-clang --output-on-failure -j "$jobs" -LE oracle
 echo "== ASan + UBSan build, all tests"
 build build-asan -DCMAKE_C_COMPILER=clang -DMNV3_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE slow
+echo "== core-only build (libm alone: no formats, images, CLI, threads)"
+build build-core -DCMAKE_C_COMPILER=gcc -DMNV3_CORE_ONLY=ON
+ctest --test-dir build-core --output-on-failure -j "$jobs"
 echo "== all test builds passed"

@@ -11,6 +11,13 @@ int64_t mnv3_tensor_numel(const mnv3_tensor *t) {
     return n;
 }
 
+void mnv3_tensor_free(mnv3_tensor *t) {
+    if (!t) return;
+    free(t->name);
+    free(t->data);
+    memset(t, 0, sizeof *t);
+}
+
 void mnv3_tensors_free(mnv3_tensors *ts) {
     if (!ts) return;
     for (size_t i = 0; i < ts->count; i++) {
@@ -32,15 +39,15 @@ int mnv3_tensors_add(mnv3_tensors *ts, const char *name, mnv3_dtype dtype, int n
                      const int64_t *shape, void *data, mnv3_error *err) {
     if (ndim < 0 || ndim > MNV3_MAX_DIMS) {
         free(data);
-        return mnv3_fail(err, NULL, "tensor '%s' has %d dimensions (max %d)", name, ndim,
-                         MNV3_MAX_DIMS);
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL,
+                              "tensor '%s' has %d dimensions (max %d)", name, ndim, MNV3_MAX_DIMS);
     }
     if (ts->count == ts->capacity) {
         size_t cap = ts->capacity ? ts->capacity * 2 : 64;
         mnv3_tensor *items = realloc(ts->items, cap * sizeof *items);
         if (!items) {
             free(data);
-            return mnv3_fail(err, NULL, "out of memory");
+            return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory");
         }
         ts->items = items;
         ts->capacity = cap;
@@ -51,7 +58,7 @@ int mnv3_tensors_add(mnv3_tensors *ts, const char *name, mnv3_dtype dtype, int n
     t->name = malloc(len + 1);
     if (!t->name) {
         free(data);
-        return mnv3_fail(err, NULL, "out of memory");
+        return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory");
     }
     memcpy(t->name, name, len + 1);
     t->dtype = dtype;

@@ -1,3 +1,5 @@
+/* Internal helpers: failing with a one-line message and a code, and
+ * overflow-checked size arithmetic. */
 #include "core/util.h"
 
 #include <stdarg.h>
@@ -5,20 +7,37 @@
 #include <stdio.h>
 #include <string.h>
 
-int mnv3_fail(mnv3_error *err, const char *file, const char *fmt, ...) {
-    if (!err) return MNV3_FAIL;
+static void fill(mnv3_error *err, mnv3_error_code code, const char *file, const char *fmt,
+                 va_list ap) {
     size_t used = 0;
+    err->code = (int)code;
+    err->message[0] = 0;
     if (file) {
         int k = snprintf(err->message, sizeof err->message, "%s: ", file);
         used = k < 0 ? 0 : (size_t)k;
         if (used >= sizeof err->message) used = sizeof err->message - 1;
     }
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(err->message + used, sizeof err->message - used, fmt, ap);
-    va_end(ap);
     for (char *p = err->message; *p; p++) /* keep it one line */
         if (*p == '\n' || *p == '\r') *p = ' ';
+}
+
+int mnv3_fail_code(mnv3_error *err, mnv3_error_code code, const char *file, const char *fmt,
+                   ...) {
+    if (!err) return MNV3_FAIL;
+    va_list ap;
+    va_start(ap, fmt);
+    fill(err, code, file, fmt, ap);
+    va_end(ap);
+    return MNV3_FAIL;
+}
+
+int mnv3_fail(mnv3_error *err, const char *file, const char *fmt, ...) {
+    if (!err) return MNV3_FAIL;
+    va_list ap;
+    va_start(ap, fmt);
+    fill(err, MNV3_ERR_OTHER, file, fmt, ap);
+    va_end(ap);
     return MNV3_FAIL;
 }
 

@@ -1,8 +1,9 @@
-/* Internal helpers shared by every area of the library. */
+/* Internal helpers shared by every area of the library: failing with a
+ * message and a code, and overflow-checked size arithmetic. */
 #ifndef MNV3_UTIL_H
 #define MNV3_UTIL_H
 
-#include "mnv3.h"
+#include "mnv3_core.h"
 
 #if defined(__GNUC__)
 #define MNV3_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -10,7 +11,11 @@
 #define MNV3_PRINTF(a, b)
 #endif
 
-/* Fills err with "file: message" (file may be NULL) and returns MNV3_FAIL. */
+/* Fills err (may be NULL) with code and "file: message" (file may be NULL)
+ * and returns MNV3_FAIL. */
+int mnv3_fail_code(mnv3_error *err, mnv3_error_code code, const char *file, const char *fmt,
+                   ...) MNV3_PRINTF(4, 5);
+/* The same with code MNV3_ERR_OTHER, for failures not yet classified. */
 int mnv3_fail(mnv3_error *err, const char *file, const char *fmt, ...) MNV3_PRINTF(3, 4);
 
 /* Overflow-checked size arithmetic: return 0 on overflow. */

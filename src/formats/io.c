@@ -16,32 +16,34 @@ int mnv3_read_file(const char *path, size_t max, unsigned char **buf, size_t *le
     *buf = NULL;
     *len = 0;
     FILE *f = fopen(path, "rb");
-    if (!f) return mnv3_fail(err, path, "cannot open: %s", strerror(errno));
+    if (!f) return mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot open: %s", strerror(errno));
     if (fseek(f, 0, SEEK_END) != 0) {
         fclose(f);
-        return mnv3_fail(err, path, "cannot seek: %s", strerror(errno));
+        return mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot seek: %s", strerror(errno));
     }
     long end = ftell(f);
     if (end < 0 || fseek(f, 0, SEEK_SET) != 0) {
         fclose(f);
-        return mnv3_fail(err, path, "cannot determine the file size");
+        return mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot determine the file size");
     }
     if ((unsigned long)end > max) {
         fclose(f);
-        return mnv3_fail(err, path, "file is %ld bytes, more than the %zu allowed", end, max);
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, path,
+                              "file is %ld bytes, more than the %zu allowed", end, max);
     }
     size_t size = (size_t)end;
     unsigned char *data = malloc(size ? size : 1);
     if (!data) {
         fclose(f);
-        return mnv3_fail(err, path, "out of memory reading %zu bytes", size);
+        return mnv3_fail_code(err, MNV3_ERR_MEMORY, path, "out of memory reading %zu bytes", size);
     }
     size_t got = fread(data, 1, size, f);
     int bad = ferror(f);
     fclose(f);
     if (bad || got != size) {
         free(data);
-        return mnv3_fail(err, path, "read error after %zu of %zu bytes", got, size);
+        return mnv3_fail_code(err, MNV3_ERR_IO, path, "read error after %zu of %zu bytes", got,
+                              size);
     }
     *buf = data;
     *len = size;
@@ -55,12 +57,13 @@ static int compare_names(const void *a, const void *b) {
 int mnv3_tensors_check_unique(const mnv3_tensors *ts, const char *label, mnv3_error *err) {
     if (ts->count < 2) return MNV3_OK;
     const char **names = malloc(ts->count * sizeof *names);
-    if (!names) return mnv3_fail(err, label, "out of memory");
+    if (!names) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
     for (size_t i = 0; i < ts->count; i++) names[i] = ts->items[i].name;
     qsort(names, ts->count, sizeof *names, compare_names);
     for (size_t i = 1; i < ts->count; i++) {
         if (strcmp(names[i - 1], names[i]) == 0) {
-            int rc = mnv3_fail(err, label, "tensor name '%s' occurs more than once", names[i]);
+            int rc = mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                                    "tensor name '%s' occurs more than once", names[i]);
             free(names);
             return rc;
         }

@@ -57,6 +57,7 @@
 
 #include <hdf5.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,8 +90,9 @@ static herr_t error_walk_cb(unsigned n, const H5E_error2_t *e, void *user) {
 }
 
 /* "label: problem (HDF5: innermost error)"; clears HDF5's error stack. */
-static int h5fail(const char *label, mnv3_error *err, const char *fmt, ...) MNV3_PRINTF(3, 4);
-static int h5fail(const char *label, mnv3_error *err, const char *fmt, ...) {
+static int h5fail(const char *label, mnv3_error *err, mnv3_error_code code, const char *fmt, ...)
+    MNV3_PRINTF(4, 5);
+static int h5fail(const char *label, mnv3_error *err, mnv3_error_code code, const char *fmt, ...) {
     char msg[480];
     va_list ap;
     va_start(ap, fmt);
@@ -100,8 +102,8 @@ static int h5fail(const char *label, mnv3_error *err, const char *fmt, ...) {
     memset(&m, 0, sizeof m);
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, error_walk_cb, &m);
     H5Eclear2(H5E_DEFAULT);
-    if (m.got && m.desc[0]) return mnv3_fail(err, label, "%s (HDF5: %s)", msg, m.desc);
-    return mnv3_fail(err, label, "%s", msg);
+    if (m.got && m.desc[0]) return mnv3_fail_code(err, code, label, "%s (HDF5: %s)", msg, m.desc);
+    return mnv3_fail_code(err, code, label, "%s", msg);
 }
 
 static void h5_quiet(void) {
@@ -208,13 +210,13 @@ static herr_t refuse_elink(const char *parent_file, const char *parent_group,
 static hid_t open_obj(reader *r, hid_t loc, const char *path, H5I_type_t want) {
     hid_t id = H5Oopen(loc, path, r->lapl);
     if (id < 0) {
-        h5fail(r->label, r->err, "cannot open '%s'", path);
+        h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot open '%s'", path);
         return -1;
     }
     if (H5Iget_type(id) != want) {
         close_id(id);
-        mnv3_fail(r->err, r->label, "'%s' is not a %s", path,
-                  want == H5I_GROUP ? "group" : "dataset");
+        mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label, "'%s' is not a %s", path,
+                       want == H5I_GROUP ? "group" : "dataset");
         return -1;
     }
     return id;
@@ -232,20 +234,22 @@ static int read_string_attr(reader *r, hid_t obj, const char *objname, const cha
     size_t np = 0;
     a = H5Aopen(obj, name, H5P_DEFAULT);
     if (a < 0) {
-        h5fail(r->label, r->err, "cannot open attribute '%s' of '%s'", name, objname);
+        h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot open attribute '%s' of '%s'", name,
+               objname);
         goto done;
     }
     ft = H5Aget_type(a);
     sp = H5Aget_space(a);
     if (ft < 0 || sp < 0) {
-        h5fail(r->label, r->err, "cannot read attribute '%s' of '%s'", name, objname);
+        h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot read attribute '%s' of '%s'", name,
+               objname);
         goto done;
     }
     int rank = H5Sget_simple_extent_ndims(sp);
     hssize_t npoints = H5Sget_simple_extent_npoints(sp);
     if (rank < 0 || rank > 1 || npoints < 0 || npoints > MAX_NAMES) {
-        h5fail(r->label, r->err, "attribute '%s' of '%s' is not a list of strings", name,
-               objname);
+        h5fail(r->label, r->err, MNV3_ERR_FORMAT, "attribute '%s' of '%s' is not a list of strings",
+               name, objname);
         goto done;
     }
     np = (size_t)npoints;
@@ -254,12 +258,14 @@ static int read_string_attr(reader *r, hid_t obj, const char *objname, const cha
         goto done;
     }
     if (H5Tget_class(ft) != H5T_STRING) {
-        mnv3_fail(r->err, r->label, "attribute '%s' of '%s' is not a string", name, objname);
+        mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label, "attribute '%s' of '%s' is not a string",
+                       name, objname);
         goto done;
     }
     htri_t var = H5Tis_variable_str(ft);
     if (var < 0) {
-        h5fail(r->label, r->err, "attribute '%s' of '%s' has a bad string type", name, objname);
+        h5fail(r->label, r->err, MNV3_ERR_FORMAT, "attribute '%s' of '%s' has a bad string type",
+               name, objname);
         goto done;
     }
     mt = H5Tcopy(H5T_C_S1);
@@ -269,12 +275,14 @@ static int read_string_attr(reader *r, hid_t obj, const char *objname, const cha
         if (H5Tset_size(mt, H5T_VARIABLE) < 0) goto h5err;
         vl = calloc(np, sizeof *vl);
         if (!vl) {
-            mnv3_fail(r->err, r->label, "out of memory");
+            mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
             goto done;
         }
         if (H5Aread(a, mt, vl) < 0) {
-            h5fail(r->label, r->err, "cannot read attribute '%s' of '%s'", name, objname);
-            for (size_t i = 0; i < np; i++) free(vl[i]);
+            h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot read attribute '%s' of '%s'", name,
+                   objname);
+            for (size_t i = 0; i < np; i++)
+                free(vl[i]);
             free(vl);
             vl = NULL;
             goto done;
@@ -283,12 +291,12 @@ static int read_string_attr(reader *r, hid_t obj, const char *objname, const cha
             const char *s = vl[i] ? vl[i] : "";
             size_t len = strlen(s);
             if (len > MAX_STRING) {
-                mnv3_fail(r->err, r->label, "attribute '%s' of '%s' holds a %zu-byte name", name,
-                          objname, len);
+                mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label,
+                               "attribute '%s' of '%s' holds a %zu-byte name", name, objname, len);
                 goto done;
             }
             if (strlist_add(list, s, len) != 0) {
-                mnv3_fail(r->err, r->label, "out of memory");
+                mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
                 goto done;
             }
         }
@@ -296,18 +304,19 @@ static int read_string_attr(reader *r, hid_t obj, const char *objname, const cha
         size_t size = H5Tget_size(ft), bytes;
         if (size == 0 || size > MAX_STRING || !mnv3_mul_size(size, np, &bytes) ||
             bytes > MAX_ATTR_BYTES) {
-            mnv3_fail(r->err, r->label, "attribute '%s' of '%s' has strings of %zu bytes", name,
-                      objname, size);
+            mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label,
+                           "attribute '%s' of '%s' has strings of %zu bytes", name, objname, size);
             goto done;
         }
         if (H5Tset_size(mt, size) < 0 || H5Tset_strpad(mt, H5T_STR_NULLPAD) < 0) goto h5err;
         fixed = calloc(bytes, 1);
         if (!fixed) {
-            mnv3_fail(r->err, r->label, "out of memory");
+            mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
             goto done;
         }
         if (H5Aread(a, mt, fixed) < 0) {
-            h5fail(r->label, r->err, "cannot read attribute '%s' of '%s'", name, objname);
+            h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot read attribute '%s' of '%s'", name,
+                   objname);
             goto done;
         }
         for (size_t i = 0; i < np; i++) {
@@ -315,7 +324,7 @@ static int read_string_attr(reader *r, hid_t obj, const char *objname, const cha
             size_t len = 0;
             while (len < size && s[len]) len++;
             if (strlist_add(list, s, len) != 0) {
-                mnv3_fail(r->err, r->label, "out of memory");
+                mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
                 goto done;
             }
         }
@@ -323,7 +332,7 @@ static int read_string_attr(reader *r, hid_t obj, const char *objname, const cha
     rc = MNV3_OK;
     goto done;
 h5err:
-    h5fail(r->label, r->err, "cannot read attribute '%s' of '%s'", name, objname);
+    h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot read attribute '%s' of '%s'", name, objname);
 done:
     if (vl) {
         if (H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, vl) < 0) H5Eclear2(H5E_DEFAULT);
@@ -343,7 +352,8 @@ static int read_names_attr(reader *r, hid_t obj, const char *objname, const char
                            strlist *list, int *found) {
     *found = 0;
     htri_t ex = H5Aexists(obj, name);
-    if (ex < 0) return h5fail(r->label, r->err, "cannot list attributes of '%s'", objname);
+    if (ex < 0)
+        return h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot list attributes of '%s'", objname);
     if (ex > 0) {
         *found = 1;
         return read_string_attr(r, obj, objname, name, list);
@@ -352,7 +362,9 @@ static int read_names_attr(reader *r, hid_t obj, const char *objname, const char
         char cname[128];
         snprintf(cname, sizeof cname, "%.100s%d", name, chunk);
         ex = H5Aexists(obj, cname);
-        if (ex < 0) return h5fail(r->label, r->err, "cannot list attributes of '%s'", objname);
+        if (ex < 0)
+            return h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot list attributes of '%s'",
+                          objname);
         if (ex == 0) break;
         *found = 1;
         if (read_string_attr(r, obj, objname, cname, list) != MNV3_OK) return MNV3_FAIL;
@@ -373,33 +385,35 @@ static int read_dataset(reader *r, hid_t loc, const char *path, const char *dsna
     s = H5Dget_space(d);
     dcpl = H5Dget_create_plist(d);
     if (t < 0 || s < 0 || dcpl < 0) {
-        h5fail(r->label, r->err, "cannot read dataset '%s'", dsname);
+        h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot read dataset '%s'", dsname);
         goto done;
     }
     size_t esize = H5Tget_size(t);
     if (H5Tget_class(t) != H5T_FLOAT || (esize != 2 && esize != 4 && esize != 8)) {
-        mnv3_fail(r->err, r->label, "dataset '%s' is not float16/32/64 (HDF5 class %d, %zu bytes)",
-                  dsname, (int)H5Tget_class(t), esize);
+        mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
+                       "dataset '%s' is not float16/32/64 (HDF5 class %d, %zu bytes)", dsname,
+                       (int)H5Tget_class(t), esize);
         goto done;
     }
     H5S_class_t sc = H5Sget_simple_extent_type(s);
     int ndim = sc == H5S_SCALAR ? 0 : H5Sget_simple_extent_ndims(s);
     if ((sc != H5S_SCALAR && sc != H5S_SIMPLE) || ndim < 0 || ndim > MNV3_MAX_DIMS) {
-        mnv3_fail(r->err, r->label, "dataset '%s' has an unsupported shape (rank %d)", dsname,
-                  ndim);
+        mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
+                       "dataset '%s' has an unsupported shape (rank %d)", dsname, ndim);
         goto done;
     }
     hsize_t dims[H5S_MAX_RANK];
     int64_t shape[MNV3_MAX_DIMS];
     if (ndim > 0 && H5Sget_simple_extent_dims(s, dims, NULL) != ndim) {
-        h5fail(r->label, r->err, "cannot read the shape of dataset '%s'", dsname);
+        h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot read the shape of dataset '%s'", dsname);
         goto done;
     }
     size_t numel = 1;
     for (int i = 0; i < ndim; i++) {
         if (dims[i] > (hsize_t)INT64_MAX || dims[i] > (hsize_t)SIZE_MAX ||
             !mnv3_mul_size(numel, (size_t)dims[i], &numel)) {
-            mnv3_fail(r->err, r->label, "dataset '%s' has absurd dimensions", dsname);
+            mnv3_fail_code(r->err, MNV3_ERR_LIMIT, r->label, "dataset '%s' has absurd dimensions",
+                           dsname);
             goto done;
         }
         shape[i] = (int64_t)dims[i];
@@ -407,50 +421,54 @@ static int read_dataset(reader *r, hid_t loc, const char *path, const char *dsna
     size_t bytes, src_bytes;
     if (!mnv3_mul_size(numel, sizeof(float), &bytes) || !mnv3_mul_size(numel, esize, &src_bytes) ||
         bytes > MNV3_KERAS_MAX_DATASET || src_bytes > 2 * MNV3_KERAS_MAX_DATASET) {
-        mnv3_fail(r->err, r->label, "dataset '%s' has %zu elements, more than allowed", dsname,
-                  numel);
+        mnv3_fail_code(r->err, MNV3_ERR_LIMIT, r->label,
+                       "dataset '%s' has %zu elements, more than allowed", dsname, numel);
         goto done;
     }
     if (!mnv3_add_size(r->total_bytes, bytes, &r->total_bytes) ||
         r->total_bytes > MNV3_KERAS_MAX_TOTAL) {
-        mnv3_fail(r->err, r->label, "variables exceed %zu bytes in total at dataset '%s'",
-                  MNV3_KERAS_MAX_TOTAL, dsname);
+        mnv3_fail_code(r->err, MNV3_ERR_LIMIT, r->label,
+                       "variables exceed %zu bytes in total at dataset '%s'", MNV3_KERAS_MAX_TOTAL,
+                       dsname);
         goto done;
     }
     int next = H5Pget_external_count(dcpl);
     H5D_layout_t layout = H5Pget_layout(dcpl);
     if (next != 0 || (layout != H5D_CONTIGUOUS && layout != H5D_COMPACT && layout != H5D_CHUNKED)) {
-        mnv3_fail(r->err, r->label, "dataset '%s' uses external or virtual storage, refused",
-                  dsname);
+        mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
+                       "dataset '%s' uses external or virtual storage, refused", dsname);
         goto done;
     }
     data = malloc(bytes ? bytes : 1);
     if (!data) {
-        mnv3_fail(r->err, r->label, "out of memory for dataset '%s'", dsname);
+        mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory for dataset '%s'", dsname);
         goto done;
     }
     if (numel > 0) {
         if (esize == 8) {
             tmp = malloc(src_bytes);
             if (!tmp) {
-                mnv3_fail(r->err, r->label, "out of memory for dataset '%s'", dsname);
+                mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory for dataset '%s'",
+                               dsname);
                 goto done;
             }
             if (H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
-                h5fail(r->label, r->err, "cannot read dataset '%s'", dsname);
+                h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot read dataset '%s'", dsname);
                 goto done;
             }
             for (size_t i = 0; i < numel; i++) data[i] = mnv3_f64_to_f32(tmp[i]);
         } else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-            h5fail(r->label, r->err, "cannot read dataset '%s'", dsname);
+            h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot read dataset '%s'", dsname);
             goto done;
         }
     }
     if (mnv3_tensors_add(r->out, tname, MNV3_F32, ndim, shape, data, r->err) != MNV3_OK) {
         data = NULL; /* freed by mnv3_tensors_add */
-        char why[sizeof r->err->message];
-        snprintf(why, sizeof why, "%s", r->err->message);
-        mnv3_fail(r->err, r->label, "%s", why);
+        if (r->err) { /* name the file, keep the code */
+            char why[sizeof r->err->message];
+            snprintf(why, sizeof why, "%s", r->err->message);
+            mnv3_fail_code(r->err, (mnv3_error_code)r->err->code, r->label, "%s", why);
+        }
         goto done;
     }
     data = NULL;
@@ -498,10 +516,11 @@ static int list_links(reader *r, hid_t g, const char *gname, strlist *names) {
     link_collect lc = {names, 0, 0};
     hsize_t idx = 0;
     herr_t e = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, link_collect_cb, &lc);
-    if (lc.oom) return mnv3_fail(r->err, r->label, "out of memory");
+    if (lc.oom) return mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
     if (lc.overflow)
-        return mnv3_fail(r->err, r->label, "group '%s' has too many or too long links", gname);
-    if (e < 0) return h5fail(r->label, r->err, "cannot list group '%s'", gname);
+        return mnv3_fail_code(r->err, MNV3_ERR_LIMIT, r->label,
+                              "group '%s' has too many or too long links", gname);
+    if (e < 0) return h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot list group '%s'", gname);
     return MNV3_OK;
 }
 
@@ -514,7 +533,7 @@ static int read_keras2(reader *r, hid_t g, const char *gname) {
     for (size_t i = 0; i < layers.n; i++) {
         const char *lname = layers.v[i];
         if (!lname[0]) {
-            mnv3_fail(r->err, r->label, "empty layer name in layer_names");
+            mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label, "empty layer name in layer_names");
             goto done;
         }
         hid_t lg = open_obj(r, g, lname, H5I_GROUP);
@@ -523,7 +542,8 @@ static int read_keras2(reader *r, hid_t g, const char *gname) {
         int wfound = 0;
         int ok = read_names_attr(r, lg, lname, "weight_names", &wn, &wfound) == MNV3_OK;
         if (ok && !wfound) {
-            mnv3_fail(r->err, r->label, "layer group '%s' has no weight_names", lname);
+            mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label,
+                           "layer group '%s' has no weight_names", lname);
             ok = 0;
         }
         size_t llen = strlen(lname);
@@ -531,7 +551,8 @@ static int read_keras2(reader *r, hid_t g, const char *gname) {
             const char *w = wn.v[k];
             size_t wlen = strlen(w);
             if (wlen == 0) {
-                mnv3_fail(r->err, r->label, "empty weight name in layer '%s'", lname);
+                mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label, "empty weight name in layer '%s'",
+                               lname);
                 ok = 0;
                 break;
             }
@@ -553,14 +574,14 @@ static int read_keras2(reader *r, hid_t g, const char *gname) {
                 }
             }
             if (!tname) {
-                mnv3_fail(r->err, r->label, "out of memory");
+                mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
                 ok = 0;
                 break;
             }
             char *dsname = str_join(lname, "/", w);
             if (!dsname) {
                 free(tname);
-                mnv3_fail(r->err, r->label, "out of memory");
+                mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
                 ok = 0;
                 break;
             }
@@ -607,7 +628,7 @@ static int vars_members(reader *r, hid_t vg, const char *vpath, strlist *names, 
     if (list_links(r, vg, vpath, names) != MNV3_OK) return MNV3_FAIL;
     *indexed = 1;
     char **sorted = calloc(names->n ? names->n : 1, sizeof *sorted);
-    if (!sorted) return mnv3_fail(r->err, r->label, "out of memory");
+    if (!sorted) return mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
     for (size_t i = 0; i < names->n && *indexed; i++) {
         const char *s = names->v[i];
         char *end;
@@ -643,7 +664,7 @@ static haddr_t object_addr(hid_t obj) {
 
 static int note_vars(reader *r, hid_t parent, const char *ppath, vlist *found) {
     char *vpath = ppath[0] ? str_join(ppath, "/", "vars") : str_join("", "", "vars");
-    if (!vpath) return mnv3_fail(r->err, r->label, "out of memory");
+    if (!vpath) return mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
     hid_t vg = open_obj(r, parent, "vars", H5I_GROUP);
     if (vg < 0) {
         free(vpath);
@@ -659,13 +680,14 @@ static int note_vars(reader *r, hid_t parent, const char *ppath, vlist *found) {
     }
     htri_t has_name = H5Aexists(vg, "name");
     if (has_name < 0) {
-        h5fail(r->label, r->err, "cannot list attributes of '%s'", vpath);
+        h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot list attributes of '%s'", vpath);
         goto done;
     }
     if (has_name > 0) {
         if (read_string_attr(r, vg, vpath, "name", &nameattr) != MNV3_OK) goto done;
         if (nameattr.n != 1 || !nameattr.v[0][0]) {
-            mnv3_fail(r->err, r->label, "attribute 'name' of '%s' is not one name", vpath);
+            mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label,
+                           "attribute 'name' of '%s' is not one name", vpath);
             goto done;
         }
         layer = nameattr.v[0];
@@ -673,7 +695,7 @@ static int note_vars(reader *r, hid_t parent, const char *ppath, vlist *found) {
     } else {
         layer = str_join(ppath[0] ? ppath : "model", "", "");
         if (!layer) {
-            mnv3_fail(r->err, r->label, "out of memory");
+            mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
             goto done;
         }
     }
@@ -681,7 +703,7 @@ static int note_vars(reader *r, hid_t parent, const char *ppath, vlist *found) {
     for (size_t i = 0; i < names.n; i++) {
         hid_t d = H5Oopen(vg, names.v[i], r->lapl);
         if (d < 0) {
-            h5fail(r->label, r->err, "cannot open '%s/%s'", vpath, names.v[i]);
+            h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot open '%s/%s'", vpath, names.v[i]);
             goto done;
         }
         haddr_t a = H5Iget_type(d) == H5I_DATASET ? object_addr(d) : HADDR_UNDEF;
@@ -697,7 +719,7 @@ static int note_vars(reader *r, hid_t parent, const char *ppath, vlist *found) {
         size_t cap = found->cap ? found->cap * 2 : 64;
         vgroup *v = realloc(found->v, cap * sizeof *v);
         if (!v) {
-            mnv3_fail(r->err, r->label, "out of memory");
+            mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
             goto done;
         }
         found->v = v;
@@ -732,10 +754,10 @@ done:
 
 static int walk_keras3(reader *r, hid_t g, const char *path, int depth, vlist *found) {
     if (depth > MNV3_KERAS_MAX_DEPTH)
-        return mnv3_fail(r->err, r->label, "groups nested deeper than %d at '%s'",
-                         MNV3_KERAS_MAX_DEPTH, path);
+        return mnv3_fail_code(r->err, MNV3_ERR_LIMIT, r->label,
+                              "groups nested deeper than %d at '%s'", MNV3_KERAS_MAX_DEPTH, path);
     if (++r->nodes > MAX_NODES)
-        return mnv3_fail(r->err, r->label, "more than %d groups", MAX_NODES);
+        return mnv3_fail_code(r->err, MNV3_ERR_LIMIT, r->label, "more than %d groups", MAX_NODES);
     strlist names = {0};
     int rc = MNV3_FAIL;
     if (list_links(r, g, path[0] ? path : "/", &names) != MNV3_OK) goto done;
@@ -748,7 +770,8 @@ static int walk_keras3(reader *r, hid_t g, const char *path, int depth, vlist *f
         }
         hid_t c = H5Oopen(g, name, r->lapl);
         if (c < 0) {
-            h5fail(r->label, r->err, "cannot open '%s%s%s'", path, path[0] ? "/" : "", name);
+            h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot open '%s%s%s'", path,
+                   path[0] ? "/" : "", name);
             goto done;
         }
         if (H5Iget_type(c) != H5I_GROUP) {
@@ -757,7 +780,7 @@ static int walk_keras3(reader *r, hid_t g, const char *path, int depth, vlist *f
         }
         char *cpath = path[0] ? str_join(path, "/", name) : str_join("", "", name);
         int ok = cpath && walk_keras3(r, c, cpath, depth + 1, found) == MNV3_OK;
-        if (!cpath) mnv3_fail(r->err, r->label, "out of memory");
+        if (!cpath) mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
         free(cpath);
         close_id(c);
         if (!ok) goto done;
@@ -928,10 +951,13 @@ static hid_t open_image(const void *buf, size_t len) {
 static int read_h5_image(const void *buf, size_t len, const char *label, mnv3_tensors *out,
                          mnv3_error *err, const char *archive_format) {
     h5_quiet();
-    if (len < 8) return mnv3_fail(err, label, "too short for an HDF5 file (%zu bytes)", len);
+    if (len < 8)
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "too short for an HDF5 file (%zu bytes)",
+                              len);
     if (len > MNV3_KERAS_MAX_FILE)
-        return mnv3_fail(err, label, "file is %zu bytes, more than the %zu allowed", len,
-                         MNV3_KERAS_MAX_FILE);
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
+                              "file is %zu bytes, more than the %zu allowed", len,
+                              MNV3_KERAS_MAX_FILE);
     reader r;
     memset(&r, 0, sizeof r);
     r.label = label;
@@ -940,25 +966,26 @@ static int read_h5_image(const void *buf, size_t len, const char *label, mnv3_te
     r.lapl = H5Pcreate(H5P_LINK_ACCESS);
     if (r.lapl < 0 || H5Pset_elink_cb(r.lapl, refuse_elink, NULL) < 0 ||
         H5Pset_nlinks(r.lapl, 8) < 0) {
-        int rc = h5fail(label, err, "cannot set up HDF5");
+        int rc = h5fail(label, err, MNV3_ERR_OTHER, "cannot set up HDF5");
         close_id(r.lapl);
         return rc;
     }
     size_t bad_heap = check_global_heaps(buf, len);
     if (bad_heap != SIZE_MAX) {
         close_id(r.lapl);
-        return mnv3_fail(err, label, "corrupt HDF5 global heap at byte %zu", bad_heap);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "corrupt HDF5 global heap at byte %zu",
+                              bad_heap);
     }
     hid_t f = open_image(buf, len);
     if (f < 0) {
-        int rc = h5fail(label, err, "not a readable HDF5 file");
+        int rc = h5fail(label, err, MNV3_ERR_FORMAT, "not a readable HDF5 file");
         close_id(r.lapl);
         return rc;
     }
     int rc = MNV3_FAIL;
     hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
     if (root < 0) {
-        h5fail(label, err, "cannot open the root group");
+        h5fail(label, err, MNV3_ERR_FORMAT, "cannot open the root group");
         goto done;
     }
     htri_t has_mw = H5Lexists(root, "model_weights", H5P_DEFAULT);
@@ -967,7 +994,7 @@ static int read_h5_image(const void *buf, size_t len, const char *label, mnv3_te
     htri_t has_layers = H5Lexists(root, "layers", H5P_DEFAULT);
     htri_t has_vars = H5Lexists(root, "vars", H5P_DEFAULT);
     if (has_mw < 0 || has_ln < 0 || has_ln0 < 0 || has_layers < 0 || has_vars < 0) {
-        h5fail(label, err, "cannot read the root group");
+        h5fail(label, err, MNV3_ERR_FORMAT, "cannot read the root group");
         goto done;
     }
     if (has_mw > 0) {
@@ -984,13 +1011,15 @@ static int read_h5_image(const void *buf, size_t len, const char *label, mnv3_te
                  archive_format ? archive_format : "keras-weights-h5");
         rc = read_keras3(&r, root);
     } else {
-        mnv3_fail(err, label, "HDF5 file holds no Keras weights (no model_weights, layer_names "
-                              "or layers)");
+        mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                       "HDF5 file holds no Keras weights (no model_weights, layer_names "
+                       "or layers)");
     }
     if (rc == MNV3_OK) rc = mnv3_tensors_check_unique(out, label, err);
 done:
     close_id(root);
-    if (H5Fclose(f) < 0 && rc == MNV3_OK) rc = h5fail(label, err, "cannot close the file");
+    if (H5Fclose(f) < 0 && rc == MNV3_OK)
+        rc = h5fail(label, err, MNV3_ERR_IO, "cannot close the file");
     close_id(r.lapl);
     H5Eclear2(H5E_DEFAULT);
     return rc;
@@ -1005,18 +1034,21 @@ static int read_archive(const void *buf, size_t len, const char *label, mnv3_ten
     size_t mlen = 0;
     zip_int64_t idx = zip_name_locate(za, ARCHIVE_MEMBER, 0);
     if (idx < 0) {
-        mnv3_fail(err, label, "zip archive has no %s (not a .keras file)", ARCHIVE_MEMBER);
+        mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "zip archive has no %s (not a .keras file)",
+                       ARCHIVE_MEMBER);
         goto done;
     }
     zip_stat_t st;
     zip_stat_init(&st);
     if (zip_stat_index(za, (zip_uint64_t)idx, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE)) {
-        mnv3_fail(err, label, "cannot stat %s: %s", ARCHIVE_MEMBER, zip_strerror(za));
+        mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "cannot stat %s: %s", ARCHIVE_MEMBER,
+                       zip_strerror(za));
         goto done;
     }
     if (st.size > MNV3_KERAS_MAX_FILE) {
-        mnv3_fail(err, label, "%s declares %llu bytes, more than the %zu allowed", ARCHIVE_MEMBER,
-                  (unsigned long long)st.size, MNV3_KERAS_MAX_FILE);
+        mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
+                       "%s declares %llu bytes, more than the %zu allowed", ARCHIVE_MEMBER,
+                       (unsigned long long)st.size, MNV3_KERAS_MAX_FILE);
         goto done;
     }
     if (mnv3_zip_read_member(za, (zip_uint64_t)idx, ARCHIVE_MEMBER, label, &member, &mlen, err) !=
@@ -1046,99 +1078,189 @@ int mnv3_read_keras_h5_buffer(const void *buf, size_t len, const char *label,
     return rc;
 }
 
+/* ---- the sandbox ------------------------------------------------------------- */
+
+static atomic_int sandbox_on;
+
+void mnv3_set_hdf5_sandbox(int on) { atomic_store(&sandbox_on, on != 0); }
+int mnv3_hdf5_sandbox(void) { return atomic_load(&sandbox_on); }
+
 #if defined(__unix__) || defined(__APPLE__)
 /* libhdf5 1.10 trusts some on-disk indices (fuzzing found a global-heap object index in a
  * variable-length string attribute that crashes it) and the API offers no way to check them
- * first. So a file is parsed in a child process: a crash there becomes a one-line error here.
- * The child hands the tensors back as a temporary safetensors file. */
+ * first. So, when the caller asks for it, a file is parsed in a child process: a crash there
+ * becomes a one-line error here. The child's reply on a pipe, in native byte order (it is
+ * this same program):
+ *   int32 code: MNV3_ERR_NONE, or the error's code followed by its message to the end;
+ *   char format[32], uint64 count, then per tensor: uint32 name length, the name,
+ *   int32 dtype, char source_dtype[16], int32 ndim, int64 shape[ndim], then the data. */
+#define SANDBOX_MAX_REPLY (MNV3_KERAS_MAX_TOTAL + ((size_t)64 << 20))
+
+static int write_all(int fd, const void *data, size_t n) {
+    const unsigned char *p = data;
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
+        p += k, n -= (size_t)k;
+    }
+    return 0;
+}
+
+static void sandbox_child(int fd, const char *path, const unsigned char *buf, size_t len) {
+    mnv3_tensors ts;
+    mnv3_error e = {{0}, MNV3_ERR_NONE};
+    int32_t code = mnv3_read_keras_h5_buffer(buf, len, path, &ts, &e) == MNV3_OK
+                       ? MNV3_ERR_NONE
+                       : (e.code != MNV3_ERR_NONE ? e.code : MNV3_ERR_OTHER);
+    if (write_all(fd, &code, sizeof code) != 0) _exit(1);
+    if (code != MNV3_ERR_NONE) _exit(write_all(fd, e.message, strlen(e.message)) == 0 ? 0 : 1);
+    uint64_t count = ts.count;
+    int ok = write_all(fd, ts.format, sizeof ts.format) == 0 &&
+             write_all(fd, &count, sizeof count) == 0;
+    for (size_t i = 0; ok && i < ts.count; i++) {
+        const mnv3_tensor *t = &ts.items[i];
+        uint32_t name_len = (uint32_t)strlen(t->name);
+        int32_t dtype = (int32_t)t->dtype, ndim = t->ndim;
+        size_t bytes = (size_t)mnv3_tensor_numel(t) * (t->dtype == MNV3_F32 ? 4 : 8);
+        ok = write_all(fd, &name_len, sizeof name_len) == 0 &&
+             write_all(fd, t->name, name_len) == 0 && write_all(fd, &dtype, sizeof dtype) == 0 &&
+             write_all(fd, t->source_dtype, sizeof t->source_dtype) == 0 &&
+             write_all(fd, &ndim, sizeof ndim) == 0 &&
+             write_all(fd, t->shape, (size_t)ndim * sizeof t->shape[0]) == 0 &&
+             write_all(fd, t->data, bytes) == 0;
+    }
+    _exit(ok ? 0 : 1);
+}
+
+typedef struct reply_cursor {
+    const unsigned char *p, *end;
+} reply_cursor;
+
+static int take(reply_cursor *c, void *dst, size_t n) {
+    if ((size_t)(c->end - c->p) < n) return 0;
+    memcpy(dst, c->p, n);
+    c->p += n;
+    return 1;
+}
+
+/* Rebuilds the tensors from a successful reply; 0 if it is malformed. */
+static int parse_reply(reply_cursor *c, const char *path, mnv3_tensors *out, mnv3_error *err) {
+    uint64_t count;
+    if (!take(c, out->format, sizeof out->format) || !take(c, &count, sizeof count)) return 0;
+    out->format[sizeof out->format - 1] = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        uint32_t name_len;
+        int32_t dtype, ndim;
+        char source_dtype[16], name[MAX_STRING * 2 + 64]; /* the size tensor names are built in */
+        int64_t shape[MNV3_MAX_DIMS];
+        if (!take(c, &name_len, sizeof name_len) || name_len >= sizeof name ||
+            !take(c, name, name_len) || !take(c, &dtype, sizeof dtype) ||
+            !take(c, source_dtype, sizeof source_dtype) || !take(c, &ndim, sizeof ndim) ||
+            (dtype != MNV3_F32 && dtype != MNV3_I64) || ndim < 0 || ndim > MNV3_MAX_DIMS ||
+            !take(c, shape, (size_t)ndim * sizeof shape[0]))
+            return 0;
+        name[name_len] = 0;
+        source_dtype[sizeof source_dtype - 1] = 0;
+        size_t bytes = dtype == MNV3_F32 ? 4 : 8;
+        for (int k = 0; k < ndim; k++)
+            if (shape[k] < 0 || !mnv3_mul_size(bytes, (size_t)shape[k], &bytes)) return 0;
+        if ((size_t)(c->end - c->p) < bytes) return 0;
+        void *data = malloc(bytes ? bytes : 1);
+        if (!data) {
+            mnv3_fail_code(err, MNV3_ERR_MEMORY, path, "out of memory");
+            return -1;
+        }
+        take(c, data, bytes);
+        if (mnv3_tensors_add(out, name, (mnv3_dtype)dtype, ndim, shape, data, err) != MNV3_OK)
+            return -1;
+        snprintf(out->items[out->count - 1].source_dtype, sizeof source_dtype, "%s", source_dtype);
+    }
+    return c->p == c->end;
+}
+
 static int read_isolated(const char *path, const unsigned char *buf, size_t len,
                          mnv3_tensors *out, mnv3_error *err) {
-    const char *dir = getenv("TMPDIR");
-    char tmp[512];
-    snprintf(tmp, sizeof tmp, "%s/mnv3-keras-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(tmp), pipefd[2];
-    if (fd < 0) return mnv3_fail(err, path, "cannot create a temporary file in %s", tmp);
-    close(fd);
-    if (pipe(pipefd) != 0) {
-        unlink(tmp);
-        return mnv3_fail(err, path, "cannot create a pipe");
-    }
-    fflush(NULL);
+    int pipefd[2];
+    if (pipe(pipefd) != 0)
+        return mnv3_fail_code(err, MNV3_ERR_SYSTEM, path, "cannot create a pipe");
+    fflush(NULL); /* so the child cannot write out the caller's buffered output again */
     pid_t pid = fork();
     if (pid < 0) {
-        close(pipefd[0]), close(pipefd[1]), unlink(tmp);
-        return mnv3_fail(err, path, "cannot fork");
+        close(pipefd[0]), close(pipefd[1]);
+        return mnv3_fail_code(err, MNV3_ERR_SYSTEM, path, "cannot fork");
     }
     if (pid == 0) {
         close(pipefd[0]);
         int devnull = open("/dev/null", O_WRONLY); /* a crash report is not our one line */
         if (devnull >= 0) dup2(devnull, 2);
-        mnv3_tensors ts;
-        mnv3_error e;
-        int rc = mnv3_read_keras_h5_buffer(buf, len, path, &ts, &e);
-        if (rc == MNV3_OK) rc = mnv3_write_safetensors(tmp, &ts, &e);
-        /* one line "OK:<format>", then "<name>\t<source dtype>" per tensor; or the error */
-        FILE *pipe_out = fdopen(pipefd[1], "w");
-        if (pipe_out) {
-            if (rc == MNV3_OK) {
-                fprintf(pipe_out, "OK:%s\n", ts.format);
-                for (size_t i = 0; i < ts.count; i++)
-                    fprintf(pipe_out, "%s\t%s\n", ts.items[i].name, ts.items[i].source_dtype);
-            } else {
-                fputs(e.message, pipe_out);
-            }
-            fclose(pipe_out);
-        }
-        _exit(rc == MNV3_OK ? 0 : 1);
+        sandbox_child(pipefd[1], path, buf, len);
     }
     close(pipefd[1]);
-    size_t cap = 4096, got = 0;
-    char *msg = malloc(cap);
-    for (ssize_t r; msg && (r = read(pipefd[0], msg + got, cap - 1 - got)) > 0;) {
-        got += (size_t)r;
-        if (got + 1 == cap && cap < ((size_t)1 << 24)) {
-            char *grown = realloc(msg, cap *= 2);
-            if (!grown) break;
-            msg = grown;
+    size_t cap = (size_t)1 << 16, got = 0;
+    unsigned char *reply = malloc(cap);
+    int too_long = 0;
+    for (ssize_t r; reply;) {
+        if (got == cap) {
+            if (cap >= SANDBOX_MAX_REPLY) {
+                too_long = 1;
+                break;
+            }
+            unsigned char *grown = realloc(reply, cap *= 2);
+            if (!grown) {
+                free(reply);
+                reply = NULL;
+                break;
+            }
+            reply = grown;
         }
+        r = read(pipefd[0], reply + got, cap - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
     }
-    close(pipefd[0]);
-    if (!msg) {
-        unlink(tmp);
-        return mnv3_fail(err, path, "out of memory");
-    }
-    msg[got] = 0;
+    close(pipefd[0]); /* a child still writing now gets SIGPIPE */
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     int rc = MNV3_FAIL;
-    if (WIFSIGNALED(status))
-        mnv3_fail(err, path, "libhdf5 crashed reading this file (signal %d): it is corrupt or "
-                             "hostile", WTERMSIG(status));
-    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strncmp(msg, "OK:", 3)) {
-        size_t n = strnlen(msg, sizeof err->message - 1);
-        memcpy(err->message, msg, n); /* the child's message already names the file */
-        err->message[n] = 0;
-        if (!n) mnv3_fail(err, path, "reading failed");
-    } else if ((rc = mnv3_read_safetensors(tmp, out, err)) == MNV3_OK) {
-        char *line = strchr(msg, '\n');
-        size_t n = line ? (size_t)(line - msg - 3) : 0;
-        n = n < sizeof out->format - 1 ? n : sizeof out->format - 1;
-        memcpy(out->format, msg + 3, n);
-        out->format[n] = 0;
-        for (char *next; line && *++line; line = next) { /* restore the stored dtypes */
-            next = strchr(line, '\n');
-            if (!next) break;
-            *next = 0;
-            char *tab = strchr(line, '\t');
-            if (!tab) continue;
-            *tab = 0;
-            mnv3_tensor *t = (mnv3_tensor *)mnv3_tensors_find(out, line);
-            if (t) snprintf(t->source_dtype, sizeof t->source_dtype, "%.15s", tab + 1);
+    int32_t code = MNV3_ERR_OTHER;
+    reply_cursor c = {reply, reply + got};
+    if (!reply)
+        mnv3_fail_code(err, MNV3_ERR_MEMORY, path, "out of memory");
+    else if (too_long)
+        mnv3_fail_code(err, MNV3_ERR_LIMIT, path, "the file's variables exceed %zu bytes",
+                       (size_t)SANDBOX_MAX_REPLY);
+    else if (WIFSIGNALED(status))
+        mnv3_fail_code(err, MNV3_ERR_FORMAT, path,
+                       "libhdf5 crashed reading this file (signal %d): it is corrupt or hostile",
+                       WTERMSIG(status));
+    else if (!take(&c, &code, sizeof code)) /* died while parsing, e.g. a sanitizer's report */
+        mnv3_fail_code(err, MNV3_ERR_FORMAT, path,
+                       "libhdf5 stopped reading this file (exit status %d): it is corrupt or "
+                       "hostile",
+                       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        mnv3_fail_code(err, MNV3_ERR_OTHER, path, "the HDF5 sandbox's reply is incomplete");
+    else if (code != MNV3_ERR_NONE) {
+        if (err) { /* the child's message already names the file */
+            size_t n = (size_t)(c.end - c.p) < sizeof err->message - 1 ? (size_t)(c.end - c.p)
+                                                                        : sizeof err->message - 1;
+            memcpy(err->message, c.p, n);
+            err->message[n] = 0;
+            err->code = code > MNV3_ERR_NONE && code < MNV3_ERR_COUNT ? code : MNV3_ERR_OTHER;
         }
+    } else {
+        int parsed = parse_reply(&c, path, out, err);
+        if (parsed > 0) rc = MNV3_OK;
+        else if (parsed == 0)
+            mnv3_fail_code(err, MNV3_ERR_OTHER, path, "malformed reply from the HDF5 sandbox");
     }
-    free(msg);
-    unlink(tmp);
+    free(reply);
+    if (rc != MNV3_OK) {
+        mnv3_tensors_free(out);
+        memset(out, 0, sizeof *out);
+    }
     return rc;
 }
 #endif
@@ -1148,11 +1270,13 @@ int mnv3_read_keras_h5(const char *path, mnv3_tensors *out, mnv3_error *err) {
     unsigned char *buf = NULL;
     size_t len = 0;
     if (mnv3_read_file(path, MNV3_KERAS_MAX_FILE, &buf, &len, err) != MNV3_OK) return MNV3_FAIL;
+    int rc;
 #if defined(__unix__) || defined(__APPLE__)
-    int rc = read_isolated(path, buf, len, out, err);
-#else
-    int rc = mnv3_read_keras_h5_buffer(buf, len, path, out, err);
+    if (mnv3_hdf5_sandbox())
+        rc = read_isolated(path, buf, len, out, err);
+    else
 #endif
+        rc = mnv3_read_keras_h5_buffer(buf, len, path, out, err);
     free(buf);
     return rc;
 }
@@ -1214,29 +1338,34 @@ static int classify(const mnv3_tensors *ts, wlayer *L, const char *path, mnv3_er
         }
         if (strcmp(var, "bias") == 0) slot = 5;
         if (slot < 0)
-            return mnv3_fail(err, path, "tensor '%s': variable '%s' is not one of a Conv2D, "
-                                        "DepthwiseConv2D, BatchNormalization or Dense layer",
-                             ts->items[i].name, var);
+            return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path,
+                                  "tensor '%s': variable '%s' is not one of a Conv2D, "
+                                  "DepthwiseConv2D, BatchNormalization or Dense layer",
+                                  ts->items[i].name, var);
         if (at[slot] != SIZE_MAX)
-            return mnv3_fail(err, path, "tensor '%s' occurs twice", ts->items[i].name);
+            return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path, "tensor '%s' occurs twice",
+                                  ts->items[i].name);
         at[slot] = i;
     }
     int is_bn = at[0] != SIZE_MAX || at[1] != SIZE_MAX || at[2] != SIZE_MAX || at[3] != SIZE_MAX;
     if (is_bn) {
         if (at[4] != SIZE_MAX || at[5] != SIZE_MAX || at[2] == SIZE_MAX || at[3] == SIZE_MAX)
-            return mnv3_fail(err, path, "layer '%.*s': BatchNormalization needs moving_mean and "
-                                        "moving_variance and no kernel or bias", ll, lname);
+            return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path,
+                                  "layer '%.*s': BatchNormalization needs moving_mean and "
+                                  "moving_variance and no kernel or bias",
+                                  ll, lname);
         L->cls = "batch_normalization";
         for (int k = 0; k < 4; k++)
             if (at[k] != SIZE_MAX) L->order[L->nvars++] = at[k];
         for (size_t k = 0; k < L->nvars; k++)
             if (ts->items[L->order[k]].ndim != 1)
-                return mnv3_fail(err, path, "tensor '%s' must have rank 1",
-                                 ts->items[L->order[k]].name);
+                return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path, "tensor '%s' must have rank 1",
+                                      ts->items[L->order[k]].name);
         return MNV3_OK;
     }
     if (at[4] == SIZE_MAX)
-        return mnv3_fail(err, path, "layer '%.*s' has a bias but no kernel", ll, lname);
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path, "layer '%.*s' has a bias but no kernel",
+                              ll, lname);
     const mnv3_tensor *kt = &ts->items[at[4]];
     if (kt->ndim == 4) {
         /* Keras 3 calls both kernels "kernel": (kh, kw, C, 1) with C > 1 is
@@ -1250,13 +1379,14 @@ static int classify(const mnv3_tensors *ts, wlayer *L, const char *path, mnv3_er
     } else if (kt->ndim == 2) {
         L->cls = "dense";
     } else {
-        return mnv3_fail(err, path, "tensor '%s': kernel of rank %d (want 4 or 2)", kt->name,
-                         kt->ndim);
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path,
+                              "tensor '%s': kernel of rank %d (want 4 or 2)", kt->name, kt->ndim);
     }
     L->order[L->nvars++] = at[4];
     if (at[5] != SIZE_MAX) {
         if (ts->items[at[5]].ndim != 1)
-            return mnv3_fail(err, path, "tensor '%s' must have rank 1", ts->items[at[5]].name);
+            return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path, "tensor '%s' must have rank 1",
+                                  ts->items[at[5]].name);
         L->order[L->nvars++] = at[5];
     }
     return MNV3_OK;
@@ -1295,10 +1425,11 @@ static int write_dataset(hid_t g, const char *name, const mnv3_tensor *t) {
 
 int mnv3_write_keras_weights_h5(const char *path, const mnv3_tensors *ts, mnv3_error *err) {
     h5_quiet();
-    if (!ts || ts->count == 0) return mnv3_fail(err, path, "no tensors to write");
+    if (!ts || ts->count == 0)
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path, "no tensors to write");
     /* Check names, types and shapes, and group the tensors by layer. */
     wlayer *layers = calloc(ts->count, sizeof *layers);
-    if (!layers) return mnv3_fail(err, path, "out of memory");
+    if (!layers) return mnv3_fail_code(err, MNV3_ERR_MEMORY, path, "out of memory");
     size_t nl = 0;
     int rc = MNV3_FAIL;
     hid_t f = -1, lg = -1;
@@ -1306,17 +1437,20 @@ int mnv3_write_keras_weights_h5(const char *path, const mnv3_tensors *ts, mnv3_e
         const mnv3_tensor *t = &ts->items[i];
         size_t ll = layer_len(t->name);
         if (ll == 0 || !t->name[ll + 1] || ll > MAX_STRING) {
-            mnv3_fail(err, path, "tensor '%s' is not named <layer>/<variable>", t->name);
+            mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path,
+                           "tensor '%s' is not named <layer>/<variable>", t->name);
             goto done;
         }
         if (t->dtype != MNV3_F32 || t->ndim < 0 || t->ndim > MNV3_MAX_DIMS ||
             (mnv3_tensor_numel(t) > 0 && !t->data)) {
-            mnv3_fail(err, path, "tensor '%s' is not a float32 tensor", t->name);
+            mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path, "tensor '%s' is not a float32 tensor",
+                           t->name);
             goto done;
         }
         for (int k = 0; k < t->ndim; k++)
             if (t->shape[k] < 0) {
-                mnv3_fail(err, path, "tensor '%s' has a negative dimension", t->name);
+                mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path, "tensor '%s' has a negative dimension",
+                               t->name);
                 goto done;
             }
         if (nl > 0 && same_layer(ts->items[layers[nl - 1].first].name, t->name)) {
@@ -1325,8 +1459,9 @@ int mnv3_write_keras_weights_h5(const char *path, const mnv3_tensors *ts, mnv3_e
         }
         for (size_t k = 0; k < nl; k++)
             if (same_layer(ts->items[layers[k].first].name, t->name)) {
-                mnv3_fail(err, path, "tensors of layer '%.*s' are not together (at '%s')",
-                          (int)ll, t->name, t->name);
+                mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path,
+                               "tensors of layer '%.*s' are not together (at '%s')", (int)ll,
+                               t->name, t->name);
                 goto done;
             }
         layers[nl].first = i;
@@ -1338,7 +1473,7 @@ int mnv3_write_keras_weights_h5(const char *path, const mnv3_tensors *ts, mnv3_e
 
     f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) {
-        h5fail(path, err, "cannot create the file");
+        h5fail(path, err, MNV3_ERR_IO, "cannot create the file");
         goto done;
     }
     lg = H5Gcreate2(f, "layers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -1368,7 +1503,7 @@ int mnv3_write_keras_weights_h5(const char *path, const mnv3_tensors *ts, mnv3_e
         close_id(vg);
         close_id(g);
         if (!ok) {
-            h5fail(path, err, "cannot write layer '%s'", lname);
+            h5fail(path, err, MNV3_ERR_IO, "cannot write layer '%s'", lname);
             goto done;
         }
     }
@@ -1380,14 +1515,14 @@ int mnv3_write_keras_weights_h5(const char *path, const mnv3_tensors *ts, mnv3_e
     hid_t fclose_id = f;
     f = -1;
     if (H5Fclose(fclose_id) < 0) {
-        h5fail(path, err, "cannot finish the file");
+        h5fail(path, err, MNV3_ERR_IO, "cannot finish the file");
         remove(path);
         goto done;
     }
     rc = MNV3_OK;
     goto done;
 h5err:
-    h5fail(path, err, "cannot write the file");
+    h5fail(path, err, MNV3_ERR_IO, "cannot write the file");
 done:
     close_id(lg);
     if (f >= 0) {

@@ -59,26 +59,30 @@ static int read_word(dict_cursor *c, const char *word) {
 /* "(3, 4)", "(3,)", "()": non-negative integers only. */
 static int read_shape(dict_cursor *c, int *ndim, int64_t *shape, const char *label,
                       mnv3_error *err) {
-    if (!accept_char(c, '(')) return mnv3_fail(err, label, "npy header: shape is not a tuple");
+    if (!accept_char(c, '('))
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "npy header: shape is not a tuple");
     *ndim = 0;
     for (;;) {
         if (accept_char(c, ')')) return MNV3_OK;
         skip_spaces(c);
         if (c->p >= c->end || *c->p < '0' || *c->p > '9')
-            return mnv3_fail(err, label, "npy header: shape entries must be non-negative integers");
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                                  "npy header: shape entries must be non-negative integers");
         int64_t v = 0;
         while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
             if (v > (INT64_MAX - 9) / 10)
-                return mnv3_fail(err, label, "npy header: shape entry too large");
+                return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
+                                      "npy header: shape entry too large");
             v = v * 10 + (*c->p++ - '0');
         }
         if (c->p < c->end && *c->p == 'L') c->p++; /* Python 2 longs */
         if (*ndim >= MNV3_MAX_DIMS)
-            return mnv3_fail(err, label, "npy header: more than %d dimensions", MNV3_MAX_DIMS);
+            return mnv3_fail_code(err, MNV3_ERR_LIMIT, label, "npy header: more than %d dimensions",
+                                  MNV3_MAX_DIMS);
         shape[(*ndim)++] = v;
         if (accept_char(c, ',')) continue;
         if (accept_char(c, ')')) return MNV3_OK;
-        return mnv3_fail(err, label, "npy header: malformed shape tuple");
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "npy header: malformed shape tuple");
     }
 }
 
@@ -86,44 +90,52 @@ static int parse_header_dict(const char *text, size_t len, const char *label, in
                              int64_t *shape, mnv3_error *err) {
     dict_cursor c = {text, text + len};
     int have_descr = 0, have_order = 0, have_shape = 0;
-    if (!accept_char(&c, '{')) return mnv3_fail(err, label, "npy header is not a dict");
+    if (!accept_char(&c, '{'))
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "npy header is not a dict");
     for (;;) {
         if (accept_char(&c, '}')) break;
         char key[32];
         if (!read_quoted(&c, key, sizeof key) || !accept_char(&c, ':'))
-            return mnv3_fail(err, label, "npy header: malformed dict");
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "npy header: malformed dict");
         if (strcmp(key, "descr") == 0) {
             char descr[32];
             skip_spaces(&c);
             if (c.p < c.end && *c.p == '[')
-                return mnv3_fail(err, label, "dtype is a structured type, not float32");
+                return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, label,
+                                      "dtype is a structured type, not float32");
             if (!read_quoted(&c, descr, sizeof descr))
-                return mnv3_fail(err, label, "npy header: malformed descr");
+                return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "npy header: malformed descr");
             if (strcmp(descr, "<f4") != 0)
-                return mnv3_fail(err, label, "dtype '%s' is not float32", descr);
+                return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, label, "dtype '%s' is not float32",
+                                      descr);
             have_descr = 1;
         } else if (strcmp(key, "fortran_order") == 0) {
             if (read_word(&c, "True"))
-                return mnv3_fail(err, label, "fortran_order True is not supported (C order only)");
+                return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, label,
+                                      "fortran_order True is not supported (C order only)");
             if (!read_word(&c, "False"))
-                return mnv3_fail(err, label, "npy header: fortran_order is not a boolean");
+                return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                                      "npy header: fortran_order is not a boolean");
             have_order = 1;
         } else if (strcmp(key, "shape") == 0) {
             if (read_shape(&c, ndim, shape, label, err) != MNV3_OK) return MNV3_FAIL;
             have_shape = 1;
         } else {
-            return mnv3_fail(err, label, "npy header: unexpected key '%s'", key);
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "npy header: unexpected key '%s'",
+                                  key);
         }
         if (accept_char(&c, ',')) continue;
         if (accept_char(&c, '}')) break;
-        return mnv3_fail(err, label, "npy header: malformed dict");
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "npy header: malformed dict");
     }
     skip_spaces(&c);
-    if (c.p != c.end) return mnv3_fail(err, label, "npy header: text after the dict");
+    if (c.p != c.end)
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "npy header: text after the dict");
     if (!have_descr || !have_order || !have_shape)
-        return mnv3_fail(err, label, "npy header lacks %s", !have_descr   ? "'descr'"
-                                                            : !have_order ? "'fortran_order'"
-                                                                          : "'shape'");
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "npy header lacks %s",
+                              !have_descr   ? "'descr'"
+                              : !have_order ? "'fortran_order'"
+                                            : "'shape'");
     return MNV3_OK;
 }
 
@@ -132,27 +144,31 @@ int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const c
     const unsigned char *b = buf;
     memset(out, 0, sizeof *out);
     if (len < 10 || memcmp(b, npy_magic, sizeof npy_magic) != 0)
-        return mnv3_fail(err, label, "not a .npy file (bad magic)");
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "not a .npy file (bad magic)");
     int major = b[6];
     size_t header_len, header_start;
     if (major == 1) {
         header_len = mnv3_load_u16le(b + 8);
         header_start = 10;
     } else if (major == 2 || major == 3) {
-        if (len < 12) return mnv3_fail(err, label, "truncated npy header");
+        if (len < 12) return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "truncated npy header");
         header_len = mnv3_load_u32le(b + 8);
         header_start = 12;
     } else {
-        return mnv3_fail(err, label, "unsupported npy format version %d.%d", major, b[7]);
+        return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, label,
+                              "unsupported npy format version %d.%d", major, b[7]);
     }
     if (header_len > MNV3_FORMATS_MAX_NPY_HEADER)
-        return mnv3_fail(err, label, "npy header of %zu bytes is implausibly large", header_len);
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
+                              "npy header of %zu bytes is implausibly large", header_len);
     if (header_len > len - header_start)
-        return mnv3_fail(err, label, "truncated: npy header needs %zu bytes, file has %zu",
-                         header_len, len - header_start);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                              "truncated: npy header needs %zu bytes, file has %zu", header_len,
+                              len - header_start);
     const char *text = (const char *)b + header_start;
     for (size_t i = 0; i < header_len; i++) /* v3 allows UTF-8, our dict never needs it */
-        if (text[i] == '\0') return mnv3_fail(err, label, "npy header contains a NUL byte");
+        if (text[i] == '\0')
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "npy header contains a NUL byte");
     int ndim = 0;
     int64_t shape[MNV3_MAX_DIMS];
     if (parse_header_dict(text, header_len, label, &ndim, shape, err) != MNV3_OK)
@@ -161,15 +177,18 @@ int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const c
     size_t numel = 1, bytes;
     for (int i = 0; i < ndim; i++)
         if ((uint64_t)shape[i] > SIZE_MAX || !mnv3_mul_size(numel, (size_t)shape[i], &numel))
-            return mnv3_fail(err, label, "shape overflows");
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "shape overflows");
     if (!mnv3_mul_size(numel, 4, &bytes) || bytes > MNV3_FORMATS_MAX_BYTES)
-        return mnv3_fail(err, label, "array of %zu elements is too large", numel);
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label, "array of %zu elements is too large",
+                              numel);
     size_t data_start = header_start + header_len, have = len - data_start;
     if (have < bytes)
-        return mnv3_fail(err, label, "truncated: header declares %zu bytes of data, file holds %zu",
-                         bytes, have);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                              "truncated: header declares %zu bytes of data, file holds %zu", bytes,
+                              have);
     if (have > bytes)
-        return mnv3_fail(err, label, "%zu bytes of unexpected data after the array", have - bytes);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                              "%zu bytes of unexpected data after the array", have - bytes);
 
     float *data = malloc(bytes ? bytes : 1);
     size_t name_len = strlen(name);
@@ -177,7 +196,7 @@ int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const c
     if (!data || !copy) {
         free(data);
         free(copy);
-        return mnv3_fail(err, label, "out of memory");
+        return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
     }
     memcpy(copy, name, name_len + 1);
     mnv3_convert_elems(MNV3_ELEM_F32, b + data_start, numel, data);
@@ -219,17 +238,18 @@ int mnv3_encode_npy(const mnv3_tensor *t, const char *label, unsigned char **buf
     *buf = NULL;
     *len = 0;
     if (t->dtype != MNV3_F32)
-        return mnv3_fail(err, label, "tensor '%s' is not float32; .npy output is float32 only",
-                         t->name ? t->name : "?");
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, label,
+                              "tensor '%s' is not float32; .npy output is float32 only",
+                              t->name ? t->name : "?");
     if (t->ndim < 0 || t->ndim > MNV3_MAX_DIMS)
-        return mnv3_fail(err, label, "tensor has %d dimensions", t->ndim);
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, label, "tensor has %d dimensions", t->ndim);
     char dict[512];
     int used = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
     size_t numel = 1;
     for (int i = 0; i < t->ndim; i++) {
         if (t->shape[i] < 0 || (uint64_t)t->shape[i] > SIZE_MAX ||
             !mnv3_mul_size(numel, (size_t)t->shape[i], &numel))
-            return mnv3_fail(err, label, "tensor has an invalid shape");
+            return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, label, "tensor has an invalid shape");
         used += snprintf(dict + used, sizeof dict - (size_t)used, "%s%lld", i ? ", " : "",
                          (long long)t->shape[i]);
     }
@@ -240,9 +260,9 @@ int mnv3_encode_npy(const mnv3_tensor *t, const char *label, unsigned char **buf
     size_t padded = (header + 63) / 64 * 64;
     size_t bytes;
     if (!mnv3_mul_size(numel, 4, &bytes) || bytes > MNV3_FORMATS_MAX_BYTES)
-        return mnv3_fail(err, label, "tensor too large");
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label, "tensor too large");
     unsigned char *out = malloc(padded + bytes);
-    if (!out) return mnv3_fail(err, label, "out of memory");
+    if (!out) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
     memcpy(out, npy_magic, 6);
     out[6] = 1;
     out[7] = 0;
@@ -270,11 +290,11 @@ int mnv3_write_npy(const char *path, const mnv3_tensor *t, mnv3_error *err) {
     FILE *f = fopen(path, "wb");
     if (!f) {
         free(buf);
-        return mnv3_fail(err, path, "cannot create");
+        return mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot create");
     }
     size_t put = fwrite(buf, 1, len, f);
     int closed = fclose(f);
     free(buf);
-    if (put != len || closed != 0) return mnv3_fail(err, path, "write error");
+    if (put != len || closed != 0) return mnv3_fail_code(err, MNV3_ERR_IO, path, "write error");
     return MNV3_OK;
 }

@@ -17,13 +17,15 @@ static int read_npz_archive(zip_t *za, const char *label, mnv3_tensors *out, mnv
         const char *member = zip_get_name(za, (zip_uint64_t)i, 0);
         if (!member) {
             mnv3_tensors_free(&ts);
-            return mnv3_fail(err, label, "unreadable zip entry %lld", (long long)i);
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "unreadable zip entry %lld",
+                                  (long long)i);
         }
         size_t mlen = strlen(member);
         if (mlen > 0 && member[mlen - 1] == '/') continue; /* directory entry */
         if (mlen <= 4 || strcmp(member + mlen - 4, ".npy") != 0) {
             mnv3_tensors_free(&ts);
-            return mnv3_fail(err, label, "member '%s' is not a .npy file", member);
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "member '%s' is not a .npy file",
+                                  member);
         }
         unsigned char *data;
         size_t len;
@@ -35,14 +37,15 @@ static int read_npz_archive(zip_t *za, const char *label, mnv3_tensors *out, mnv
         if (!mnv3_add_size(total, len, &total) || total > MNV3_FORMATS_MAX_BYTES) {
             free(data);
             mnv3_tensors_free(&ts);
-            return mnv3_fail(err, label, "archive holds more than %zu bytes of arrays",
-                             MNV3_FORMATS_MAX_BYTES);
+            return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
+                                  "archive holds more than %zu bytes of arrays",
+                                  MNV3_FORMATS_MAX_BYTES);
         }
         char *key = malloc(mlen - 3);
         if (!key) {
             free(data);
             mnv3_tensors_free(&ts);
-            return mnv3_fail(err, label, "out of memory");
+            return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
         }
         memcpy(key, member, mlen - 4);
         key[mlen - 4] = '\0';
@@ -98,7 +101,8 @@ int mnv3_write_npz(const char *path, const mnv3_tensors *ts, mnv3_error *err) {
     if (!za) {
         zip_error_t ze;
         zip_error_init_with_code(&ze, errcode);
-        int rc = mnv3_fail(err, path, "cannot create: %s", zip_error_strerror(&ze));
+        int rc =
+            mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot create: %s", zip_error_strerror(&ze));
         zip_error_fini(&ze);
         return rc;
     }
@@ -117,7 +121,7 @@ int mnv3_write_npz(const char *path, const mnv3_tensors *ts, mnv3_error *err) {
             free(npy);
             free(member);
             zip_discard(za);
-            return mnv3_fail(err, path, "out of memory");
+            return mnv3_fail_code(err, MNV3_ERR_MEMORY, path, "out of memory");
         }
         memcpy(member, t->name, name_len);
         memcpy(member + name_len, ".npy", 5);
@@ -125,18 +129,20 @@ int mnv3_write_npz(const char *path, const mnv3_tensors *ts, mnv3_error *err) {
         free(member);
         if (idx < 0) {
             zip_source_free(src);
-            int rc = mnv3_fail(err, path, "cannot add '%s': %s", t->name, zip_strerror(za));
+            int rc = mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot add '%s': %s", t->name,
+                                    zip_strerror(za));
             zip_discard(za);
             return rc;
         }
         if (zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) != 0) {
-            int rc = mnv3_fail(err, path, "cannot store '%s': %s", t->name, zip_strerror(za));
+            int rc = mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot store '%s': %s", t->name,
+                                    zip_strerror(za));
             zip_discard(za);
             return rc;
         }
     }
     if (zip_close(za) != 0) {
-        int rc = mnv3_fail(err, path, "cannot write: %s", zip_strerror(za));
+        int rc = mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot write: %s", zip_strerror(za));
         zip_discard(za);
         return rc;
     }

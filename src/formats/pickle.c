@@ -73,7 +73,8 @@ typedef struct machine {
 static int fail(machine *m, const char *fmt, const char *detail) {
     char what[300];
     snprintf(what, sizeof what, fmt, detail);
-    return mnv3_fail(m->err, m->label, "pickle: %s (at byte %zu)", what, m->op_pos);
+    return mnv3_fail_code(m->err, MNV3_ERR_FORMAT, m->label, "pickle: %s (at byte %zu)", what,
+                          m->op_pos);
 }
 
 static value *make(machine *m, value_kind kind) {
@@ -261,10 +262,10 @@ static int push_global(machine *m, const char *module, size_t module_len, const 
     /* Show the name printable so the one-line message stays readable. */
     for (char *p = full; *p; p++)
         if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) *p = '?';
-    return mnv3_fail(m->err, m->label,
-                     "pickle names disallowed global '%s' (only torch tensor rebuilds and "
-                     "OrderedDict are allowed)",
-                     full);
+    return mnv3_fail_code(m->err, MNV3_ERR_UNSUPPORTED, m->label,
+                          "pickle names disallowed global '%s' (only torch tensor rebuilds and "
+                          "OrderedDict are allowed)",
+                          full);
 }
 
 /* GLOBAL: "module\nqualname\n". */
@@ -551,7 +552,8 @@ static int all_tensors(const value *dict) {
  * {'epoch': 3, 'state_dict': {...}}. */
 static const value *find_state_dict(machine *m, const value *root) {
     if (root->kind != V_DICT) {
-        mnv3_fail(m->err, m->label, "pickle: top-level object is not a dict of tensors");
+        mnv3_fail_code(m->err, MNV3_ERR_FORMAT, m->label,
+                       "pickle: top-level object is not a dict of tensors");
         return NULL;
     }
     if (all_tensors(root)) return root;
@@ -563,15 +565,16 @@ static const value *find_state_dict(machine *m, const value *root) {
             n_dicts++;
         }
     if (n_dicts == 1 && all_tensors(inner)) return inner;
-    mnv3_fail(m->err, m->label,
-              "pickle: top-level dict is not a state_dict (it holds values that are not tensors)");
+    mnv3_fail_code(
+        m->err, MNV3_ERR_FORMAT, m->label,
+        "pickle: top-level dict is not a state_dict (it holds values that are not tensors)");
     return NULL;
 }
 
 static int emit(machine *m, const value *dict, mnv3_pickled_state_dict *out) {
     size_t n = dict->count / 2;
     out->items = calloc(n ? n : 1, sizeof *out->items);
-    if (!out->items) return mnv3_fail(m->err, m->label, "out of memory");
+    if (!out->items) return mnv3_fail_code(m->err, MNV3_ERR_MEMORY, m->label, "out of memory");
     out->capacity = n;
     for (size_t k = 0; k < n; k++) {
         const char *key = dict->items[2 * k]->s;
@@ -579,7 +582,8 @@ static int emit(machine *m, const value *dict, mnv3_pickled_state_dict *out) {
         mnv3_pickled_tensor *p = &out->items[out->count++];
         p->key = strdup(key);
         p->storage_key = strdup(t->storage_key);
-        if (!p->key || !p->storage_key) return mnv3_fail(m->err, m->label, "out of memory");
+        if (!p->key || !p->storage_key)
+            return mnv3_fail_code(m->err, MNV3_ERR_MEMORY, m->label, "out of memory");
         p->elem = t->elem;
         p->storage_numel = t->storage_numel;
         p->offset = t->offset;
@@ -596,7 +600,8 @@ int mnv3_unpickle_state_dict(const unsigned char *pkl, size_t len, const char *l
                              mnv3_pickled_state_dict *out, mnv3_error *err) {
     memset(out, 0, sizeof *out);
     if (len > MNV3_FORMATS_MAX_PICKLE)
-        return mnv3_fail(err, label, "data.pkl of %zu bytes is implausibly large", len);
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
+                              "data.pkl of %zu bytes is implausibly large", len);
     machine m = {0};
     m.pkl = pkl;
     m.len = len;

@@ -21,12 +21,15 @@ static int find_data_pkl(zip_t *za, const char *label, zip_uint64_t *index, size
         const char *slash = strchr(name, '/');
         if (!slash || slash == name || strcmp(slash + 1, "data.pkl") != 0) continue;
         if (found++)
-            return mnv3_fail(err, label, "archive holds more than one data.pkl");
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                                  "archive holds more than one data.pkl");
         *index = (zip_uint64_t)i;
         *prefix = name;
         *prefix_len = (size_t)(slash - name) + 1;
     }
-    if (!found) return mnv3_fail(err, label, "zip archive without data.pkl: not a torch.save file");
+    if (!found)
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                              "zip archive without data.pkl: not a torch.save file");
     return MNV3_OK;
 }
 
@@ -35,7 +38,7 @@ static int read_named_member(zip_t *za, const char *prefix, size_t prefix_len, c
                              mnv3_error *err) {
     size_t rest_len = strlen(rest);
     char *name = malloc(prefix_len + rest_len + 1);
-    if (!name) return mnv3_fail(err, label, "out of memory");
+    if (!name) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
     memcpy(name, prefix, prefix_len);
     memcpy(name + prefix_len, rest, rest_len + 1);
     zip_int64_t idx = zip_name_locate(za, name, 0);
@@ -43,7 +46,9 @@ static int read_named_member(zip_t *za, const char *prefix, size_t prefix_len, c
     if (idx < 0) {
         *data = NULL;
         *len = 0;
-        rc = required ? mnv3_fail(err, label, "missing archive member '%s'", name) : MNV3_OK;
+        rc = required
+                 ? mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "missing archive member '%s'", name)
+                 : MNV3_OK;
     } else {
         rc = mnv3_zip_read_member(za, (zip_uint64_t)idx, name, label, data, len, err);
     }
@@ -121,18 +126,20 @@ static int load_tensor(zip_t *za, const char *prefix, size_t prefix_len, const c
         cache->data = NULL;
         char rest[300];
         if (strlen(p->storage_key) > 200)
-            return mnv3_fail(err, label, "storage key of tensor '%s' is too long", p->key);
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                                  "storage key of tensor '%s' is too long", p->key);
         snprintf(rest, sizeof rest, "data/%s", p->storage_key);
         if (read_named_member(za, prefix, prefix_len, rest, label, 1, &cache->data, &cache->len,
                               err) != MNV3_OK)
             return MNV3_FAIL;
         cache->key = strdup(p->storage_key);
-        if (!cache->key) return mnv3_fail(err, label, "out of memory");
+        if (!cache->key) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
         /* Re-reading shared storages must not let a small file do unbounded work. */
         if (!mnv3_add_size(*read_total, cache->len, read_total) ||
             *read_total > 2 * MNV3_FORMATS_MAX_BYTES)
-            return mnv3_fail(err, label, "storages add up to more than %zu bytes",
-                             2 * MNV3_FORMATS_MAX_BYTES);
+            return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
+                                  "storages add up to more than %zu bytes",
+                                  2 * MNV3_FORMATS_MAX_BYTES);
     }
     size_t esize = mnv3_elem_size(p->elem);
     uint64_t extent;
@@ -140,15 +147,18 @@ static int load_tensor(zip_t *za, const char *prefix, size_t prefix_len, const c
     size_t out_size = mnv3_elem_dtype(p->elem) == MNV3_F32 ? 4 : 8;
     if (!view_extent(p, &extent, &numel) || extent > SIZE_MAX / esize ||
         !mnv3_mul_size(numel, out_size, &out_bytes))
-        return mnv3_fail(err, label, "tensor '%s' has an impossible size", p->key);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "tensor '%s' has an impossible size",
+                              p->key);
     need_bytes = (size_t)extent * esize;
     if (need_bytes > cache->len)
-        return mnv3_fail(err, label, "truncated: data/%s holds %zu bytes but the tensor '%s' needs %zu",
-                         p->storage_key, cache->len, p->key, need_bytes);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                              "truncated: data/%s holds %zu bytes but the tensor '%s' needs %zu",
+                              p->storage_key, cache->len, p->key, need_bytes);
     if (!mnv3_add_size(*out_total, out_bytes, out_total) || *out_total > MNV3_FORMATS_MAX_BYTES)
-        return mnv3_fail(err, label, "tensors exceed %zu bytes in total", MNV3_FORMATS_MAX_BYTES);
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label, "tensors exceed %zu bytes in total",
+                              MNV3_FORMATS_MAX_BYTES);
     void *out = malloc(out_bytes ? out_bytes : 1);
-    if (!out) return mnv3_fail(err, label, "out of memory");
+    if (!out) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
     if (numel == 0) {
         /* nothing to copy */
     } else if (is_contiguous(p))
@@ -177,7 +187,8 @@ static int read_pth_archive(zip_t *za, const char *label, mnv3_tensors *out, mnv
         return MNV3_FAIL;
     int little = !byteorder || (bo_len == 6 && memcmp(byteorder, "little", 6) == 0);
     free(byteorder);
-    if (!little) return mnv3_fail(err, label, "byteorder is not 'little'");
+    if (!little)
+        return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, label, "byteorder is not 'little'");
 
     unsigned char *pkl;
     size_t pkl_len;
@@ -185,8 +196,9 @@ static int read_pth_archive(zip_t *za, const char *label, mnv3_tensors *out, mnv
     zip_stat_init(&st);
     if (zip_stat_index(za, pkl_index, 0, &st) == 0 && (st.valid & ZIP_STAT_SIZE) &&
         st.size > MNV3_FORMATS_MAX_PICKLE)
-        return mnv3_fail(err, label, "data.pkl of %llu bytes is implausibly large",
-                         (unsigned long long)st.size);
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
+                              "data.pkl of %llu bytes is implausibly large",
+                              (unsigned long long)st.size);
     if (mnv3_zip_read_member(za, pkl_index, "data.pkl", label, &pkl, &pkl_len, err) != MNV3_OK)
         return MNV3_FAIL;
     mnv3_pickled_state_dict sd;

@@ -39,53 +39,61 @@ static int read_entry(const cJSON *entry, const unsigned char *data, size_t data
                       const char *label, mnv3_tensors *ts, size_t *total, mnv3_error *err) {
     const char *name = entry->string;
     if (!cJSON_IsObject(entry))
-        return mnv3_fail(err, label, "header entry '%s' is not an object", name);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "header entry '%s' is not an object",
+                              name);
     const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(entry, "dtype");
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(entry, "shape");
     const cJSON *offsets = cJSON_GetObjectItemCaseSensitive(entry, "data_offsets");
     if (!cJSON_IsString(dtype) || !cJSON_IsArray(shape) || !cJSON_IsArray(offsets))
-        return mnv3_fail(err, label, "tensor '%s' lacks dtype, shape or data_offsets", name);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                              "tensor '%s' lacks dtype, shape or data_offsets", name);
     mnv3_elem elem;
     if (!parse_elem(dtype->valuestring, &elem))
-        return mnv3_fail(err, label, "tensor '%s' has unsupported dtype '%.16s'", name,
-                         dtype->valuestring);
+        return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, label,
+                              "tensor '%s' has unsupported dtype '%.16s'", name,
+                              dtype->valuestring);
     int ndim = cJSON_GetArraySize(shape);
     if (ndim > MNV3_MAX_DIMS)
-        return mnv3_fail(err, label, "tensor '%s' has %d dimensions (max %d)", name, ndim,
-                         MNV3_MAX_DIMS);
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label, "tensor '%s' has %d dimensions (max %d)",
+                              name, ndim, MNV3_MAX_DIMS);
     int64_t dims[MNV3_MAX_DIMS];
     size_t numel = 1;
     int d = 0;
     for (const cJSON *s = shape->child; s; s = s->next, d++) {
         uint64_t v;
         if (!json_uint(s, &v))
-            return mnv3_fail(err, label, "tensor '%s' has a shape entry that is not a "
-                                         "non-negative integer", name);
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                                  "tensor '%s' has a shape entry that is not a "
+                                  "non-negative integer",
+                                  name);
         if (v > SIZE_MAX || !mnv3_mul_size(numel, (size_t)v, &numel))
-            return mnv3_fail(err, label, "tensor '%s' shape overflows", name);
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "tensor '%s' shape overflows", name);
         dims[d] = (int64_t)v;
     }
     uint64_t begin, end;
     if (cJSON_GetArraySize(offsets) != 2 || !json_uint(offsets->child, &begin) ||
         !json_uint(offsets->child->next, &end))
-        return mnv3_fail(err, label, "tensor '%s' data_offsets is not [begin, end]", name);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                              "tensor '%s' data_offsets is not [begin, end]", name);
     if (begin > end || end > data_len)
-        return mnv3_fail(err, label,
-                         "tensor '%s' data_offsets [%llu, %llu] out of range (buffer holds %zu bytes)",
-                         name, (unsigned long long)begin, (unsigned long long)end, data_len);
+        return mnv3_fail_code(
+            err, MNV3_ERR_FORMAT, label,
+            "tensor '%s' data_offsets [%llu, %llu] out of range (buffer holds %zu bytes)", name,
+            (unsigned long long)begin, (unsigned long long)end, data_len);
     size_t src_bytes, out_bytes;
     size_t out_size = mnv3_elem_dtype(elem) == MNV3_F32 ? 4 : 8;
     if (!mnv3_mul_size(numel, mnv3_elem_size(elem), &src_bytes) ||
         !mnv3_mul_size(numel, out_size, &out_bytes))
-        return mnv3_fail(err, label, "tensor '%s' is too large", name);
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label, "tensor '%s' is too large", name);
     if (src_bytes != end - begin)
-        return mnv3_fail(err, label, "tensor '%s': %llu bytes stored but shape and %s need %zu",
-                         name, (unsigned long long)(end - begin), mnv3_elem_name(elem),
-                         src_bytes);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                              "tensor '%s': %llu bytes stored but shape and %s need %zu", name,
+                              (unsigned long long)(end - begin), mnv3_elem_name(elem), src_bytes);
     if (!mnv3_add_size(*total, out_bytes, total) || *total > MNV3_FORMATS_MAX_BYTES)
-        return mnv3_fail(err, label, "tensors exceed %zu bytes in total", MNV3_FORMATS_MAX_BYTES);
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label, "tensors exceed %zu bytes in total",
+                              MNV3_FORMATS_MAX_BYTES);
     void *out = malloc(out_bytes ? out_bytes : 1);
-    if (!out) return mnv3_fail(err, label, "out of memory");
+    if (!out) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
     mnv3_convert_elems(elem, data + begin, numel, out);
     if (mnv3_tensors_add(ts, name, mnv3_elem_dtype(elem), ndim, dims, out, err) != MNV3_OK)
         return MNV3_FAIL;
@@ -98,19 +106,23 @@ int mnv3_read_safetensors_buffer(const void *buf, size_t len, const char *label,
                                  mnv3_tensors *out, mnv3_error *err) {
     const unsigned char *b = buf;
     memset(out, 0, sizeof *out);
-    if (len < 8) return mnv3_fail(err, label, "truncated: %zu bytes, no safetensors header", len);
+    if (len < 8)
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                              "truncated: %zu bytes, no safetensors header", len);
     uint64_t header_len = mnv3_load_u64le(b);
     if (header_len > len - 8)
-        return mnv3_fail(err, label, "header length %llu exceeds the %zu bytes after it",
-                         (unsigned long long)header_len, len - 8);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                              "header length %llu exceeds the %zu bytes after it",
+                              (unsigned long long)header_len, len - 8);
     if (header_len > MNV3_FORMATS_MAX_JSON_HEADER)
-        return mnv3_fail(err, label, "header of %llu bytes is implausibly large",
-                         (unsigned long long)header_len);
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
+                              "header of %llu bytes is implausibly large",
+                              (unsigned long long)header_len);
     cJSON *root = cJSON_ParseWithLength((const char *)b + 8, (size_t)header_len);
-    if (!root) return mnv3_fail(err, label, "header is not valid JSON");
+    if (!root) return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "header is not valid JSON");
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        return mnv3_fail(err, label, "header is not a JSON object");
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "header is not a JSON object");
     }
     const unsigned char *data = b + 8 + header_len;
     size_t data_len = len - 8 - (size_t)header_len;
@@ -150,7 +162,7 @@ int mnv3_read_safetensors(const char *path, mnv3_tensors *out, mnv3_error *err) 
 static char *build_header(const mnv3_tensors *ts, const char *label, mnv3_error *err) {
     cJSON *root = cJSON_CreateObject();
     if (!root) {
-        mnv3_fail(err, label, "out of memory");
+        mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
         return NULL;
     }
     size_t offset = 0;
@@ -169,14 +181,14 @@ static char *build_header(const mnv3_tensors *ts, const char *label, mnv3_error 
         ok = ok && cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)(offset + bytes)));
         if (!ok) {
             cJSON_Delete(root);
-            mnv3_fail(err, label, "out of memory");
+            mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
             return NULL;
         }
         offset += bytes;
     }
     char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
-    if (!text) mnv3_fail(err, label, "out of memory");
+    if (!text) mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
     return text;
 }
 
@@ -184,12 +196,15 @@ int mnv3_write_safetensors(const char *path, const mnv3_tensors *ts, mnv3_error 
     for (size_t i = 0; i < ts->count; i++) {
         const mnv3_tensor *t = &ts->items[i];
         if (t->dtype != MNV3_F32 && t->dtype != MNV3_I64)
-            return mnv3_fail(err, path, "tensor '%s' has an unknown dtype", t->name);
+            return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path, "tensor '%s' has an unknown dtype",
+                                  t->name);
         if (t->ndim < 0 || t->ndim > MNV3_MAX_DIMS)
-            return mnv3_fail(err, path, "tensor '%s' has %d dimensions", t->name, t->ndim);
+            return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path, "tensor '%s' has %d dimensions",
+                                  t->name, t->ndim);
         for (int k = 0; k < t->ndim; k++)
             if (t->shape[k] < 0 || t->shape[k] > ((int64_t)1 << 40))
-                return mnv3_fail(err, path, "tensor '%s' has an invalid shape", t->name);
+                return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path,
+                                      "tensor '%s' has an invalid shape", t->name);
     }
     char *header = build_header(ts, path, err);
     if (!header) return MNV3_FAIL;
@@ -198,7 +213,7 @@ int mnv3_write_safetensors(const char *path, const mnv3_tensors *ts, mnv3_error 
     FILE *f = fopen(path, "wb");
     if (!f) {
         cJSON_free(header);
-        return mnv3_fail(err, path, "cannot create");
+        return mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot create");
     }
     unsigned char lenbytes[8];
     mnv3_store_u64le(lenbytes, padded);
@@ -225,6 +240,6 @@ int mnv3_write_safetensors(const char *path, const mnv3_tensors *ts, mnv3_error 
         }
     }
     if (fclose(f) != 0) ok = 0;
-    if (!ok) return mnv3_fail(err, path, "write error");
+    if (!ok) return mnv3_fail_code(err, MNV3_ERR_IO, path, "write error");
     return MNV3_OK;
 }

@@ -12,7 +12,7 @@ int mnv3_read_weights(const char *path, mnv3_tensors *out, mnv3_error *err) {
     memset(out, 0, sizeof *out);
     unsigned char head[520] = {0};
     FILE *f = fopen(path, "rb");
-    if (!f) return mnv3_fail(err, path, "cannot open: %s", strerror(errno));
+    if (!f) return mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot open: %s", strerror(errno));
     size_t n = fread(head, 1, sizeof head, f);
     fclose(f);
     if (n >= 4 && memcmp(head, "PK\3\4", 4) == 0)
@@ -23,6 +23,6 @@ int mnv3_read_weights(const char *path, mnv3_tensors *out, mnv3_error *err) {
     if (mnv3_tflite_sniff(head, n)) return mnv3_read_tflite(path, out, err);
     if (n >= 9 && head[8] == '{') return mnv3_read_safetensors(path, out, err);
     if (n >= 6 && memcmp(head, "\x93NUMPY", 6) == 0)
-        return mnv3_fail(err, path, "a .npy array is not a weights file");
-    return mnv3_fail(err, path, "unrecognised weight file format");
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, path, "a .npy array is not a weights file");
+    return mnv3_fail_code(err, MNV3_ERR_FORMAT, path, "unrecognised weight file format");
 }

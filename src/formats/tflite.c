@@ -48,7 +48,7 @@ static void fb_fail(fb *f, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    mnv3_fail(f->err, f->label, "tflite %s: %s", f->where, msg);
+    mnv3_fail_code(f->err, MNV3_ERR_FORMAT, f->label, "tflite %s: %s", f->where, msg);
 }
 
 static void fb_where(fb *f, const char *what, long index) {
@@ -541,14 +541,18 @@ int mnv3_tflite_open(const void *buf, size_t len, const char *label, mnv3_tflite
                      mnv3_error *err) {
     *out = NULL;
     fb f = {buf, len, label, err, 0, "model", {0}};
-    if (len < 8) return mnv3_fail(err, label, "tflite: %zu bytes is too short for a flatbuffer", len);
+    if (len < 8)
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                              "tflite: %zu bytes is too short for a flatbuffer", len);
     if (!mnv3_tflite_sniff(buf, len))
-        return mnv3_fail(err, label, "tflite: no 'TFL3' file identifier at offset 4");
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                              "tflite: no 'TFL3' file identifier at offset 4");
     if (len > MNV3_FORMATS_MAX_BYTES)
-        return mnv3_fail(err, label, "tflite: %zu bytes is more than the %zu allowed", len,
-                         MNV3_FORMATS_MAX_BYTES);
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
+                              "tflite: %zu bytes is more than the %zu allowed", len,
+                              MNV3_FORMATS_MAX_BYTES);
     mnv3_tflite_model *m = calloc(1, sizeof *m);
-    if (!m) return mnv3_fail(err, label, "out of memory");
+    if (!m) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
     raw_buffer *bufs = NULL;
     int n_bufs = 0;
     fbt model, sg;
@@ -676,16 +680,18 @@ static const mnv3_tflite_tensor *const_input(reader *r, int opi, int k, const ch
                                              const char *what) {
     const mnv3_tflite_op *op = &r->m->ops[opi];
     if (k >= op->n_inputs || op->inputs[k] < 0) {
-        mnv3_fail(r->err, r->label, "tflite operator %d (%s, %s) has no %s input", opi,
-                  mnv3_tflite_op_name(op->builtin), canon, what);
+        mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label,
+                       "tflite operator %d (%s, %s) has no %s input", opi,
+                       mnv3_tflite_op_name(op->builtin), canon, what);
         return NULL;
     }
     const mnv3_tflite_tensor *t = &r->m->tensors[op->inputs[k]];
     if (t->type != MNV3_TFL_FLOAT32 || !t->data) {
-        mnv3_fail(r->err, r->label,
-                  "tflite operator %d (%s, %s): %s '%.80s' is not constant FLOAT32 data (%s%s)",
-                  opi, mnv3_tflite_op_name(op->builtin), canon, what, t->name,
-                  mnv3_tflite_type_name(t->type), t->data ? "" : ", computed");
+        mnv3_fail_code(
+            r->err, MNV3_ERR_FORMAT, r->label,
+            "tflite operator %d (%s, %s): %s '%.80s' is not constant FLOAT32 data (%s%s)", opi,
+            mnv3_tflite_op_name(op->builtin), canon, what, t->name, mnv3_tflite_type_name(t->type),
+            t->data ? "" : ", computed");
         return NULL;
     }
     return t;
@@ -744,10 +750,10 @@ static int se_gate(reader *r, int fc2, const char *canon, float *bias_shift) {
     }
     if (act != MNV3_TFL_ACT_RELU6 || c < 0 || m->ops[c].builtin != MNV3_TFL_OP_MUL ||
         !scalar_operand(m, &m->ops[c], t, &mul) || fabsf(mul - 1.0f / 6.0f) > 1e-6f)
-        return mnv3_fail(r->err, r->label,
-                         "tflite operator %d (%s): SE gate is not relu6(x [+ c]) * 1/6 (hard "
-                         "sigmoid); not a MobileNetV3 graph this reader knows",
-                         fc2, canon);
+        return mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
+                              "tflite operator %d (%s): SE gate is not relu6(x [+ c]) * 1/6 (hard "
+                              "sigmoid); not a MobileNetV3 graph this reader knows",
+                              fc2, canon);
     r->info->se_gate_add = add;
     r->info->se_gate_mul = mul;
     *bias_shift = add - 3.0f;
@@ -763,16 +769,19 @@ static int read_weight_op(reader *r, const mnv3_op *g, int opi) {
     int want_code = depthwise ? MNV3_TFL_OP_DEPTHWISE_CONV_2D : MNV3_TFL_OP_CONV_2D;
     if (op->builtin != want_code &&
         !(linear && op->builtin == MNV3_TFL_OP_FULLY_CONNECTED))
-        return mnv3_fail(r->err, r->label, "tflite operator %d is %s where %s (%s) expects %s",
-                         opi, mnv3_tflite_op_name(op->builtin), g->name,
-                         depthwise ? "depthwise conv" : linear ? "linear" : "conv",
-                         mnv3_tflite_op_name(want_code));
+        return mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
+                              "tflite operator %d is %s where %s (%s) expects %s", opi,
+                              mnv3_tflite_op_name(op->builtin), g->name,
+                              depthwise ? "depthwise conv"
+                              : linear  ? "linear"
+                                        : "conv",
+                              mnv3_tflite_op_name(want_code));
     if (!linear && (op->stride_w != g->stride || op->stride_h != g->stride ||
                     op->dilation_w != 1 || op->dilation_h != 1))
-        return mnv3_fail(r->err, r->label,
-                         "tflite operator %d (%s): stride %dx%d dilation %dx%d, expected stride %d",
-                         opi, g->name, op->stride_h, op->stride_w, op->dilation_h,
-                         op->dilation_w, g->stride);
+        return mnv3_fail_code(
+            r->err, MNV3_ERR_UNSUPPORTED, r->label,
+            "tflite operator %d (%s): stride %dx%d dilation %dx%d, expected stride %d", opi,
+            g->name, op->stride_h, op->stride_w, op->dilation_h, op->dilation_w, g->stride);
     const mnv3_tflite_tensor *w = const_input(r, opi, 1, g->name, "weight");
     if (!w) return MNV3_FAIL;
     int32_t want[4];
@@ -787,15 +796,18 @@ static int read_weight_op(reader *r, const mnv3_op *g, int opi) {
     if (!shape_is(w, wnd, want)) {
         char got[96];
         shape_text(w, got, sizeof got);
-        return mnv3_fail(r->err, r->label,
-                         "tflite operator %d (%s): weight '%.80s' has shape (%s), expected %s "
-                         "(%d,%d,%d,%d)",
-                         opi, g->name, w->name, got, wnd == 2 ? "(out,in)" : depthwise ? "(1,kh,kw,C)" : "(O,kh,kw,I)",
-                         (int)want[0], (int)want[1], wnd == 4 ? (int)want[2] : 0,
-                         wnd == 4 ? (int)want[3] : 0);
+        return mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
+                              "tflite operator %d (%s): weight '%.80s' has shape (%s), expected %s "
+                              "(%d,%d,%d,%d)",
+                              opi, g->name, w->name, got,
+                              wnd == 2    ? "(out,in)"
+                              : depthwise ? "(1,kh,kw,C)"
+                                          : "(O,kh,kw,I)",
+                              (int)want[0], (int)want[1], wnd == 4 ? (int)want[2] : 0,
+                              wnd == 4 ? (int)want[3] : 0);
     }
     float *wd = malloc(w->numel * sizeof(float));
-    if (!wd) return mnv3_fail(r->err, r->label, "out of memory");
+    if (!wd) return mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
     int64_t shape[4];
     int nd;
     if (linear) { /* (O,1,1,I) or (O,I): already (out, in) */
@@ -821,16 +833,16 @@ static int read_weight_op(reader *r, const mnv3_op *g, int opi) {
     const mnv3_tflite_tensor *b = const_input(r, opi, 2, g->name, "bias");
     if (!b) return MNV3_FAIL;
     if (b->ndim != 1 || b->shape[0] != O)
-        return mnv3_fail(r->err, r->label,
-                         "tflite operator %d (%s): bias '%.80s' has %zu elements, expected %d",
-                         opi, g->name, b->name, b->numel, O);
+        return mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
+                              "tflite operator %d (%s): bias '%.80s' has %zu elements, expected %d",
+                              opi, g->name, b->name, b->numel, O);
     float shift = 0.0f;
     size_t len = strlen(g->name);
     if (len > 7 && strcmp(g->name + len - 7, ".se.fc2") == 0 &&
         se_gate(r, opi, g->name, &shift) != MNV3_OK)
         return MNV3_FAIL;
     float *bd = malloc((size_t)O * sizeof(float));
-    if (!bd) return mnv3_fail(r->err, r->label, "out of memory");
+    if (!bd) return mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
     for (int o = 0; o < O; o++) bd[o] = ldf(b->data + 4 * (size_t)o) + shift;
     int64_t bshape[1] = {O};
     return emit(r, g->name, "bias", 1, bshape, bd, (size_t)O, b);
@@ -860,24 +872,25 @@ static int read_mobilenet(reader *r) {
     if (qtype >= 0) {
         info->quantized = 1;
         info->num_classes = info->output_dim;
-        return mnv3_fail(r->err, r->label,
-                         "quantized %s model (%d %s): int8 path not supported yet",
-                         qtype == MNV3_TFL_UINT8 ? "uint8" : "int8", info->output_dim,
-                         info->has_softmax ? "classes" : "outputs");
+        return mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
+                              "quantized %s model (%d %s): int8 path not supported yet",
+                              qtype == MNV3_TFL_UINT8 ? "uint8" : "int8", info->output_dim,
+                              info->has_softmax ? "classes" : "outputs");
     }
     if (m->n_inputs != 1 || info->input_type != MNV3_TFL_FLOAT32 || info->input_ndim != 4 ||
         info->input_shape[3] != 3)
-        return mnv3_fail(r->err, r->label,
-                         "tflite: expected one FLOAT32 NHWC input with 3 channels (model has "
-                         "%d inputs, first %s rank %d)",
-                         m->n_inputs, mnv3_tflite_type_name(info->input_type), info->input_ndim);
+        return mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
+                              "tflite: expected one FLOAT32 NHWC input with 3 channels (model has "
+                              "%d inputs, first %s rank %d)",
+                              m->n_inputs, mnv3_tflite_type_name(info->input_type),
+                              info->input_ndim);
 
     int *wops = malloc((size_t)(m->n_ops ? m->n_ops : 1) * sizeof *wops);
     mnv3_graph *g = malloc(sizeof *g);
     if (!wops || !g) {
         free(wops);
         free(g);
-        return mnv3_fail(r->err, r->label, "out of memory");
+        return mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
     }
     int nw = 0;
     for (int i = 0; i < m->n_ops; i++)
@@ -893,17 +906,18 @@ static int read_mobilenet(reader *r) {
         int wt = last->n_inputs >= 2 ? last->inputs[1] : -1;
         int classes = wt >= 0 && m->tensors[wt].ndim >= 1 ? m->tensors[wt].shape[0] : 0;
         if (classes <= 0)
-            rc = mnv3_fail(r->err, r->label, "tflite: cannot tell the number of classes");
+            rc = mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label,
+                                "tflite: cannot tell the number of classes");
         else {
             mnv3_arch_small(&arch, classes);
             mnv3_graph_build(&arch, g);
             info->num_classes = classes;
         }
     } else if (nw != n_backbone) {
-        rc = mnv3_fail(r->err, r->label,
-                       "tflite: %d convolution/linear operators; MobileNetV3-Small has %d "
-                       "(backbone) or %d (classifier)",
-                       nw, n_backbone, n_backbone + 2);
+        rc = mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
+                            "tflite: %d convolution/linear operators; MobileNetV3-Small has %d "
+                            "(backbone) or %d (classifier)",
+                            nw, n_backbone, n_backbone + 2);
     }
     int k = 0;
     for (int i = 0; i < g->n_ops && rc == MNV3_OK; i++) {

@@ -16,7 +16,9 @@ int mnv3_zip_open_file(const char *path, zip_t **za, mnv3_error *err) {
     if (*za) return MNV3_OK;
     zip_error_t ze;
     zip_error_init_with_code(&ze, errcode);
-    int rc = mnv3_fail(err, path, "not a readable zip archive: %s", zip_error_strerror(&ze));
+    int unreadable = errcode == ZIP_ER_NOENT || errcode == ZIP_ER_OPEN || errcode == ZIP_ER_READ;
+    int rc = mnv3_fail_code(err, unreadable ? MNV3_ERR_IO : MNV3_ERR_FORMAT, path,
+                            "not a readable zip archive: %s", zip_error_strerror(&ze));
     zip_error_fini(&ze);
     return rc;
 }
@@ -28,14 +30,16 @@ int mnv3_zip_open_buffer(const void *buf, size_t len, const char *label, zip_t *
     *za = NULL;
     zip_source_t *src = zip_source_buffer_create(len ? buf : NULL, len, 0, &ze);
     if (!src) {
-        int rc = mnv3_fail(err, label, "cannot read zip: %s", zip_error_strerror(&ze));
+        int rc = mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "cannot read zip: %s",
+                                zip_error_strerror(&ze));
         zip_error_fini(&ze);
         return rc;
     }
     *za = zip_open_from_source(src, OPEN_FLAGS, &ze);
     if (!*za) {
         zip_source_free(src);
-        int rc = mnv3_fail(err, label, "not a readable zip archive: %s", zip_error_strerror(&ze));
+        int rc = mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "not a readable zip archive: %s",
+                                zip_error_strerror(&ze));
         zip_error_fini(&ze);
         return rc;
     }
@@ -50,20 +54,25 @@ int mnv3_zip_read_member(zip_t *za, zip_uint64_t index, const char *member, cons
     zip_stat_t st;
     zip_stat_init(&st);
     if (zip_stat_index(za, index, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
-        return mnv3_fail(err, label, "cannot stat member '%s': %s", member, zip_strerror(za));
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "cannot stat member '%s': %s", member,
+                              zip_strerror(za));
     if (st.size > MNV3_FORMATS_MAX_BYTES)
-        return mnv3_fail(err, label, "member '%s' declares %llu bytes, more than allowed", member,
-                         (unsigned long long)st.size);
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
+                              "member '%s' declares %llu bytes, more than allowed", member,
+                              (unsigned long long)st.size);
     size_t size = (size_t)st.size;
     /* Grow the buffer as bytes arrive, so a directory that merely claims a
      * huge member cannot make us allocate it. */
     size_t cap = size < ((size_t)1 << 20) ? size : ((size_t)1 << 20);
     unsigned char *buf = malloc(cap ? cap : 1);
-    if (!buf) return mnv3_fail(err, label, "out of memory reading member '%s'", member);
+    if (!buf)
+        return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory reading member '%s'",
+                              member);
     zip_file_t *zf = zip_fopen_index(za, index, 0);
     if (!zf) {
         free(buf);
-        return mnv3_fail(err, label, "cannot open member '%s': %s", member, zip_strerror(za));
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "cannot open member '%s': %s", member,
+                              zip_strerror(za));
     }
     size_t got = 0;
     while (got < size) {
@@ -73,7 +82,8 @@ int mnv3_zip_read_member(zip_t *za, zip_uint64_t index, const char *member, cons
             if (!more) {
                 zip_fclose(zf);
                 free(buf);
-                return mnv3_fail(err, label, "out of memory reading member '%s'", member);
+                return mnv3_fail_code(err, MNV3_ERR_MEMORY, label,
+                                      "out of memory reading member '%s'", member);
             }
             buf = more;
             cap = grown;
@@ -95,10 +105,11 @@ int mnv3_zip_read_member(zip_t *za, zip_uint64_t index, const char *member, cons
     if (bad_file) {
         free(buf);
         if (got < size)
-            return mnv3_fail(err, label, "truncated: member '%s' yields %zu of its %zu bytes (%s)",
-                             member, got, size, why);
-        return mnv3_fail(err, label, "member '%s' is corrupt (%s)", member,
-                         tail > 0 ? "more data than declared" : why);
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                                  "truncated: member '%s' yields %zu of its %zu bytes (%s)", member,
+                                  got, size, why);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "member '%s' is corrupt (%s)", member,
+                              tail > 0 ? "more data than declared" : why);
     }
     *data = buf;
     *len = size;

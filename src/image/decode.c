@@ -29,14 +29,14 @@ static const mnv3_decode_options default_options = {MNV3_DECODER_PILLOW, MNV3_DC
 static int check_size(uint64_t w, uint64_t h, uint64_t max_pixels, const char *name,
                       mnv3_error *err) {
     if (w == 0 || h == 0)
-        return mnv3_fail(err, name, "image has zero size (%llux%llu)", (unsigned long long)w,
-                         (unsigned long long)h);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "image has zero size (%llux%llu)",
+                              (unsigned long long)w, (unsigned long long)h);
     if (w > max_pixels || h > max_pixels || w * h > max_pixels)
-        return mnv3_fail(err, name,
-                         "image of %llux%llu pixels is over the limit of %llu pixels "
-                         "(decompression bomb?)",
-                         (unsigned long long)w, (unsigned long long)h,
-                         (unsigned long long)max_pixels);
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, name,
+                              "image of %llux%llu pixels is over the limit of %llu pixels "
+                              "(decompression bomb?)",
+                              (unsigned long long)w, (unsigned long long)h,
+                              (unsigned long long)max_pixels);
     return MNV3_OK;
 }
 
@@ -107,7 +107,7 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name,
         jpeg_destroy_decompress(&cinfo);
         free(pixels);
         free(row);
-        return mnv3_fail(err, name, "bad JPEG: %s", ctx.message);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "bad JPEG: %s", ctx.message);
     }
     jpeg_create_decompress(&cinfo);
     ctx.progress.progress_monitor = jpeg_on_progress;
@@ -117,7 +117,8 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name,
     jpeg_read_header(&cinfo, TRUE);
     if (ctx.truncated) {
         jpeg_destroy_decompress(&cinfo);
-        return mnv3_fail(err, name, "truncated JPEG (ends inside the header)");
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, name,
+                              "truncated JPEG (ends inside the header)");
     }
     if (check_size(cinfo.image_width, cinfo.image_height, max_pixels, name, err) != MNV3_OK) {
         jpeg_destroy_decompress(&cinfo);
@@ -128,7 +129,8 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name,
     int gray = cinfo.jpeg_color_space == JCS_GRAYSCALE;
     if (!cmyk && !gray && cinfo.num_components != 3) {
         jpeg_destroy_decompress(&cinfo);
-        return mnv3_fail(err, name, "unsupported JPEG with %d components", cinfo.num_components);
+        return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, name,
+                              "unsupported JPEG with %d components", cinfo.num_components);
     }
     cinfo.out_color_space = cmyk ? JCS_CMYK : gray ? JCS_GRAYSCALE : JCS_RGB;
     mnv3_dct dct = opt->dct != MNV3_DCT_DEFAULT ? opt->dct : tf ? MNV3_DCT_IFAST : MNV3_DCT_ISLOW;
@@ -138,7 +140,7 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name,
     size_t w = cinfo.output_width, h = cinfo.output_height, n;
     if (!mnv3_mul_size(w, h, &n) || !mnv3_mul_size(n, 3, &n)) {
         jpeg_destroy_decompress(&cinfo);
-        return mnv3_fail(err, name, "image too large");
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, name, "image too large");
     }
     pixels = malloc(n);
     row = malloc(w * 4);
@@ -146,7 +148,8 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name,
         jpeg_destroy_decompress(&cinfo);
         free(pixels);
         free(row);
-        return mnv3_fail(err, name, "out of memory for a %zux%zu image", w, h);
+        return mnv3_fail_code(err, MNV3_ERR_MEMORY, name, "out of memory for a %zux%zu image", w,
+                              h);
     }
     jpeg_start_decompress(&cinfo);
     int comps = cinfo.output_components;
@@ -158,7 +161,8 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name,
             jpeg_destroy_decompress(&cinfo);
             free(pixels);
             free(row);
-            return mnv3_fail(err, name, "truncated JPEG (image data ends at row %zu of %zu)", y, h);
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, name,
+                                  "truncated JPEG (image data ends at row %zu of %zu)", y, h);
         }
         uint8_t *o = pixels + y * w * 3;
         if (comps == 1) {
@@ -186,7 +190,7 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name,
     free(row);
     if (truncated) {
         free(pixels);
-        return mnv3_fail(err, name, "truncated JPEG (premature end of data)");
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "truncated JPEG (premature end of data)");
     }
     out->width = (int)w;
     out->height = (int)h;
@@ -227,11 +231,11 @@ static int decode_png(const uint8_t *data, size_t size, const char *name,
     ctx.data = data;
     ctx.size = size;
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, png_on_error, png_on_warning);
-    if (!png) return mnv3_fail(err, name, "out of memory (libpng)");
+    if (!png) return mnv3_fail_code(err, MNV3_ERR_MEMORY, name, "out of memory (libpng)");
     png_infop info = png_create_info_struct(png);
     if (!info) {
         png_destroy_read_struct(&png, NULL, NULL);
-        return mnv3_fail(err, name, "out of memory (libpng)");
+        return mnv3_fail_code(err, MNV3_ERR_MEMORY, name, "out of memory (libpng)");
     }
     uint8_t *volatile pixels = NULL;
     uint8_t *volatile raw = NULL;
@@ -241,7 +245,7 @@ static int decode_png(const uint8_t *data, size_t size, const char *name,
         free(pixels);
         free(raw);
         free(rows);
-        return mnv3_fail(err, name, "bad PNG: %s", ctx.message);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "bad PNG: %s", ctx.message);
     }
     png_set_read_fn(png, &ctx, png_on_read);
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
@@ -268,12 +272,12 @@ static int decode_png(const uint8_t *data, size_t size, const char *name,
     size_t rowbytes = png_get_rowbytes(png, info), n, rawn;
     if (rowbytes != (size_t)w * (size_t)channels * (size_t)bytes || channels < 1 || channels > 4) {
         png_destroy_read_struct(&png, &info, NULL);
-        return mnv3_fail(err, name, "unsupported PNG layout");
+        return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, name, "unsupported PNG layout");
     }
     if (!mnv3_mul_size((size_t)w * h, 3, &n) ||
         !mnv3_mul_size(rowbytes, passes > 1 ? h : 1, &rawn)) {
         png_destroy_read_struct(&png, &info, NULL);
-        return mnv3_fail(err, name, "image too large");
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, name, "image too large");
     }
     pixels = malloc(n);
     raw = malloc(rawn);
@@ -283,8 +287,8 @@ static int decode_png(const uint8_t *data, size_t size, const char *name,
         free(pixels);
         free(raw);
         free(rows);
-        return mnv3_fail(err, name, "out of memory for a %lux%lu image", (unsigned long)w,
-                         (unsigned long)h);
+        return mnv3_fail_code(err, MNV3_ERR_MEMORY, name, "out of memory for a %lux%lu image",
+                              (unsigned long)w, (unsigned long)h);
     }
     if (passes > 1) {
         for (png_uint_32 y = 0; y < h; y++) rows[y] = raw + (size_t)y * rowbytes;
@@ -327,7 +331,8 @@ int mnv3_image_decode(const uint8_t *data, size_t size, const char *name,
     out->width = out->height = 0;
     out->rgb = NULL;
     uint64_t max_pixels = opt->max_pixels ? opt->max_pixels : MNV3_IMAGE_DEFAULT_MAX_PIXELS;
-    if (size == 0 || !data) return mnv3_fail(err, name, "empty file (0 bytes)");
+    if (size == 0 || !data)
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "empty file (0 bytes)");
     static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
         return decode_jpeg(data, size, name, opt, max_pixels, out, err);
@@ -338,12 +343,15 @@ int mnv3_image_decode(const uint8_t *data, size_t size, const char *name,
     else if (size >= 2 && !memcmp(data, "BM", 2)) what = "BMP";
     else if (size >= 12 && !memcmp(data, "RIFF", 4) && !memcmp(data + 8, "WEBP", 4)) what = "WebP";
     else if (size >= 4 && (!memcmp(data, "II*", 4) || !memcmp(data, "MM\0*", 4))) what = "TIFF";
-    if (what) return mnv3_fail(err, name, "unsupported image format %s (only JPEG and PNG)", what);
+    if (what)
+        return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, name,
+                              "unsupported image format %s (only JPEG and PNG)", what);
     if (size >= 2 && data[0] == 0xff && data[1] == 0xd8)
-        return mnv3_fail(err, name, "truncated or corrupt JPEG (%zu bytes)", size);
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "truncated or corrupt JPEG (%zu bytes)",
+                              size);
     if (size < 8 && !memcmp(data, png_sig, size))
-        return mnv3_fail(err, name, "truncated PNG (%zu bytes)", size);
-    return mnv3_fail(err, name, "not a JPEG or PNG file");
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "truncated PNG (%zu bytes)", size);
+    return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "not a JPEG or PNG file");
 }
 
 #define MNV3_IMAGE_MAX_FILE (1ull << 31)
@@ -353,25 +361,26 @@ int mnv3_image_read(const char *path, const mnv3_decode_options *opt, mnv3_image
     out->width = out->height = 0;
     out->rgb = NULL;
     FILE *f = fopen(path, "rb");
-    if (!f) return mnv3_fail(err, path, "cannot open");
+    if (!f) return mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot open");
     size_t cap = 1 << 16, n = 0;
     uint8_t *buf = malloc(cap);
     if (!buf) {
         fclose(f);
-        return mnv3_fail(err, path, "out of memory");
+        return mnv3_fail_code(err, MNV3_ERR_MEMORY, path, "out of memory");
     }
     for (;;) {
         if (n == cap) {
             if (cap >= MNV3_IMAGE_MAX_FILE) {
                 free(buf);
                 fclose(f);
-                return mnv3_fail(err, path, "file is over %llu bytes", MNV3_IMAGE_MAX_FILE);
+                return mnv3_fail_code(err, MNV3_ERR_LIMIT, path, "file is over %llu bytes",
+                                      MNV3_IMAGE_MAX_FILE);
             }
             uint8_t *b = realloc(buf, cap * 2);
             if (!b) {
                 free(buf);
                 fclose(f);
-                return mnv3_fail(err, path, "out of memory");
+                return mnv3_fail_code(err, MNV3_ERR_MEMORY, path, "out of memory");
             }
             buf = b;
             cap *= 2;
@@ -384,7 +393,7 @@ int mnv3_image_read(const char *path, const mnv3_decode_options *opt, mnv3_image
     fclose(f);
     if (bad) {
         free(buf);
-        return mnv3_fail(err, path, "read error");
+        return mnv3_fail_code(err, MNV3_ERR_IO, path, "read error");
     }
     int rc = mnv3_image_decode(buf, n, path, opt, out, err);
     free(buf);

@@ -137,7 +137,8 @@ static int run_pipeline(const pipeline *p, const mnv3_image *img, const char *na
             int shortside = w <= h ? w : h, longside = w <= h ? h : w;
             double nl = (double)size * (double)longside / (double)shortside;
             if (nl >= 2147483647.0) {
-                mnv3_fail(err, name, "Resize(256) of a %dx%d image is too large", w, h);
+                mnv3_fail_code(err, MNV3_ERR_LIMIT, name,
+                               "Resize(256) of a %dx%d image is too large", w, h);
                 goto fail;
             }
             int newlong = (int)nl; /* Python int(): truncation */
@@ -161,7 +162,7 @@ static int run_pipeline(const pipeline *p, const mnv3_image *img, const char *na
     out->name = malloc(6);
     if (!out->name) {
         free(data);
-        return mnv3_fail(err, name, "out of memory");
+        return mnv3_fail_code(err, MNV3_ERR_MEMORY, name, "out of memory");
     }
     memcpy(out->name, "input", 6);
     out->dtype = MNV3_F32;
@@ -173,7 +174,7 @@ static int run_pipeline(const pipeline *p, const mnv3_image *img, const char *na
     out->data = data;
     return MNV3_OK;
 oom:
-    mnv3_fail(err, name, "out of memory");
+    mnv3_fail_code(err, MNV3_ERR_MEMORY, name, "out of memory");
 fail:
     free(hwc);
     free(data);
@@ -186,7 +187,9 @@ int mnv3_preprocess_buffer(const char *pipeline_name, const uint8_t *bytes, size
                            mnv3_error *err) {
     memset(out, 0, sizeof *out);
     int i = mnv3_pipeline_find(pipeline_name);
-    if (i < 0) return mnv3_fail(err, name, "unknown pipeline '%s'", pipeline_name ? pipeline_name : "");
+    if (i < 0)
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, name, "unknown pipeline '%s'",
+                              pipeline_name ? pipeline_name : "");
     mnv3_decode_options opt = {pipelines[i].decoder, MNV3_DCT_DEFAULT, 0, 0};
     mnv3_image img;
     if (mnv3_image_decode(bytes, size, name, &opt, &img, err) != MNV3_OK) return MNV3_FAIL;
@@ -200,7 +203,8 @@ int mnv3_preprocess(const char *pipeline_name, const char *image_path, mnv3_layo
     memset(out, 0, sizeof *out);
     int i = mnv3_pipeline_find(pipeline_name);
     if (i < 0)
-        return mnv3_fail(err, image_path, "unknown pipeline '%s'", pipeline_name ? pipeline_name : "");
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, image_path, "unknown pipeline '%s'",
+                              pipeline_name ? pipeline_name : "");
     mnv3_decode_options opt = {pipelines[i].decoder, MNV3_DCT_DEFAULT, 0, 0};
     mnv3_image img;
     if (mnv3_image_read(image_path, &opt, &img, err) != MNV3_OK) return MNV3_FAIL;

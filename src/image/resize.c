@@ -191,8 +191,9 @@ int mnv3_pil_resize_order(const mnv3_image *in, int out_w, int out_h, mnv3_pil_f
                           const char *name, mnv3_error *err) {
     if (out_w < 1 || out_h < 1 || win_w < 1 || win_h < 1 || x0 < 0 || y0 < 0 ||
         x0 > out_w - win_w || y0 > out_h - win_h || in->width < 1 || in->height < 1)
-        return mnv3_fail(err, name, "bad resize request %dx%d window %d,%d %dx%d", out_w, out_h, x0,
-                         y0, win_w, win_h);
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, name,
+                              "bad resize request %dx%d window %d,%d %dx%d", out_w, out_h, x0, y0,
+                              win_w, win_h);
     const size_t iw = (size_t)in->width;
     if (out_w == in->width && out_h == in->height) { /* Image.resize returns a copy */
         for (int y = 0; y < win_h; y++)
@@ -203,7 +204,7 @@ int mnv3_pil_resize_order(const mnv3_image *in, int out_w, int out_h, mnv3_pil_f
     if (filter == MNV3_PIL_NEAREST)
         return pil_nearest(in, out_w, out_h, x0, y0, win_w, win_h, out) == MNV3_OK
                    ? MNV3_OK
-                   : mnv3_fail(err, name, "out of memory resizing");
+                   : mnv3_fail_code(err, MNV3_ERR_MEMORY, name, "out of memory resizing");
     int need_h = out_w != in->width, need_v = out_h != in->height;
     pil_axis ax = {0}, ay = {0};
     uint8_t *tmp = NULL;
@@ -263,7 +264,9 @@ done:
     free(tmp);
     pil_axis_free(&ax);
     pil_axis_free(&ay);
-    return rc == MNV3_OK ? MNV3_OK : mnv3_fail(err, name, "out of memory resizing to %dx%d", out_w, out_h);
+    return rc == MNV3_OK ? MNV3_OK
+                         : mnv3_fail_code(err, MNV3_ERR_MEMORY, name,
+                                          "out of memory resizing to %dx%d", out_w, out_h);
 }
 
 /* ---- TensorFlow: ResizeBilinear / ResizeNearestNeighbor, half-pixel centres --- */
@@ -295,7 +298,8 @@ static int64_t tf_nearest_index(int64_t i, float scale, int64_t in_size) {
 int mnv3_tf_resize(const mnv3_image *in, int out_h, int out_w, mnv3_tf_method method,
                    float *out, const char *name, mnv3_error *err) {
     if (out_w < 1 || out_h < 1 || in->width < 1 || in->height < 1)
-        return mnv3_fail(err, name, "bad resize request %dx%d", out_w, out_h);
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, name, "bad resize request %dx%d", out_w,
+                              out_h);
     const size_t iw = (size_t)in->width, ow = (size_t)out_w;
     if (out_h == in->height && out_w == in->width) { /* the kernels' no-op: a cast */
         for (size_t i = 0; i < iw * (size_t)in->height * 3; i++) out[i] = (float)in->rgb[i];
@@ -317,7 +321,7 @@ int mnv3_tf_resize(const mnv3_image *in, int out_h, int out_w, mnv3_tf_method me
     tf_interp *xs = malloc(sizeof *xs * ow), *ys = malloc(sizeof *ys * (size_t)out_h);
     if (!xs || !ys) {
         free(xs), free(ys);
-        return mnv3_fail(err, name, "out of memory resizing");
+        return mnv3_fail_code(err, MNV3_ERR_MEMORY, name, "out of memory resizing");
     }
     tf_weights(out_h, in->height, ys);
     tf_weights(out_w, in->width, xs);

@@ -38,7 +38,7 @@ int main(int argc, char **argv) {
             mnv3_decode_options opt = {k ? MNV3_DECODER_TF : MNV3_DECODER_PILLOW, MNV3_DCT_DEFAULT, 0,
                                        1u << 20};
             mnv3_image img;
-            mnv3_error err = {{0}};
+            mnv3_error err = {{0}, 0};
             if (mnv3_image_decode(buf, n, e->d_name, &opt, &img, &err) == MNV3_OK) {
                 decoded++;
                 uint8_t out[8 * 8 * 3];

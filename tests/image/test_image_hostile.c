@@ -28,7 +28,7 @@ static void check(const char *what, const uint8_t *data, size_t n, int must_fail
     for (int d = 0; d < 2; d++) {
         mnv3_decode_options opt = {d ? MNV3_DECODER_TF : MNV3_DECODER_PILLOW, MNV3_DCT_DEFAULT, 0, 0};
         mnv3_image img;
-        mnv3_error err = {{0}};
+        mnv3_error err = {{0}, 0};
         int rc = mnv3_image_decode(data, n, what, &opt, &img, &err);
         if (rc == MNV3_OK) {
             mnv3_image_free(&img);

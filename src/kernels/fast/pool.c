@@ -2,12 +2,29 @@
  * contiguous range per thread (the caller takes range 0), so which thread
  * computes an output never changes how it is computed: results do not depend
  * on the thread count. Workers spin briefly between tasks, then sleep. */
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "kernels/fast/fast.h"
+
+#ifdef MNV3_NO_THREADS /* a build without pthreads: the caller runs every range */
+struct fast_pool {
+    int threads;
+};
+fast_pool *fast_pool_create(int threads) {
+    (void)threads;
+    fast_pool *p = calloc(1, sizeof *p);
+    if (p) p->threads = 1;
+    return p;
+}
+void fast_pool_run(fast_pool *p, int n, fast_task_fn fn, void *ctx) {
+    (void)p;
+    if (n > 0) fn(ctx, 0, 0, n);
+}
+void fast_pool_free(fast_pool *p) { free(p); }
+#else
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 
 /* Spin briefly (ops follow each other within microseconds), then yield the
  * core (others may need it: two cores are easily oversubscribed), then sleep. */
@@ -146,3 +163,4 @@ void fast_pool_free(fast_pool *p) {
     pthread_cond_destroy(&p->wake);
     free(p);
 }
+#endif
