@@ -38,7 +38,7 @@ void mnv3_bn_stats_free(mnv3_bn_stats *s) {
 static int stats_alloc(mnv3_bn_stats *s, int count, mnv3_error *err) {
     memset(s, 0, sizeof *s);
     s->layers = calloc((size_t)(count ? count : 1), sizeof *s->layers);
-    if (!s->layers) return mnv3_fail(err, NULL, "out of memory");
+    if (!s->layers) return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory");
     s->count = count;
     return MNV3_OK;
 }
@@ -49,7 +49,7 @@ static int layer_set(mnv3_bn_layer_stats *l, const char *name, int channels, con
     l->channels = channels;
     l->mean = malloc((size_t)channels * sizeof *l->mean);
     l->var = malloc((size_t)channels * sizeof *l->var);
-    if (!l->mean || !l->var) return mnv3_fail(err, NULL, "out of memory");
+    if (!l->mean || !l->var) return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory");
     memcpy(l->mean, mean, (size_t)channels * sizeof *mean);
     memcpy(l->var, var, (size_t)channels * sizeof *var);
     return MNV3_OK;
@@ -95,7 +95,7 @@ int mnv3_bn_stats_to_tensors(const mnv3_bn_stats *s, mnv3_tensors *out, mnv3_err
             int64_t shape[1] = {l->channels};
             if (!data) {
                 mnv3_tensors_free(out);
-                return mnv3_fail(err, NULL, "out of memory");
+                return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory");
             }
             memcpy(data, which ? l->var : l->mean, (size_t)l->channels * sizeof *data);
             if (mnv3_tensors_add(out, name, MNV3_F32, 1, shape, data, err) != MNV3_OK) {
@@ -259,12 +259,12 @@ static int train_bn(const mnv3_exec_op *e, float **in, float **out, int n, doubl
     const mnv3_op *op = e->op;
     size_t plane = (size_t)e->out.h * (size_t)e->out.w, count = (size_t)n * plane;
     if (e->bn_refuse_single_value && count == 1)
-        return mnv3_fail(err, NULL,
+        return mnv3_fail_code(err, MNV3_ERR_SHAPE, NULL,
                          "%s: Expected more than 1 value per channel when training, got input "
                          "size torch.Size([%d, %d, %d, %d]) (PyTorch raises here)",
                          op->name, n, e->out.c, e->out.h, e->out.w);
     const float **planes = malloc((size_t)n * sizeof *planes);
-    if (!planes) return mnv3_fail(err, NULL, "out of memory");
+    if (!planes) return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory");
     int full_packets = e->out.c / 8 * 8;
     for (int c = 0; c < e->out.c; c++) {
         for (int s = 0; s < n; s++) planes[s] = in[s] + (size_t)c * plane;
@@ -340,13 +340,13 @@ static int fold_into_conv(runner *r, int i, mnv3_error *err) {
     mnv3_plan *pl = &r->plan;
     int j = pl->src[i] - 1;
     if (j < 0 || r->ops[j].kind != MNV3_OP_CONV)
-        return mnv3_fail(err, NULL, "%s: no convolution before it to fold into", r->ops[i].name);
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL, "%s: no convolution before it to fold into", r->ops[i].name);
     mnv3_op *bn = &r->ops[i], *cv = &r->ops[j];
     size_t per_out = (size_t)(cv->in_ch / cv->groups) * (size_t)cv->kernel * (size_t)cv->kernel;
     float *w = malloc((size_t)cv->out_ch * per_out * sizeof *w);
     float *b = malloc((size_t)cv->out_ch * sizeof *b);
     r->folded[j][0] = w, r->folded[j][1] = b;
-    if (!w || !b) return mnv3_fail(err, NULL, "out of memory");
+    if (!w || !b) return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory");
     for (int c = 0; c < cv->out_ch; c++) {
         /* float32, as a deployment converter computes it */
         float a = bn->weight[c] / sqrtf(bn->bn_var[c] + bn->eps);
@@ -362,16 +362,16 @@ static int fold_into_conv(runner *r, int i, mnv3_error *err) {
 int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats *stats,
                     const float *input, mnv3_layout layout, int n, int h, int w, float *output,
                     mnv3_error *err) {
-    if (!m || !o || !o->profile) return mnv3_fail(err, NULL, "bn: no model, options or profile");
+    if (!m || !o || !o->profile) return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL, "bn: no model, options or profile");
     if (n < 1 || h < 1 || w < 1 || h > 4096 || w > 4096)
-        return mnv3_fail(err, NULL, "input size %dx%dx%d is out of range", n, h, w);
-    if (o->training && o->fold) return mnv3_fail(err, NULL, "folding applies to eval mode only");
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL, "input size %dx%dx%d is out of range", n, h, w);
+    if (o->training && o->fold) return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL, "folding applies to eval mode only");
     const mnv3_profile *p = o->profile;
     if (o->cumulative && !mnv3_bn_momentum_weights_batch(p))
-        return mnv3_fail(err, NULL, "cumulative averaging (momentum=None) needs bn_momentum=torch");
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL, "cumulative averaging (momentum=None) needs bn_momentum=torch");
 
     runner *r = calloc(1, sizeof *r);
-    if (!r) return mnv3_fail(err, NULL, "out of memory");
+    if (!r) return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory");
     mnv3_plan *pl = &r->plan;
     if (mnv3_plan_build(m, p, h, w, pl, err) != MNV3_OK) {
         runner_free(r);
@@ -388,7 +388,7 @@ int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats
         if (!o->training && stats) {
             const mnv3_bn_layer_stats *l = find_stats(stats, op->name);
             if (!l || l->channels != op->out_ch) {
-                mnv3_fail(err, NULL, "%s: no running statistics of %d channels", op->name, op->out_ch);
+                mnv3_fail_code(err, MNV3_ERR_SHAPE, NULL, "%s: no running statistics of %d channels", op->name, op->out_ch);
                 runner_free(r);
                 return MNV3_FAIL;
             }
@@ -403,7 +403,7 @@ int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats
     size_t total;
     if (!mnv3_mul_size(pl->arena_floats, (size_t)n, &total)) {
         runner_free(r);
-        return mnv3_fail(err, NULL, "batch too large");
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL, "batch too large");
     }
     float *arena = malloc(total * sizeof *arena);
     double *scratch = malloc((pl->scratch_doubles ? pl->scratch_doubles : 1) * sizeof *scratch);
@@ -411,7 +411,7 @@ int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats
     if (!arena || !scratch || !ins || !outs) {
         free(arena), free(scratch), free(ins), free(outs);
         runner_free(r);
-        return mnv3_fail(err, NULL, "out of memory (%zu floats for %d samples)", total, n);
+        return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory (%zu floats for %d samples)", total, n);
     }
     const mnv3_kernel_set *k = mnv3_reference_kernels();
     const size_t plane = (size_t)h * (size_t)w, per_sample = 3 * plane;
@@ -447,7 +447,7 @@ int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats
             bn_update up = {0, NULL, NULL};
             mnv3_bn_layer_stats *l = stats ? (mnv3_bn_layer_stats *)find_stats(stats, e->op->name) : NULL;
             if (stats && (!l || l->channels != e->out.c)) {
-                rc = mnv3_fail(err, NULL, "%s: no running statistics of %d channels", e->op->name, e->out.c);
+                rc = mnv3_fail_code(err, MNV3_ERR_SHAPE, NULL, "%s: no running statistics of %d channels", e->op->name, e->out.c);
                 break;
             }
             if (l) up = (bn_update){1, l->mean, l->var};

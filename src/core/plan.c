@@ -127,7 +127,7 @@ static void resolve_numerics(mnv3_exec_op *e, const mnv3_profile *p) {
 static int valid_options(const mnv3_profile *p, mnv3_error *err) {
     for (int f = 0; f < MNV3_FACTOR_COUNT; f++)
         if (p->option[f] < 0 || p->option[f] >= mnv3_factor_option_count(f))
-            return mnv3_fail(err, NULL, "profile '%s': factor %s has no option %d", p->name,
+            return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL, "profile '%s': factor %s has no option %d", p->name,
                              mnv3_factor_name(f), p->option[f]);
     return MNV3_OK;
 }
@@ -169,14 +169,14 @@ int mnv3_plan_build(const mnv3_model *m, const mnv3_profile *p, int h, int w, mn
         switch (op->kind) {
         case MNV3_OP_CONV:
             if (e->in.c != op->in_ch)
-                return mnv3_fail(err, NULL, "%s: %d input channels, expected %d", op->name,
+                return mnv3_fail_code(err, MNV3_ERR_SHAPE, NULL, "%s: %d input channels, expected %d", op->name,
                                  e->in.c, op->in_ch);
             resolve_padding(e, opt[MNV3_FACTOR_PADDING]);
             o.c = op->out_ch;
             o.h = (e->in.h + e->pad_top + e->pad_bottom - op->kernel) / op->stride + 1;
             o.w = (e->in.w + e->pad_left + e->pad_right - op->kernel) / op->stride + 1;
             if (o.h < 1 || o.w < 1)
-                return mnv3_fail(err, NULL, "input %dx%d is too small: %s has no output", h, w,
+                return mnv3_fail_code(err, MNV3_ERR_SHAPE, NULL, "input %dx%d is too small: %s has no output", h, w,
                                  op->name);
             break;
         case MNV3_OP_GLOBAL_POOL: o.h = o.w = 1; break;
@@ -184,7 +184,7 @@ int mnv3_plan_build(const mnv3_model *m, const mnv3_profile *p, int h, int w, mn
         case MNV3_OP_ADD:
         case MNV3_OP_CHANNEL_SCALE:
             if (e->in2.c != e->in.c || (op->kind == MNV3_OP_ADD && mnv3_shape_numel(e->in2) != mnv3_shape_numel(e->in)))
-                return mnv3_fail(err, NULL, "%s: operand shapes differ", op->name);
+                return mnv3_fail_code(err, MNV3_ERR_SHAPE, NULL, "%s: operand shapes differ", op->name);
             break;
         default: break;
         }

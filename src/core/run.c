@@ -29,12 +29,12 @@ static void tap_value(const mnv3_run_options *opt, int sample, const char *name,
 
 int mnv3_run(const mnv3_model *m, const mnv3_run_options *opt, const float *input,
              mnv3_layout layout, int n, int h, int w, float *output, mnv3_error *err) {
-    if (!opt || !opt->profile) return mnv3_fail(err, NULL, "no profile given");
+    if (!opt || !opt->profile) return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL, "no profile given");
     if (n < 1 || h < 1 || w < 1 || h > MAX_SIDE || w > MAX_SIDE)
-        return mnv3_fail(err, NULL, "input size %dx%dx%d is out of range (1..%d per side)", n,
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL, "input size %dx%dx%d is out of range (1..%d per side)", n,
                          h, w, MAX_SIDE);
     mnv3_plan *pl = malloc(sizeof *pl);
-    if (!pl) return mnv3_fail(err, NULL, "out of memory");
+    if (!pl) return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory");
     if (mnv3_plan_build(m, opt->profile, h, w, pl, err) != MNV3_OK) {
         free(pl);
         return MNV3_FAIL;
@@ -43,7 +43,7 @@ int mnv3_run(const mnv3_model *m, const mnv3_run_options *opt, const float *inpu
     float *arena = malloc(arena_bytes);
     if (!arena) {
         free(pl);
-        return mnv3_fail(err, NULL, "out of memory (arena of %zu bytes)", arena_bytes);
+        return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory (arena of %zu bytes)", arena_bytes);
     }
     double *scratch = (double *)(arena + pl->arena_floats);
     const mnv3_kernel_set *k = mnv3_reference_kernels();

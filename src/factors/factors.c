@@ -288,14 +288,14 @@ int mnv3_profile_set(mnv3_profile *p, const char *assignment, mnv3_error *err) {
     const char *eq = strchr(assignment, '=');
     char factor[64];
     if (!eq || (size_t)(eq - assignment) >= sizeof factor)
-        return mnv3_fail(err, NULL, "'%s': expected factor=option", assignment);
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL, "'%s': expected factor=option", assignment);
     memcpy(factor, assignment, (size_t)(eq - assignment));
     factor[eq - assignment] = 0;
     int f = mnv3_factor_find(factor);
-    if (f < 0) return mnv3_fail(err, NULL, "unknown factor '%s' (see mnv3 profiles)", factor);
+    if (f < 0) return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL, "unknown factor '%s' (see mnv3 profiles)", factor);
     int o = mnv3_factor_option_find(f, eq + 1);
     if (o < 0)
-        return mnv3_fail(err, NULL, "factor '%s' has no option '%s' (see mnv3 profiles)", factor,
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL, "factor '%s' has no option '%s' (see mnv3 profiles)", factor,
                          eq + 1);
     p->option[f] = o;
     return MNV3_OK;
