@@ -3,7 +3,7 @@
 called with training=True: BatchNormalization normalises with the batch's
 statistics and updates its moving statistics on every call.
 
-  .venv-tf/bin/python tools/oracle/bn_keras.py --weights W --input X.npy \
+  .venv-tf/bin/python tools/oracle/bn/bn_keras.py --weights W --input X.npy \
       [--keras 3|2] [--batch B] [--momentum M] [--layout nchw|nhwc] [--onednn on|off] \
       [--out ACTS.npz] [--stats-out STATS.npz]
 
@@ -24,7 +24,7 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dump"))
 
 
 def bn_layer_names(kd, keras_major):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs timm's tf_mobilenetv3_small_100 (TF 'SAME' padding inside PyTorch) on torchvision weights.
 
-  .venv-oracle/bin/python tools/oracle/timm_run.py --weights W.pth|W.safetensors --input X.npy --out Y.npy
+  .venv-oracle/bin/python tools/oracle/dump/timm_run.py --weights W.pth|W.safetensors --input X.npy --out Y.npy
 
 The torchvision state_dict maps onto timm's by position (both list the same tensors in the
 same order; timm's conv_head is the 1x1-conv form of torchvision's classifier.0). Output:
@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 from to_pth import read_safetensors  # noqa: E402
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Self-test of tools/oracle/keras_dump.py with random weights (no downloads).
+"""Self-test of tools/oracle/dump/keras_dump.py with random weights (no downloads).
 
-  .venv-tf/bin/python tools/oracle/keras_selftest.py [--dir /tmp/keras_selftest] [--size 64] [--batch 2]
+  .venv-tf/bin/python tools/oracle/dump/keras_selftest.py [--dir /tmp/keras_selftest] [--size 64] [--batch 2]
 
 1. Builds Keras 3 MobileNetV3Small (head with 10 classes, and a backbone), keeps the
    Keras initialisation for kernels, randomises BN statistics/affine and conv biases,

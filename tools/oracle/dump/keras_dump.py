@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Dump every canonical activation of Keras MobileNetV3Small (TensorFlow backend, CPU).
 
-  .venv-tf/bin/python tools/oracle/keras_dump.py --weights W --input X.npy --out ACTS.npz \
+  .venv-tf/bin/python tools/oracle/dump/keras_dump.py --weights W --input X.npy --out ACTS.npz \
       [--layout nchw|nhwc] [--keras 3|2] [--classes N|0|auto] [--preprocessing on|off] \
       [--onednn on|off] [--run call|predict] [--threads N]
 
-  .venv-tf/bin/python tools/oracle/keras_dump.py --list [--keras 3|2] [--classes N|0] \
+  .venv-tf/bin/python tools/oracle/dump/keras_dump.py --list [--keras 3|2] [--classes N|0] \
       [--preprocessing on|off]
       print the canonical-name -> Keras tensor table and exit
 

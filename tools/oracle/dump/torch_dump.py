@@ -4,11 +4,11 @@ intermediate activation under the project's canonical names.
 
 Usage (after tools/oracle/setup.sh):
 
-  .venv-oracle/bin/python tools/oracle/torch_dump.py \
+  .venv-oracle/bin/python tools/oracle/dump/torch_dump.py \
       --weights W.pth|W.safetensors --input X.npy --out ACTS.npz \
       [--threads N] [--mkldnn on|off] [--layout nchw|nhwc]
 
-  .venv-oracle/bin/python tools/oracle/torch_dump.py --list [--classes C]
+  .venv-oracle/bin/python tools/oracle/dump/torch_dump.py --list [--classes C]
       print the canonical-name -> torchvision-module table and exit
 
 Weights are a torchvision state_dict (torch.save .pth, or .safetensors read
