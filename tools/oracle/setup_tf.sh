@@ -9,7 +9,8 @@
 #   h5py==3.14.0 pillow==13.0.0 numpy==2.4.6
 # then checks the imports and prints the versions.
 #
-# Used by tools/oracle/dump/keras_dump.py, litert_dump.py and tf_numerics.py
+# Used by tools/oracle/dump/keras_dump.py, dump/litert_dump.py, bn/bn_keras.py,
+# numerics/tf_numerics.py and pipelines/pipelines_tf.py
 # (see docs/tf-numerics.md).
 #
 # Environment:

@@ -5,7 +5,7 @@
 
 Prints one row per image: differing elements, max |diff|; exits 1 if any
 image differs in more than --bound elements (default 0) or is missing or
-misshaped. --markdown prints a table row per image instead."""
+misshaped. --quiet prints only the images that differ."""
 import argparse
 import os
 import sys
