@@ -6,7 +6,7 @@
          [--peers torch,torch-jit,onnxruntime,openvino,ncnn,litert,tensorflow] [--json OUT.json]
 
 Weights: `mnv3 synth --seed 3 --classes 1000` (seeded synthetic torchvision
-MobileNetV3-Small with its 1000-class head). From them: w.pth (tools/oracle/to_pth.py),
+MobileNetV3-Small with its 1000-class head). From them: w.pth (tools/oracle/fixtures/to_pth.py),
 w.onnx (torch.onnx.export, Debian torch 1.13, opset 13), w.ncnn.* (pnnx from w.onnx),
 w.weights.h5 (`mnv3 convert`, Keras 3 names), w.tflite (TFLiteConverter from that
 Keras model, .venv-tf). Keras/LiteRT run Keras's MobileNetV3Small graph (in-model
@@ -31,7 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH_PY = os.path.join(ROOT, ".venv-bench", "bin", "python")
 TF_PY = os.path.join(ROOT, ".venv-tf", "bin", "python")
 ORACLE_PY = os.path.join(ROOT, ".venv-oracle", "bin", "python")
-PEERS_SCRIPT = os.path.join(ROOT, "tools", "oracle", "bench_peers.py")
+PEERS_SCRIPT = os.path.join(ROOT, "tools", "oracle", "bench", "bench_peers.py")
 
 ONNX_EXPORT = r"""
 import sys, torch, torchvision
@@ -42,7 +42,7 @@ torch.onnx.export(m, x, sys.argv[2], opset_version=13, input_names=["input"],
                   output_names=["logits"], dynamic_axes={"input": {0: "n"}, "logits": {0: "n"}})
 """
 
-TFLITE_CONVERT = os.path.join(ROOT, "tools", "oracle", "keras_to_tflite.py")
+TFLITE_CONVERT = os.path.join(ROOT, "tools", "oracle", "fixtures", "keras_to_tflite.py")
 
 
 def sh(cmd, **kw):
@@ -59,7 +59,7 @@ def prepare(a, work):
     notes = {}
     steps = [
         ("w.pth", [ORACLE_PY if os.path.exists(ORACLE_PY) else BENCH_PY,
-                   os.path.join(ROOT, "tools", "oracle", "to_pth.py"), w("w.safetensors"), w("w.pth")]),
+                   os.path.join(ROOT, "tools", "oracle", "fixtures", "to_pth.py"), w("w.safetensors"), w("w.pth")]),
         ("w.onnx", [BENCH_PY, "-c", ONNX_EXPORT, w("w.pth"), w("w.onnx"), str(a.size)]),
         ("w.ncnn.param", [os.path.join(ROOT, ".venv-bench", "bin", "pnnx"), w("w.onnx"),
                           f"inputshape=[1,3,{a.size},{a.size}]"]),

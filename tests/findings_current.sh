@@ -6,7 +6,7 @@
 set -uo pipefail
 build=$1 root=$2
 [ -f "$root/../shared/models/keras_mnv3_small_notop_avgpool_fp32.tflite" ] || { echo "skip: no ../shared/models"; exit 77; }
-"$root/tools/oracle/images_fetch.sh" >/dev/null 2>&1 || { echo "skip: photographs unavailable"; exit 77; }
+"$root/tools/oracle/pipelines/images_fetch.sh" >/dev/null 2>&1 || { echo "skip: photographs unavailable"; exit 77; }
 here=$("$build/mnv3" profiles | sed -n 's/.*rsqrt estimate.*fingerprint \([0-9a-f]*\)$/\1/p')
 doc=$(sed -n 's/.*rsqrt fingerprint \([0-9a-f]*\)$/\1/p' "$root/docs/findings.md")
 if [ "$here" != "$doc" ]; then # Keras 3 rows depend on the CPU's rsqrt estimate

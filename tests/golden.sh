@@ -17,7 +17,7 @@ for pair in weights:w.safetensors input:x.npy; do
     got=$(sha256sum "$tmp/$f" | cut -d' ' -f1)
     if [ "$want" != "$got" ]; then
         echo "golden: $f sha256 $got differs from the fixture's $want: the generator changed;" \
-             "regenerate with tools/oracle/make_fixtures.sh" >&2
+             "regenerate with tools/oracle/fixtures/make_fixtures.sh" >&2
         exit 1
     fi
 done

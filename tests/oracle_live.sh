@@ -8,7 +8,7 @@
 set -euo pipefail
 mnv3=$1 root=$2 case=$3
 py="$root/.venv-oracle/bin/python"
-dump="$root/tools/oracle/torch_dump.py"
+dump="$root/tools/oracle/dump/torch_dump.py"
 shared="$root/../shared/models"
 genuine_pth="$shared/torchvision_mnv3_small_features_imagenet.pth"
 [ -x "$py" ] || { echo "skip: no oracle environment (run tools/oracle/setup.sh)"; exit 77; }
@@ -22,7 +22,7 @@ synth)      # seeded weights with a 1000-class head, safetensors
     w="$tmp/w.safetensors" ;;
 pth-head)   # the same kind of weights written by real torch.save, full model with classifier
     "$mnv3" synth --seed 4 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
-    "$py" "$root/tools/oracle/to_pth.py" "$tmp/w.safetensors" "$tmp/w.pth"
+    "$py" "$root/tools/oracle/fixtures/to_pth.py" "$tmp/w.safetensors" "$tmp/w.pth"
     w="$tmp/w.pth" ;;
 genuine)    # the genuine torchvision ImageNet backbone
     w="$shared/torchvision_mnv3_small_features_imagenet.pth"
@@ -70,7 +70,7 @@ timm-tf)    # timm's tf_mobilenetv3_small_100 (TF padding in PyTorch) against th
         wf="$genuine_pth"
         if [ $w = synth ]; then "$mnv3" synth --seed 3 --classes 1000 --out "$tmp/w.safetensors" >/dev/null; wf="$tmp/w.safetensors"; fi
         [ -f "$wf" ] || continue
-        "$py" "$root/tools/oracle/timm_run.py" --weights "$wf" --input "$tmp/x.npy" --out "$tmp/timm.npy" 2>/dev/null
+        "$py" "$root/tools/oracle/dump/timm_run.py" --weights "$wf" --input "$tmp/x.npy" --out "$tmp/timm.npy" 2>/dev/null
         "$mnv3" run --weights "$wf" --profile timm-tf --input "$tmp/x.npy" --output "$tmp/m.npy" >/dev/null
         echo "== $w weights"
         top5=(); [ $w = synth ] && top5=(--check-top5 output)
@@ -79,7 +79,7 @@ timm-tf)    # timm's tf_mobilenetv3_small_100 (TF padding in PyTorch) against th
     exit 0 ;;
 user-dump)  # a user's own dump (tools/dump_torch.py: module paths, NCHW) read by mnv3 compare
     "$mnv3" synth --seed 7 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
-    "$py" "$root/tools/oracle/to_pth.py" "$tmp/w.safetensors" "$tmp/w.pth"
+    "$py" "$root/tools/oracle/fixtures/to_pth.py" "$tmp/w.safetensors" "$tmp/w.pth"
     "$mnv3" synth-input --seed 32 --batch 2 --size 96 96 --out "$tmp/xu.npy" >/dev/null
     "$py" "$root/tools/dump_torch.py" --weights "$tmp/w.pth" --input "$tmp/xu.npy" --out "$tmp/user.npz"
     "$mnv3" compare --a-dump "$tmp/user.npz" --b-weights "$tmp/w.pth" --b-profile torch --input "$tmp/xu.npy" >"$tmp/c.txt"

@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL=2
 "$mnv3" synth-input --seed 21 --batch 8 --size 224 224 --layout nhwc --pixels --out "$tmp/x.npy" >/dev/null
 
 keras_case() { # weights.h5 or safetensors, keras version, profile, top-5 layer or "", [dump options]
-    "$py" "$oracle/keras_dump.py" --weights "$1" --input "$tmp/x.npy" --layout nhwc \
+    "$py" "$oracle/dump/keras_dump.py" --weights "$1" --input "$tmp/x.npy" --layout nhwc \
         --keras "$2" --out "$tmp/keras.npz"
     "$mnv3" dump --weights "$1" --profile "$3" --layout nhwc --input "$tmp/x.npy" --out "$tmp/mnv3.npz" "${@:5}"
     local top5=()
@@ -36,7 +36,7 @@ keras-synth)     # seeded weights with a 1000-class head, converted to Keras 3
     "$mnv3" convert "$tmp/w.safetensors" "$tmp/w.weights.h5" --quiet
     keras_case "$tmp/w.weights.h5" 3 keras head.fc2 ;;
 keras-saved)     # a .weights.h5 written by real Keras: mnv3 run --output against Keras's output
-    "$py" "$oracle/keras_saved_file.py" --input "$tmp/x.npy" --weights "$tmp/k.weights.h5" --output "$tmp/keras.npy"
+    "$py" "$oracle/fixtures/keras_saved_file.py" --input "$tmp/x.npy" --weights "$tmp/k.weights.h5" --output "$tmp/keras.npy"
     "$mnv3" info "$tmp/k.weights.h5"
     "$mnv3" run --weights "$tmp/k.weights.h5" --profile keras --input "$tmp/x.npy" --layout nhwc --output "$tmp/mnv3.npy" >/dev/null
     "$mnv3" diff "$tmp/mnv3.npy" "$tmp/keras.npy" --max-rel-l2 $bound --check-top5 output ;;
@@ -51,15 +51,15 @@ tf-keras)        # tf-keras (Keras 2, fused BatchNorm) on seeded weights with a 
 litert)          # the Keras float TFLite (BatchNorm folded) under LiteRT
     model="$shared/keras_mnv3_small_notop_avgpool_fp32.tflite"
     [ -f "$model" ] || { echo "skip: $model absent"; exit 77; }
-    "$py" "$oracle/litert_dump.py" --model "$model" --input "$tmp/x.npy" --layout nhwc --out "$tmp/litert.npz"
+    "$py" "$oracle/dump/litert_dump.py" --model "$model" --input "$tmp/x.npy" --layout nhwc --out "$tmp/litert.npz"
     "$mnv3" dump --weights "$model" --profile litert --input "$tmp/x.npy" --out "$tmp/mnv3.npz"
     # LiteRT fuses ReLU into convolutions, so some pre-activation taps do not exist there.
     "$mnv3" diff "$tmp/mnv3.npz" "$tmp/litert.npz" --max-rel-l2 $bound --common ;;
 litert-head)     # seeded weights + 1000-class head, Keras 3 -> TFLiteConverter, under LiteRT
     "$mnv3" synth --seed 3 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
     "$mnv3" convert "$tmp/w.safetensors" "$tmp/w.weights.h5" --quiet
-    "$py" "$oracle/keras_to_tflite.py" "$tmp/w.weights.h5" "$tmp/w.tflite"
-    "$py" "$oracle/litert_dump.py" --model "$tmp/w.tflite" --input "$tmp/x.npy" --layout nhwc --out "$tmp/litert.npz"
+    "$py" "$oracle/fixtures/keras_to_tflite.py" "$tmp/w.weights.h5" "$tmp/w.tflite"
+    "$py" "$oracle/dump/litert_dump.py" --model "$tmp/w.tflite" --input "$tmp/x.npy" --layout nhwc --out "$tmp/litert.npz"
     "$mnv3" dump --weights "$tmp/w.tflite" --profile litert --input "$tmp/x.npy" --out "$tmp/mnv3.npz"
     "$mnv3" diff "$tmp/mnv3.npz" "$tmp/litert.npz" --max-rel-l2 $bound --common --check-top5 head.fc2
     # without taps the fast session runs the blocked layout: its output against LiteRT's
@@ -80,8 +80,8 @@ user-dump)       # a user's own Keras dump (tools/dump_keras.py: layer names, NH
 self)            # TensorFlow against itself: oneDNN off vs on; and mnv3 against both
     "$mnv3" synth --seed 3 --classes 1000 --out "$tmp/w.safetensors" >/dev/null
     "$mnv3" convert "$tmp/w.safetensors" "$tmp/w.weights.h5" --quiet
-    "$py" "$oracle/keras_dump.py" --weights "$tmp/w.weights.h5" --input "$tmp/x.npy" --layout nhwc --out "$tmp/on.npz" 2>/dev/null
-    "$py" "$oracle/keras_dump.py" --weights "$tmp/w.weights.h5" --input "$tmp/x.npy" --layout nhwc --onednn off --out "$tmp/off.npz" 2>/dev/null
+    "$py" "$oracle/dump/keras_dump.py" --weights "$tmp/w.weights.h5" --input "$tmp/x.npy" --layout nhwc --out "$tmp/on.npz" 2>/dev/null
+    "$py" "$oracle/dump/keras_dump.py" --weights "$tmp/w.weights.h5" --input "$tmp/x.npy" --layout nhwc --onednn off --out "$tmp/off.npz" 2>/dev/null
     "$mnv3" dump --weights "$tmp/w.weights.h5" --profile keras --layout nhwc --input "$tmp/x.npy" --out "$tmp/mnv3.npz" >/dev/null
     echo "== Keras, oneDNN off vs on"; "$mnv3" diff "$tmp/off.npz" "$tmp/on.npz" | tail -1
     echo "== mnv3 vs Keras (oneDNN on)"; "$mnv3" diff "$tmp/mnv3.npz" "$tmp/on.npz" --max-rel-l2 $bound | tail -1

@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd -P)
 build=${1:-$root/build}
 mnv3="$build/mnv3"
 py="$root/.venv-oracle/bin/python"
-dump="$root/tools/oracle/torch_dump.py"
+dump="$root/tools/oracle/dump/torch_dump.py"
 genuine="$root/../shared/models/torchvision_mnv3_small_features_imagenet.pth"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 out="$root/docs/conformance.md"
@@ -107,7 +107,7 @@ if [ -f "$genuine" ]; then
     echo
     echo '```'
     echo "\$ mnv3 dump --weights torchvision_mnv3_small_features_imagenet.pth --profile torch --input x.npy --out m.npz"
-    echo "\$ tools/oracle/torch_dump.py --weights ... --input x.npy --out t.npz --threads 1; mnv3 diff m.npz t.npz"
+    echo "\$ tools/oracle/dump/torch_dump.py --weights ... --input x.npy --out t.npz --threads 1; mnv3 diff m.npz t.npz"
     "$mnv3" diff "$tmp/m_genuine.npz" "$tmp/t_genuine.npz" --max-rel-l2 1e-5 | tail -n +3
     echo '```'
 fi
@@ -127,7 +127,7 @@ print(", ".join(f"{p} {version(p)}" for p in ("tensorflow", "keras", "tf-keras",
 PY
 )
     "$mnv3" synth-input --seed 21 --batch 8 --size 224 224 --layout nhwc --pixels --out "$tmp/xp.npy" >/dev/null
-    kd() { "$tfpy" "$root/tools/oracle/keras_dump.py" --input "$tmp/xp.npy" --layout nhwc "$@" 2>/dev/null; }
+    kd() { "$tfpy" "$root/tools/oracle/dump/keras_dump.py" --input "$tmp/xp.npy" --layout nhwc "$@" 2>/dev/null; }
     echo
     echo "## TensorFlow side: profiles \`keras\`, \`tf-keras\`, \`litert\`"
     echo
@@ -154,7 +154,7 @@ PY
     summary "seeded weights + head: **mnv3 \`tf-keras\` vs tf-keras**" "$tmp/mk2_s.npz" "$tmp/k2_s.npz"
     tfl="$root/../shared/models/keras_mnv3_small_notop_avgpool_fp32.tflite"
     if [ -f "$tfl" ]; then
-        "$tfpy" "$root/tools/oracle/litert_dump.py" --model "$tfl" --input "$tmp/xp.npy" --layout nhwc --out "$tmp/lt.npz" 2>/dev/null
+        "$tfpy" "$root/tools/oracle/dump/litert_dump.py" --model "$tfl" --input "$tmp/xp.npy" --layout nhwc --out "$tmp/lt.npz" 2>/dev/null
         "$mnv3" dump --weights "$tfl" --profile litert --input "$tmp/xp.npy" --out "$tmp/mlt.npz" >/dev/null
         "$mnv3" diff "$tmp/mlt.npz" "$tmp/lt.npz" --common --json >"$tmp/d.json" || true
         cp "$tmp/mlt.npz" "$tmp/mlt_common.npz"

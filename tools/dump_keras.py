@@ -14,6 +14,8 @@ canonical names (docs/layers.md) and transposes NHWC maps to NCHW. Build the mod
 a fresh process so the counter names (activation_N, re_lu_N) match the table.
 """
 import argparse
+import os
+import sys
 
 import numpy as np
 
@@ -41,12 +43,14 @@ def main():
     a = ap.parse_args()
     x = np.load(a.input).astype(np.float32)
     import keras
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "oracle"))
+    from common import weights  # the repository's weights reader (.weights.h5 or .safetensors)
 
     model = keras.applications.MobileNetV3Small(
         weights=None, input_shape=x.shape[1:], include_top=a.classes > 0,
         classes=max(a.classes, 1), pooling=None if a.classes else "avg",
         include_preprocessing=a.preprocessing == "on")
-    model.load_weights(a.weights)
+    weights.load_keras_weights(model, a.weights)
     dump_activations(model, x, a.out)
 
 

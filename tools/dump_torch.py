@@ -12,6 +12,8 @@ mnv3 maps torchvision module paths (features.0.0, features.1.block.0.fc1, classi
 to its canonical layer names (docs/layers.md); other keys are kept as they are.
 """
 import argparse
+import os
+import sys
 
 import numpy as np
 import torch
@@ -47,11 +49,11 @@ def main():
     ap.add_argument("--classes", type=int, default=None, help="0 for a backbone (default: from W)")
     a = ap.parse_args()
     import torchvision
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "oracle"))
+    from common import weights  # the repository's weights reader (.pth or .safetensors)
 
-    state = torch.load(a.weights, map_location="cpu")
-    classes = a.classes
-    if classes is None:
-        classes = state["classifier.3.weight"].shape[0] if "classifier.3.weight" in state else 0
+    state = weights.torch_state_dict(a.weights)
+    classes = weights.torch_classes(state) if a.classes is None else a.classes
     model = torchvision.models.mobilenet_v3_small(num_classes=max(classes, 1))
     if classes == 0:
         model.classifier = torch.nn.Identity()

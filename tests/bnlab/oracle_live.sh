@@ -35,7 +35,7 @@ torch-synth|torch-genuine)
     if [ "$case" = torch-genuine ]; then w="$genuine"; else
         "$mnv3" synth --seed 3 --classes 1000 --out "$tmp/w.safetensors" >/dev/null; w="$tmp/w.safetensors"; fi
     "$mnv3" synth-input --seed 11 --batch 40 --size 32 32 --out "$tmp/x.npy" >/dev/null
-    "$py" "$root/tools/oracle/bn_torch.py" --weights "$w" --input "$tmp/x.npy" --batch 4 \
+    "$py" "$root/tools/oracle/bn/bn_torch.py" --weights "$w" --input "$tmp/x.npy" --batch 4 \
         --out "$tmp/ref.npz" --stats-out "$tmp/ref_stats.npz"
     "$mnv3" bn train --weights "$w" --convention torch --input "$tmp/x.npy" --batch 4 \
         --out "$tmp/a.npz" --stats-out "$tmp/a_stats.npz"
@@ -44,7 +44,7 @@ torch-batch1)   # a batch of one with 1x1 maps: both must refuse
     "$mnv3" synth --seed 3 --classes 0 --out "$tmp/w.safetensors" >/dev/null
     "$mnv3" synth-input --seed 11 --batch 1 --size 32 32 --out "$tmp/x.npy" >/dev/null
     set +e
-    "$py" "$root/tools/oracle/bn_torch.py" --weights "$tmp/w.safetensors" --input "$tmp/x.npy" 2>"$tmp/py.err"; prc=$?
+    "$py" "$root/tools/oracle/bn/bn_torch.py" --weights "$tmp/w.safetensors" --input "$tmp/x.npy" 2>"$tmp/py.err"; prc=$?
     "$mnv3" bn train --weights "$tmp/w.safetensors" --convention torch --input "$tmp/x.npy" 2>"$tmp/c.err"; crc=$?
     set -e
     cat "$tmp/py.err" "$tmp/c.err"
@@ -60,7 +60,7 @@ keras-synth|keras-genuine|tf-keras-synth|tf-keras-genuine)
         "$mnv3" convert "$src" "$tmp/w.safetensors" --to keras --quiet >/dev/null; w="$tmp/w.safetensors"; kv=2
     fi
     "$mnv3" synth-input --seed 21 --batch 40 --size 64 64 --layout nhwc --pixels --out "$tmp/x.npy" >/dev/null
-    "$py" "$root/tools/oracle/bn_keras.py" --keras $kv --weights "$w" --input "$tmp/x.npy" --layout nhwc \
+    "$py" "$root/tools/oracle/bn/bn_keras.py" --keras $kv --weights "$w" --input "$tmp/x.npy" --layout nhwc \
         --batch 4 --out "$tmp/ref.npz" --stats-out "$tmp/ref_stats.npz"
     "$mnv3" bn train --weights "$w" --convention "$side" --input "$tmp/x.npy" --batch 4 \
         --out "$tmp/a.npz" --stats-out "$tmp/a_stats.npz"

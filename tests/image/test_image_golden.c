@@ -1,6 +1,6 @@
 /* Fast, Python-free bit-identity test: every pipeline on every edge-case
  * image (tests/image/edge) through the C side, checksummed exactly as
- * tools/oracle/images_make_golden.sh checksums the real libraries' outputs
+ * tools/oracle/pipelines/images_make_golden.sh checksums the real libraries' outputs
  * (tests/image/golden.txt). Also checks that NHWC is NCHW transposed.
  *   test_image_golden EDGE_DIR GOLDEN_TXT */
 #include <stdint.h>

@@ -21,7 +21,7 @@ say() { echo "oracle setup: $*" >&2; }
 
 here=$(cd "$(dirname "$0")" && pwd -P) || die "cannot locate script directory"
 root=$(cd "$here/../.." && pwd -P) || die "cannot locate repository root"
-[ -f "$root/tools/oracle/torch_dump.py" ] || die "repository root not found (looked in $root)"
+[ -f "$root/tools/oracle/dump/torch_dump.py" ] || die "repository root not found (looked in $root)"
 
 py=${ORACLE_PYTHON:-/usr/bin/python3}
 venv=${ORACLE_VENV:-$root/.venv-oracle}
@@ -90,7 +90,7 @@ print("threads     %d  mkldnn available: %s" % (torch.get_num_threads(), torch.b
 m = torchvision.models.mobilenet_v3_small(weights=None)
 print("mobilenet_v3_small builds: %d parameters" % sum(p.numel() for p in m.parameters()))
 EOF
-say "ok: use $venv/bin/python $root/tools/oracle/torch_dump.py ..."
+say "ok: use $venv/bin/python $root/tools/oracle/dump/torch_dump.py ..."
 # timm (pure Python) for the timm-tf profile's oracle; --no-deps so pip never replaces
 # Debian's torch with a multi-GB CUDA wheel.
 if ! "$venv/bin/python" -c "import timm" >/dev/null 2>&1; then

@@ -9,7 +9,8 @@
 #   h5py==3.14.0 pillow==13.0.0 numpy==2.4.6
 # then checks the imports and prints the versions.
 #
-# Used by tools/oracle/keras_dump.py, litert_dump.py and tf_numerics.py
+# Used by tools/oracle/dump/keras_dump.py, dump/litert_dump.py, bn/bn_keras.py,
+# numerics/tf_numerics.py and pipelines/pipelines_tf.py
 # (see docs/tf-numerics.md).
 #
 # Environment:
@@ -22,7 +23,7 @@ say() { echo "tf oracle setup: $*" >&2; }
 
 here=$(cd "$(dirname "$0")" && pwd -P) || die "cannot locate script directory"
 root=$(cd "$here/../.." && pwd -P) || die "cannot locate repository root"
-[ -f "$root/tools/oracle/keras_dump.py" ] || die "repository root not found (looked in $root)"
+[ -f "$root/tools/oracle/dump/keras_dump.py" ] || die "repository root not found (looked in $root)"
 
 py=${TF_ORACLE_PYTHON:-/usr/bin/python3}
 venv=${TF_ORACLE_VENV:-$root/.venv-tf}
@@ -83,4 +84,4 @@ print("pillow         %s" % PIL.__version__)
 if keras.backend.backend() != "tensorflow":
     sys.exit("KERAS_BACKEND is %r; the oracle needs tensorflow" % keras.backend.backend())
 PYEOF
-say "ok: use $venv/bin/python $root/tools/oracle/keras_dump.py ..."
+say "ok: use $venv/bin/python $root/tools/oracle/dump/keras_dump.py ..."

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Dump every canonical activation of Keras MobileNetV3Small (TensorFlow backend, CPU).
 
-  .venv-tf/bin/python tools/oracle/keras_dump.py --weights W --input X.npy --out ACTS.npz \
+  .venv-tf/bin/python tools/oracle/dump/keras_dump.py --weights W --input X.npy --out ACTS.npz \
       [--layout nchw|nhwc] [--keras 3|2] [--classes N|0|auto] [--preprocessing on|off] \
       [--onednn on|off] [--run call|predict] [--threads N]
 
-  .venv-tf/bin/python tools/oracle/keras_dump.py --list [--keras 3|2] [--classes N|0] \
+  .venv-tf/bin/python tools/oracle/dump/keras_dump.py --list [--keras 3|2] [--classes N|0] \
       [--preprocessing on|off]
       print the canonical-name -> Keras tensor table and exit
 
@@ -27,7 +27,8 @@ Weights (W):
                  `expanded_conv_depthwise/kernel` (kh,kw,C,1), `conv_bn/gamma`, `.../beta`,
                  `.../moving_mean`, `.../moving_variance`, `..._squeeze_excite_conv/bias`,
                  `conv_2/kernel`, `logits/kernel` ...; usable with --keras 3 and --keras 2
-                 (mapped to tf-keras layer names here).  Parsed with numpy.
+                 (mapped to tf-keras layer names here).  Parsed with numpy
+                 (common/weights.py, as every weights file here).
 --classes auto (default) takes the class count from the `logits` weights in W
 (0 = backbone when there are none).
 
@@ -53,10 +54,11 @@ Versions and settings go to stderr.
 """
 
 import argparse
-import json
 import os
-import struct
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from common import weights  # noqa: E402  (numpy only: creates no Keras layers)
 
 
 def die(msg):
@@ -102,81 +104,6 @@ def parse_args(argv):
 
 
 # --------------------------------------------------------------------------
-# Weights files (numpy / h5py only: nothing here may create Keras layers)
-
-_ST_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4",
-              "I16": "<i2", "I8": "i1", "U8": "u1", "BOOL": "?", "BF16": "<u2"}
-
-
-def load_safetensors(path, np):
-    try:
-        with open(path, "rb") as f:
-            blob = f.read()
-    except OSError as e:
-        die("cannot read weights: %s" % e)
-    if len(blob) < 8:
-        die("%s: too short for safetensors" % path)
-    (hlen,) = struct.unpack("<Q", blob[:8])
-    if hlen > len(blob) - 8:
-        die("%s: header length %d exceeds file size" % (path, hlen))
-    try:
-        header = json.loads(blob[8:8 + hlen].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        die("%s: bad JSON header: %s" % (path, e))
-    if not isinstance(header, dict):
-        die("%s: header is not a JSON object" % path)
-    data = memoryview(blob)[8 + hlen:]
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        try:
-            dt = np.dtype(_ST_DTYPES[info["dtype"]])
-            shape = [int(s) for s in info["shape"]]
-            begin, end = (int(o) for o in info["data_offsets"])
-        except (KeyError, TypeError, ValueError) as e:
-            die("%s: tensor %r: bad header entry (%s)" % (path, name, e))
-        n = int(np.prod(shape, dtype=np.int64)) if shape else 1
-        if not (0 <= begin <= end <= len(data)) or end - begin != n * dt.itemsize:
-            die("%s: tensor %r: offsets [%d,%d) do not fit dtype %s shape %s"
-                % (path, name, begin, end, info["dtype"], shape))
-        arr = np.frombuffer(data[begin:end], dtype=dt).reshape(shape)
-        if info["dtype"] == "BF16":
-            arr = (arr.astype(np.uint32) << 16).view(np.float32)
-        out[name] = np.array(arr, dtype=arr.dtype.newbyteorder("="))
-    return out
-
-
-def is_safetensors(path):
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(9)
-    except OSError as e:
-        die("cannot read weights: %s" % e)
-    return path.endswith(".safetensors") or (len(magic) == 9 and magic[8:9] == b"{")
-
-
-def classes_in_h5(path):
-    """Class count from the logits kernel (1,1,1024,K) in a .weights.h5 / .h5 file (0: none)."""
-    import h5py
-    found = []
-
-    def visit(name, obj):
-        # Keras 3 .weights.h5 names variables by class counters (layers/conv2d_34/vars/0),
-        # so go by shape: the logits kernel is the only (1, 1, 1024, K) tensor.
-        if isinstance(obj, h5py.Dataset) and tuple(obj.shape[:3]) == (1, 1, 1024) and len(obj.shape) == 4:
-            found.append(int(obj.shape[-1]))
-    try:
-        with h5py.File(path, "r") as f:
-            f.visititems(visit)
-    except OSError as e:
-        die("%s: not an HDF5 weights file: %s" % (path, e))
-    if len(set(found)) > 1:
-        die("%s: several logits kernels %s" % (path, found))
-    return found[0] if found else 0
-
-
-# --------------------------------------------------------------------------
 # Canonical names
 
 def block_names(keras_major, i):
@@ -219,12 +146,6 @@ def weight_layers(keras_major, with_head):
     if with_head:
         pairs += [(t3["fc1"], tk["fc1"]), (t3["fc2"], tk["fc2"])]
     return pairs
-
-
-def short_var(v):
-    """`kernel`, `bias`, `gamma`, ... from a Keras 3 or tf-keras variable."""
-    s = v.name.split("/")[-1].split(":")[0]
-    return "kernel" if s == "depthwise_kernel" else s
 
 
 class Graph:
@@ -360,13 +281,12 @@ def main(argv=None):
         x_nhwc = np.ascontiguousarray(x_nhwc, dtype=np.float32)
         if x_nhwc.shape[3] != 3:
             die("input has %d channels (layout %s), expected 3" % (x_nhwc.shape[3], a.layout))
-        st = load_safetensors(a.weights, np) if is_safetensors(a.weights) else None
-        if a.classes == "auto":
-            if st is not None:
-                lk = st.get("logits/kernel")
-                a.classes = int(lk.shape[-1]) if lk is not None else 0
-            else:
-                a.classes = classes_in_h5(a.weights)
+        try:
+            st = weights.read_safetensors(a.weights) if weights.is_safetensors(a.weights) else None
+            if a.classes == "auto":
+                a.classes = weights.keras_classes(a.weights, st)
+        except weights.WeightsError as e:
+            die(str(e))
         if st is None:
             is_k3 = a.weights.endswith(".weights.h5")
             if a.keras == "3" and not is_k3:
@@ -405,39 +325,10 @@ def main(argv=None):
         return 0
 
     # ---- weights ------------------------------------------------------------
-    pairs = weight_layers(keras_major, classes > 0)
-    if st is not None:
-        used, done = set(), set()
-        layers = {l.name: l for l in model.layers}
-        for n3, nk in pairs:
-            if nk not in layers:
-                continue  # block without expansion or SE
-            layer = layers[nk]
-            done.add(nk)
-            vals = []
-            for v in layer.weights:
-                key = "%s/%s" % (n3, short_var(v))
-                if key not in st:
-                    die("%s: missing tensor %s" % (a.weights, key))
-                arr = st[key]
-                if tuple(arr.shape) != tuple(v.shape):
-                    die("%s: %s has shape %s, model wants %s" % (a.weights, key, arr.shape, tuple(v.shape)))
-                vals.append(arr.astype(np.float32))
-                used.add(key)
-            layer.set_weights(vals)
-        left = [l.name for l in model.layers if l.weights and l.name not in done]
-        if left:
-            die("internal: layers with weights not mapped: %s" % left)
-        extra = sorted(set(st) - used)
-        if extra:
-            die("%s: unexpected tensors %s" % (a.weights, extra[:8]))
-        wdesc = "safetensors (%d tensors)" % len(used)
-    else:
-        try:
-            model.load_weights(a.weights)
-        except Exception as e:  # Keras raises a variety of types on mismatch
-            die("%s: load_weights failed: %s" % (a.weights, e))
-        wdesc = "h5"
+    try:
+        wdesc = weights.load_keras_weights(model, a.weights, st, weight_layers(keras_major, classes > 0))
+    except weights.WeightsError as e:
+        die(str(e))
 
     # ---- run ------------------------------------------------------------------
     tap_model = K.Model(inputs=model.inputs, outputs=[t for _, t in taps])

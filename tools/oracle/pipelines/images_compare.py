@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Compares two directories of per-image .npy outputs (C side vs oracle).
 
-    python tools/oracle/images_compare.py C_DIR ORACLE_DIR [--label L] [--bound N]
+    python tools/oracle/pipelines/images_compare.py C_DIR ORACLE_DIR [--label L] [--bound N]
 
 Prints one row per image: differing elements, max |diff|; exits 1 if any
 image differs in more than --bound elements (default 0) or is missing or
-misshaped. --markdown prints a table row per image instead."""
+misshaped. --quiet prints only the images that differ."""
 import argparse
 import os
 import sys

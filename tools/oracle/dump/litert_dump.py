@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Dump the intermediate tensors of a float MobileNetV3-Small .tflite under canonical names.
 
-  .venv-tf/bin/python tools/oracle/litert_dump.py --model M.tflite --input X.npy --out ACTS.npz \
+  .venv-tf/bin/python tools/oracle/dump/litert_dump.py --model M.tflite --input X.npy --out ACTS.npz \
       [--layout nchw|nhwc] [--threads N]
 
 (.venv-tf comes from tools/oracle/setup_tf.sh.)  Made for the Keras 3 export

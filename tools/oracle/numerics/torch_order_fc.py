@@ -9,7 +9,7 @@
 Neither uses FMA (gfortran baseline x86-64 build): every product is rounded to float32,
 then added.
 
-Usage: .venv-oracle/bin/python tools/oracle/torch_order_fc.py [--threads 1] [--model]
+Usage: .venv-oracle/bin/python tools/oracle/numerics/torch_order_fc.py [--threads 1] [--model]
        [--variant ...]  (alternative orders, to show they do NOT match)
 """
 import argparse

@@ -2,7 +2,7 @@
 """Generates the small edge-case images of tests/image/edge/ (deterministic).
 
 Run with Pillow (the .venv-tf interpreter):
-    .venv-tf/bin/python tools/oracle/images_make_edge.py tests/image/edge
+    .venv-tf/bin/python tools/oracle/pipelines/images_make_edge.py tests/image/edge
 Each format variant starts from the same seeded photo-like picture (smooth
 gradients, texture, hard edges) so resizing and chroma subsampling matter.
 16-bit and grey+alpha PNGs are written by a minimal PNG encoder below because

@@ -3,7 +3,7 @@
 called with training=True: BatchNormalization normalises with the batch's
 statistics and updates its moving statistics on every call.
 
-  .venv-tf/bin/python tools/oracle/bn_keras.py --weights W --input X.npy \
+  .venv-tf/bin/python tools/oracle/bn/bn_keras.py --weights W --input X.npy \
       [--keras 3|2] [--batch B] [--momentum M] [--layout nchw|nhwc] [--onednn on|off] \
       [--out ACTS.npz] [--stats-out STATS.npz]
 
@@ -24,7 +24,8 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.join(HERE, ".."), os.path.join(HERE, "..", "dump")]
 
 
 def bn_layer_names(kd, keras_major):
@@ -57,6 +58,7 @@ def main(argv=None):
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
     import numpy as np
     import keras_dump as kd
+    from common import weights
 
     x = np.load(a.input, allow_pickle=False).astype(np.float32)
     if x.ndim != 4:
@@ -66,12 +68,11 @@ def main(argv=None):
     b = a.batch or n
     if n % b:
         kd.die("%d samples do not split into batches of %d" % (n, b))
-    st = kd.load_safetensors(a.weights, np) if kd.is_safetensors(a.weights) else None
-    if st is not None:
-        lk = st.get("logits/kernel")
-        classes = int(lk.shape[-1]) if lk is not None else 0
-    else:
-        classes = kd.classes_in_h5(a.weights)
+    try:
+        st = weights.read_safetensors(a.weights) if weights.is_safetensors(a.weights) else None
+        classes = weights.keras_classes(a.weights, st)
+    except weights.WeightsError as e:
+        kd.die(str(e))
     keras_major = int(a.keras)
     if keras_major == 3:
         import keras as K
@@ -86,14 +87,10 @@ def main(argv=None):
         kw["pooling"] = "avg"
     model = K.applications.MobileNetV3Small(**kw)
     taps = kd.canonical_tensors(model, keras_major, classes > 0, True)
-    if st is not None:
-        layers = {l.name: l for l in model.layers}
-        for n3, nk in kd.weight_layers(keras_major, classes > 0):
-            if nk in layers:
-                layer = layers[nk]
-                layer.set_weights([st["%s/%s" % (n3, kd.short_var(v))].astype(np.float32) for v in layer.weights])
-    else:
-        model.load_weights(a.weights)
+    try:
+        weights.load_keras_weights(model, a.weights, st, kd.weight_layers(keras_major, classes > 0))
+    except weights.WeightsError as e:
+        kd.die(str(e))
     layers = {l.name: l for l in model.layers}
     bns = [(c, layers[k]) for c, k in bn_layer_names(kd, keras_major) if k in layers]
     if a.momentum is not None:

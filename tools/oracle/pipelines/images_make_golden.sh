@@ -4,22 +4,22 @@
 # sum over i of bits(x[i]) * (2i + 1) mod 2^64. The multipliers are odd, so any
 # single differing element always changes it; the fast test recomputes it in C
 # and so checks bit-identity without Python.
-#   tools/oracle/images_make_golden.sh
+#   tools/oracle/pipelines/images_make_golden.sh
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/../../.." && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 imgs=("$root"/tests/image/edge/*)
 for p in torchvision-imagenet seed-torch; do
-    "$root"/.venv-oracle/bin/python "$root"/tools/oracle/pipelines_torch.py --pipeline $p --out-dir "$tmp/$p" "${imgs[@]}" 2>/dev/null
+    "$root"/.venv-oracle/bin/python "$root"/tools/oracle/pipelines/pipelines_torch.py --pipeline $p --out-dir "$tmp/$p" "${imgs[@]}" 2>/dev/null
 done
 for p in keras-mnv3 keras-mnv3-xla keras-mnv3-raw tf-data tf-data-nearest seed-tf; do
-    "$root"/.venv-tf/bin/python "$root"/tools/oracle/pipelines_tf.py --pipeline $p --out-dir "$tmp/$p" "${imgs[@]}" 2>/dev/null
+    "$root"/.venv-tf/bin/python "$root"/tools/oracle/pipelines/pipelines_tf.py --pipeline $p --out-dir "$tmp/$p" "${imgs[@]}" 2>/dev/null
 done
 "$root"/.venv-tf/bin/python - "$tmp" >"$root/tests/image/golden.txt" <<'PY'
 import os, sys
 import numpy as np
 root = sys.argv[1]
-print("# pipeline image checksum(float32 NCHW bits) -- tools/oracle/images_make_golden.sh")
+print("# pipeline image checksum(float32 NCHW bits) -- tools/oracle/pipelines/images_make_golden.sh")
 for p in sorted(os.listdir(root)):
     for f in sorted(os.listdir(os.path.join(root, p))):
         a = np.load(os.path.join(root, p, f))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Which float32 formula does TensorFlow (Keras 3, CPU) actually compute, element by element?
 
-  .venv-tf/bin/python tools/oracle/tf_numerics.py [--section S ...] [--onednn on|off] [--stride K]
+  .venv-tf/bin/python tools/oracle/numerics/tf_numerics.py [--section S ...] [--onednn on|off] [--stride K]
 
 Sections: env rsqrt bn hswish rescale pool conv softmax (default: all).
 For each op, TF's output is compared with candidate formulas written out in numpy

@@ -7,7 +7,7 @@ Path (ATen 1.13): adaptive_avg_pool2d(output_size=1) -> input.mean({-1,-2}, keep
    contiguous, H*W >= lanes) -> row_sum<Vectorized<float>> (ilp 4) -> multi_row_sum
    (4 levels, level_step 16) ... then scalar tail, then lane combine.
 
-Usage: .venv-oracle/bin/python tools/oracle/torch_order_pool.py [--lanes 8] [--threads 1]
+Usage: .venv-oracle/bin/python tools/oracle/numerics/torch_order_pool.py [--lanes 8] [--threads 1]
        [--recip] [--model]
 """
 import argparse

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Self-test of tools/oracle/keras_dump.py with random weights (no downloads).
+"""Self-test of tools/oracle/dump/keras_dump.py with random weights (no downloads).
 
-  .venv-tf/bin/python tools/oracle/keras_selftest.py [--dir /tmp/keras_selftest] [--size 64] [--batch 2]
+  .venv-tf/bin/python tools/oracle/dump/keras_selftest.py [--dir /tmp/keras_selftest] [--size 64] [--batch 2]
 
 1. Builds Keras 3 MobileNetV3Small (head with 10 classes, and a backbone), keeps the
    Keras initialisation for kernels, randomises BN statistics/affine and conv biases,
@@ -15,29 +15,13 @@
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def save_safetensors(path, tensors, np):
-    header, blobs, off = {}, [], 0
-    for k in sorted(tensors):
-        a = np.ascontiguousarray(tensors[k], dtype="<f4")
-        b = a.tobytes()
-        header[k] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(len(h).to_bytes(8, "little"))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
+sys.path.insert(0, os.path.join(HERE, ".."))
+from common import weights  # noqa: E402
 
 
 def make_weights(d, size, classes, np):
@@ -75,7 +59,7 @@ def make_weights(d, size, classes, np):
         layer.set_weights(vals)
     tag = "c%d" % classes
     m.save_weights(os.path.join(d, tag + ".weights.h5"))
-    save_safetensors(os.path.join(d, tag + ".safetensors"), st, np)
+    weights.write_safetensors(os.path.join(d, tag + ".safetensors"), st)
 
 
 def run_dump(args):

@@ -4,17 +4,17 @@ intermediate activation under the project's canonical names.
 
 Usage (after tools/oracle/setup.sh):
 
-  .venv-oracle/bin/python tools/oracle/torch_dump.py \
+  .venv-oracle/bin/python tools/oracle/dump/torch_dump.py \
       --weights W.pth|W.safetensors --input X.npy --out ACTS.npz \
       [--threads N] [--mkldnn on|off] [--layout nchw|nhwc]
 
-  .venv-oracle/bin/python tools/oracle/torch_dump.py --list [--classes C]
+  .venv-oracle/bin/python tools/oracle/dump/torch_dump.py --list [--classes C]
       print the canonical-name -> torchvision-module table and exit
 
 Weights are a torchvision state_dict (torch.save .pth, or .safetensors read
-here with numpy).  With `classifier.3.weight` of C rows the model has a C-class
-head; with no `classifier.*` keys it is a backbone whose output is the pooled
-576 features.  `*.num_batches_tracked` may be absent (unused in eval mode).
+with numpy; both through common/weights.py).  With `classifier.3.weight` of C
+rows the model has a C-class head; with no `classifier.*` keys it is a backbone
+whose output is the pooled 576 features.  `*.num_batches_tracked` may be absent (unused in eval mode).
 
 The npz (np.savez, uncompressed) holds only float32 arrays, one per tap, keyed
 by canonical name in execution order, each with batch dim N.  Versions and
@@ -22,9 +22,7 @@ settings go to stderr.
 """
 
 import argparse
-import json
 import os
-import struct
 import sys
 
 import numpy as np
@@ -32,6 +30,9 @@ import torch
 import torchvision
 from torch import nn
 from torchvision.ops.misc import Conv2dNormActivation, SqueezeExcitation
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from common import weights  # noqa: E402
 
 EXPECTED_TAPS_BACKBONE = 153
 EXPECTED_TAPS_HEAD = EXPECTED_TAPS_BACKBONE + 3
@@ -46,83 +47,20 @@ def log(msg):
     print("torch_dump: " + msg, file=sys.stderr)
 
 
-# --------------------------------------------------------------------------
-# Weights
-
-_ST_DTYPES = {
-    "F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "F16": np.dtype("<f2"),
-    "I64": np.dtype("<i8"), "I32": np.dtype("<i4"), "I16": np.dtype("<i2"),
-    "I8": np.dtype("i1"), "U8": np.dtype("u1"), "BOOL": np.dtype("?"),
-    "BF16": np.dtype("<u2"),  # widened to float32 below
-}
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        blob = f.read()
-    if len(blob) < 8:
-        die("%s: too short for safetensors" % path)
-    (hlen,) = struct.unpack("<Q", blob[:8])
-    if hlen > len(blob) - 8:
-        die("%s: header length %d exceeds file size" % (path, hlen))
-    try:
-        header = json.loads(blob[8:8 + hlen].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        die("%s: bad JSON header: %s" % (path, e))
-    if not isinstance(header, dict):
-        die("%s: header is not a JSON object" % path)
-    data = memoryview(blob)[8 + hlen:]
-    sd = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        try:
-            dt = _ST_DTYPES[info["dtype"]]
-            shape = [int(s) for s in info["shape"]]
-            begin, end = (int(o) for o in info["data_offsets"])
-        except (KeyError, TypeError, ValueError) as e:
-            die("%s: tensor %r: bad header entry (%s)" % (path, name, e))
-        n = int(np.prod(shape, dtype=np.int64)) if shape else 1
-        if not (0 <= begin <= end <= len(data)) or end - begin != n * dt.itemsize:
-            die("%s: tensor %r: offsets [%d,%d) do not fit dtype %s shape %s (data %d bytes)"
-                % (path, name, begin, end, info["dtype"], shape, len(data)))
-        arr = np.frombuffer(data[begin:end], dtype=dt).reshape(shape)
-        if info["dtype"] == "BF16":
-            arr = (arr.astype(np.uint32) << 16).view(np.float32)
-        sd[name] = torch.from_numpy(arr.astype(arr.dtype.newbyteorder("="), copy=True))
-    return sd
-
-
 def load_weights(path):
+    """The state dict in path; a file that cannot be read ends the script."""
     try:
-        with open(path, "rb") as f:
-            magic = f.read(9)
-    except OSError as e:
-        die("cannot read weights: %s" % e)
-    # safetensors: 8-byte header length then '{'; torch.save: zip ("PK") or legacy pickle
-    if path.endswith(".safetensors") or (len(magic) == 9 and magic[8:9] == b"{"):
-        return load_safetensors(path)
-    kw = {"map_location": "cpu"}
-    try:
-        sd = torch.load(path, weights_only=True, **kw)
-    except TypeError:  # torch < 1.13: no weights_only
-        sd = torch.load(path, **kw)
-    if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict):
-        sd = sd["state_dict"]
-    if not isinstance(sd, dict):
-        die("%s: not a state_dict (got %s)" % (path, type(sd).__name__))
-    return sd
+        return weights.torch_state_dict(path)
+    except weights.WeightsError as e:
+        die(str(e))
 
 
 def build_model(sd):
     """Return (model, num_classes or 0 for backbone)."""
-    cls_keys = sorted(k for k in sd if k.startswith("classifier."))
-    if cls_keys:
-        if "classifier.3.weight" not in sd:
-            die("state dict has classifier keys %s but no classifier.3.weight" % cls_keys)
-        classes = int(sd["classifier.3.weight"].shape[0])
-    else:
-        classes = 0
+    try:
+        classes = weights.torch_classes(sd)
+    except weights.WeightsError as e:
+        die(str(e))
     model = torchvision.models.mobilenet_v3_small(weights=None, num_classes=classes or 1000)
     model.eval()
     try:

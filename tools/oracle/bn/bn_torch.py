@@ -4,7 +4,7 @@ mode (BatchNorm normalises with the batch's statistics and updates its running
 statistics), activations under the canonical names and running statistics after
 every step.
 
-  .venv-oracle/bin/python tools/oracle/bn_torch.py --weights W --input X.npy \
+  .venv-oracle/bin/python tools/oracle/bn/bn_torch.py --weights W --input X.npy \
       [--batch B] [--momentum M | --cumulative] [--threads N] [--layout nchw|nhwc] \
       [--out ACTS.npz] [--stats-out STATS.npz]
 
@@ -24,7 +24,7 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dump"))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs timm's tf_mobilenetv3_small_100 (TF 'SAME' padding inside PyTorch) on torchvision weights.
 
-  .venv-oracle/bin/python tools/oracle/timm_run.py --weights W.pth|W.safetensors --input X.npy --out Y.npy
+  .venv-oracle/bin/python tools/oracle/dump/timm_run.py --weights W.pth|W.safetensors --input X.npy --out Y.npy
 
 The torchvision state_dict maps onto timm's by position (both list the same tensors in the
 same order; timm's conv_head is the 1x1-conv form of torchvision's classifier.0). Output:
@@ -14,8 +14,8 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from to_pth import read_safetensors  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from common import weights  # noqa: E402
 
 
 def main():
@@ -24,11 +24,10 @@ def main():
     ap.add_argument("--input", required=True)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    state = read_safetensors(a.weights) if a.weights.endswith(".safetensors") else \
-        torch.load(a.weights, map_location="cpu")
+    state = weights.torch_state_dict(a.weights)  # in file order: mapped by position below
     import timm
 
-    classes = state["classifier.3.weight"].shape[0] if "classifier.3.weight" in state else 0
+    classes = weights.torch_classes(state)
     model = timm.create_model("tf_mobilenetv3_small_100", pretrained=False,
                               num_classes=max(classes, 1))
     target = model.state_dict()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How much the pipelines differ from each other on the same images.
 
-    python tools/oracle/images_pipeline_diff.py OUT_DIR   (OUT_DIR from tests/image/live.sh OUT_DIR)
+    python tools/oracle/pipelines/images_pipeline_diff.py OUT_DIR   (OUT_DIR from tests/image/live.sh OUT_DIR)
 
 Uses OUT_DIR/ref/<pipeline>/*.npy (the real libraries' outputs). For each
 pair of pipelines whose outputs share a range ([-1, 1]) it prints, over all

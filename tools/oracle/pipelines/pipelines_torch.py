@@ -2,7 +2,7 @@
 """Oracle for the torchvision preprocessing pipelines (run in .venv-oracle:
 Debian torch 1.13.1, torchvision 0.14.1, Pillow 9.4).
 
-    .venv-oracle/bin/python tools/oracle/pipelines_torch.py --pipeline torchvision-imagenet \
+    .venv-oracle/bin/python tools/oracle/pipelines/pipelines_torch.py --pipeline torchvision-imagenet \
         IMG... --out-dir D [--layout nchw|nhwc] [--decoded]
 
 Writes D/<image basename>.npy: float32 [1,3,224,224] (nchw, default) or

@@ -2,10 +2,10 @@
 # Fetches the test photographs listed in tests/image/photos/list.txt from
 # Debian packages (apt-get download works without root), extracts the listed
 # files into a cache directory and checks every sha256. Nothing is committed.
-#   tools/oracle/images_fetch.sh [CACHE_DIR]
+#   tools/oracle/pipelines/images_fetch.sh [CACHE_DIR]
 # Default CACHE_DIR: $MNV3_PHOTOS or ~/.cache/mnv3/photos. Prints the directory.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/../../.." && pwd)
 list=$root/tests/image/photos/list.txt
 cache=${1:-${MNV3_PHOTOS:-${XDG_CACHE_HOME:-$HOME/.cache}/mnv3/photos}}
 mkdir -p "$cache"

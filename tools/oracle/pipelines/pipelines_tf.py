@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Oracle for the TensorFlow / Keras preprocessing pipelines (run in .venv-tf).
 
-    .venv-tf/bin/python tools/oracle/pipelines_tf.py --pipeline tf-data IMG... --out-dir D
+    .venv-tf/bin/python tools/oracle/pipelines/pipelines_tf.py --pipeline tf-data IMG... --out-dir D
         [--layout nchw|nhwc] [--decoded]
 
 Writes D/<image basename>.npy: float32 [1,3,224,224] (nchw, default) or

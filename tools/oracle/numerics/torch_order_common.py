@@ -1,4 +1,4 @@
-"""Shared helper for tools/oracle/torch_order_*.py: run torchvision mobilenet_v3_small with
+"""Shared helper for tools/oracle/numerics/torch_order_*.py: run torchvision mobilenet_v3_small with
 the genuine feature weights on a random input and return the inputs of the ops under study.
 
 model_taps(seed, size, batch) -> list of (name, tensor):
@@ -9,11 +9,20 @@ model_taps(seed, size, batch) -> list of (name, tensor):
   'classifier.0_in' [N,576], 'classifier.3_in' [N,1024]
 and the modules via model_modules() cache.
 """
+import os
+import sys
+
 import numpy as np
 import torch
 import torchvision
 
-WEIGHTS = "/work/shared/models/torchvision_mnv3_small_features_imagenet.pth"
+ORACLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, ORACLE)
+from common import weights  # noqa: E402
+
+# ../shared beside the repository, as the live tests find it
+WEIGHTS = os.path.join(ORACLE, "..", "..", "..", "shared", "models",
+                       "torchvision_mnv3_small_features_imagenet.pth")
 _cache = {}
 
 
@@ -21,7 +30,7 @@ def get_model():
     if "m" not in _cache:
         torch.manual_seed(0)
         m = torchvision.models.mobilenet_v3_small()
-        sd = torch.load(WEIGHTS, map_location="cpu")
+        sd = weights.torch_state_dict(WEIGHTS)
         missing, unexpected = m.load_state_dict(sd, strict=False)
         assert not unexpected, unexpected
         m.eval()

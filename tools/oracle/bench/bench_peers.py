@@ -21,6 +21,9 @@ import statistics
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from common import weights  # noqa: E402  (numpy only)
+
 
 def measure(infer, x1, xb, runs, batch_runs):
     for _ in range(10):
@@ -61,7 +64,7 @@ def peer_torch(a, threads, jit=False):
     torch.set_num_threads(threads)
     t = time.perf_counter()
     m = torchvision.models.mobilenet_v3_small()
-    m.load_state_dict(torch.load(os.path.join(a.dir, "w.pth")))
+    m.load_state_dict(weights.torch_state_dict(os.path.join(a.dir, "w.pth")))
     m.eval()
     x1, xb = make_inputs(np, a.size, a.batch, False, False)
     x1, xb = torch.from_numpy(x1), torch.from_numpy(xb)
@@ -179,7 +182,7 @@ def peer_tensorflow(a, threads):
     t = time.perf_counter()
     m = keras.applications.MobileNetV3Small(weights=None, input_shape=(a.size, a.size, 3),
                                             classes=1000, include_preprocessing=True)
-    m.load_weights(os.path.join(a.dir, "w.weights.h5"))
+    weights.load_keras_weights(m, os.path.join(a.dir, "w.weights.h5"))
     f = tf.function(lambda x: m(x, training=False), jit_compile=False)
     x1, xb = make_inputs(np, a.size, a.batch, True, True)
     f(tf.constant(x1))

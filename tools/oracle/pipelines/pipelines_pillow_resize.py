@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Prints a sha256 per (image, decode/resize variant) with whatever Pillow the
 interpreter has, so two Pillow versions can be compared with diff:
-    .venv-oracle/bin/python tools/oracle/pipelines_pillow_resize.py IMG... > p94.txt
-    .venv-tf/bin/python     tools/oracle/pipelines_pillow_resize.py IMG... > p13.txt
+    .venv-oracle/bin/python tools/oracle/pipelines/pipelines_pillow_resize.py IMG... > p94.txt
+    .venv-tf/bin/python     tools/oracle/pipelines/pipelines_pillow_resize.py IMG... > p13.txt
     diff p94.txt p13.txt"""
 import hashlib
 import os
