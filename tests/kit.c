@@ -75,6 +75,16 @@ unsigned char *kit_slurp(const char *path, size_t *len) {
     return buf;
 }
 
+int kit_skip_unless_file(const char *path) {
+    FILE *probe = fopen(path, "rb");
+    if (!probe) {
+        printf("SKIP: %s not found\n", path);
+        return 1;
+    }
+    fclose(probe);
+    return 0;
+}
+
 void kit_taps(void *user, int sample, const char *name, int ndim, const int64_t *shape,
               const float *data) {
     kit_tap_set *set = user;

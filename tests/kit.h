@@ -12,6 +12,8 @@
  *   kit_expect_fail_quiet(...)   the same, printing only a failure; both return 1 when ok
  *
  *   kit_slurp(path, &len)        a whole file in a malloc'd buffer; NULL when unreadable
+ *   if (kit_skip_unless_file(path)) return 77;
+ *                                a test of optional data (ctest SKIP_RETURN_CODE 77)
  *
  *   kit_taps                     a tap (mnv3_tap_fn) that keeps every layer's output,
  *                                named "sample/layer", in execution order
@@ -53,6 +55,8 @@ int kit_expect_fail_quiet(const char *what, int rc, const mnv3_error *err, const
                           const char *want);
 
 unsigned char *kit_slurp(const char *path, size_t *len);
+/* 1 (after printing "SKIP: PATH not found") when path cannot be opened. */
+int kit_skip_unless_file(const char *path);
 
 typedef struct kit_tap_set {
     mnv3_tensors taps;
