@@ -87,7 +87,7 @@ static const char *const isas[] = {"scalar", "avx2", "avx512"};
 
 typedef struct row {
     char name[96];            /* "hardsigmoid=mul_0.16667 (keras)" or "profile torch" */
-    char assignment[64];      /* "" for a profile row */
+    char assignment[64];      /* empty for a profile row */
     mnv3_profile profile;
     const mnv3_profile *base; /* NULL for a profile row */
     int big_stem;             /* runs big_stem_shape too */
@@ -169,9 +169,10 @@ static int make_models(void) {
     for (size_t i = 0; ok && i < canonical->count; i++)
         if (strncmp(canonical->items[i].name, "head.", 5))
             ok = add_copy(&backbone, &canonical->items[i], &err) == MNV3_OK;
-    ok = ok && mnv3_model_from_tensors(&backbone, "backbone", &models[BACKBONE], NULL, &err) == MNV3_OK;
-    ok = ok && fold_batchnorm(&backbone, mnv3_model_arch(models[BACKBONE])->bn_eps, &folded,
-                              &err) == MNV3_OK &&
+    ok = ok &&
+         mnv3_model_from_tensors(&backbone, "backbone", &models[BACKBONE], NULL, &err) == MNV3_OK;
+    const float eps = ok ? mnv3_model_arch(models[BACKBONE])->bn_eps : 0.0f;
+    ok = ok && fold_batchnorm(&backbone, eps, &folded, &err) == MNV3_OK &&
          mnv3_model_from_tensors(&folded, "folded", &models[FOLDED], NULL, &err) == MNV3_OK &&
          mnv3_model_arch(models[FOLDED])->bn_folded;
     CHECKF(ok, "synthetic models: %s", err.message);
@@ -181,14 +182,16 @@ static int make_models(void) {
     return ok;
 }
 
+#define MAX_LAYERS (MNV3_MAX_BLOCKS * 16) /* room for every layer of the architecture */
+
 /* Op kind of a tap, from the layer list ("conv", "hardsigmoid", ...). */
 static const char *op_kind(const mnv3_model *m, const char *tap) {
-    static mnv3_layer_name names[MNV3_MAX_BLOCKS * 16];
+    static mnv3_layer_name names[MAX_LAYERS];
     static const mnv3_model *names_of;
     static int n_names;
     const char *layer = strchr(tap, '/') ? strchr(tap, '/') + 1 : tap;
     if (names_of != m) {
-        n_names = mnv3_layer_names(mnv3_model_arch(m), names, (int)(sizeof names / sizeof names[0]));
+        n_names = mnv3_layer_names(mnv3_model_arch(m), names, MAX_LAYERS);
         names_of = m;
     }
     for (int i = 0; i < n_names; i++)
@@ -272,20 +275,21 @@ static int first_tap_difference(const mnv3_model *m, const result *a, const resu
         const mnv3_tensor *x = mnv3_tensors_find(&a->taps.taps, r->name);
         int64_t n = mnv3_tensor_numel(r);
         if (!x || mnv3_tensor_numel(x) != n) {
-            format_text(what, size, "op %s %s: missing or misshaped", op_kind(m, r->name),
-                     r->name);
+            format_text(what, size, "op %s %s: missing or misshaped", op_kind(m, r->name), r->name);
             return 1;
         }
         int64_t at = kit_first_difference(x->data, r->data, n);
         if (at >= 0) {
-            format_text(what, size, "op %s %s: first difference at index %lld of %lld: %.9g, "
-                     "reference %.9g", op_kind(m, r->name), r->name, (long long)at,
-                     (long long)n, ((const float *)x->data)[at], ((const float *)r->data)[at]);
+            format_text(what, size,
+                        "op %s %s: first difference at index %lld of %lld: %.9g, reference %.9g",
+                        op_kind(m, r->name), r->name, (long long)at, (long long)n,
+                        ((const float *)x->data)[at], ((const float *)r->data)[at]);
             return 1;
         }
     }
     if (a->taps.taps.count != ref->taps.taps.count) {
-        format_text(what, size, "%zu taps, reference %zu", a->taps.taps.count, ref->taps.taps.count);
+        format_text(what, size, "%zu taps, reference %zu", a->taps.taps.count,
+                    ref->taps.taps.count);
         return 1;
     }
     return 0;
@@ -293,8 +297,7 @@ static int first_tap_difference(const mnv3_model *m, const result *a, const resu
 
 static int64_t output_difference(const mnv3_model *m, const shape_case *sc, const result *a,
                                  const result *ref) {
-    return kit_first_difference(a->output, ref->output,
-                                (int64_t)sc->n * mnv3_output_size(m));
+    return kit_first_difference(a->output, ref->output, (int64_t)sc->n * mnv3_output_size(m));
 }
 
 /* Op kinds whose outputs were compared, to prove every kind is covered. */
@@ -325,7 +328,8 @@ static void run_row_shape(const row *rw, int row_index, const shape_case *sc, in
                           int n_shapes, int rotate, result *ref) {
     const mnv3_model *m = models[sc->model];
     char label[200], what[300], run_label[300], ran[N_COMBOS * 24] = "";
-    format_text(label, sizeof label, "%s %s %dx%d n%d", rw->name, model_names[sc->model], sc->h, sc->w, sc->n);
+    format_text(label, sizeof label, "%s %s %dx%d n%d", rw->name, model_names[sc->model], sc->h,
+                sc->w, sc->n);
     format_text(run_label, sizeof run_label, "%s reference", label);
     run_session(&rw->profile, sc, NULL, 1, 1, ref, run_label);
     if (!ref->ok) return;
@@ -361,9 +365,10 @@ static void run_row_shape(const row *rw, int row_index, const shape_case *sc, in
         result_free(&got);
     }
     CHECKF(compared > 0, "%s: no fast session ran", label);
+    const char *all = " all isas x 1,2 threads x taps,blocked";
     if (!bad && compared)
-        printf("ok   %-40s %-13s %dx%d n%d:%s\n", rw->name, model_names[sc->model], sc->h, sc->w, sc->n,
-               rotate || compared < N_COMBOS ? ran : " every isa x 1,2 threads x taps,blocked");
+        printf("ok   %-40s %-9s %dx%d n%d:%s\n", rw->name, model_names[sc->model], sc->h, sc->w,
+               sc->n, rotate || compared < N_COMBOS ? ran : all);
 }
 
 /* Whether two reference results differ anywhere: a common tap or the output. */
@@ -418,7 +423,7 @@ static int build_rows(row *rows, int max) {
             rw->profile = *base;
             rw->base = base;
             format_text(rw->assignment, sizeof rw->assignment, "%s=%s", mnv3_factor_name(f),
-                     mnv3_factor_option_name(f, o));
+                        mnv3_factor_option_name(f, o));
             format_text(rw->name, sizeof rw->name, "%s (%s)", rw->assignment, base->name);
             rw->big_stem = !strcmp(mnv3_factor_name(f), "conv_order") &&
                            option_is(&rw->profile, "conv_order", "torch_cpu");
@@ -469,8 +474,10 @@ int main(int argc, char **argv) {
         const char *reason = cannot_differ_reason(rw->assignment);
         if (reason) {
             exempt_rows++;
-            CHECKF(!differs, "%s is listed as unable to differ, yet its reference differs from "
-                   "%s's: remove it from cannot_differ", rw->assignment, rw->base->name);
+            CHECKF(!differs,
+                   "%s is listed as unable to differ, yet its reference differs from %s's: "
+                   "remove it from cannot_differ",
+                   rw->assignment, rw->base->name);
             printf("note %s: cannot differ from %s: %s\n", rw->assignment, rw->base->name, reason);
         } else {
             sensitive_rows += differs;
@@ -492,9 +499,8 @@ int main(int argc, char **argv) {
     }
     if (!only) { /* every op kind of the model, and the ops profiles add, compared */
         static const char *const added[] = {"input", "rescale", "softmax"};
-        mnv3_layer_name names[MNV3_MAX_BLOCKS * 16];
-        int n = mnv3_layer_names(mnv3_model_arch(models[HEAD37]), names,
-                                 (int)(sizeof names / sizeof names[0]));
+        static mnv3_layer_name names[MAX_LAYERS];
+        int n = mnv3_layer_names(mnv3_model_arch(models[HEAD37]), names, MAX_LAYERS);
         for (int i = 0; i < n + 3; i++) {
             const char *kind = i < n ? names[i].op : added[i - n];
             int seen = 0;
