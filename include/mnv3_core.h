@@ -179,6 +179,8 @@ const char *mnv3_factor_option_name(int factor, int option);
 const char *mnv3_factor_option_description(int factor, int option);
 int mnv3_factor_find(const char *name);
 int mnv3_factor_option_find(int factor, const char *option);
+/* Training factors (BatchNorm in training mode, ...) do not change inference. */
+int mnv3_factor_is_training(int factor);
 
 int mnv3_profile_count(void);
 const mnv3_profile *mnv3_profile_at(int i);

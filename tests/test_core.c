@@ -10,7 +10,7 @@
 #include "factors/factors.h"
 #include "kernels/kernels.h"
 
-#include "check.h"
+#include "kit.h"
 
 static uint64_t rng_state = 12345;
 static float frand(void) {
@@ -63,12 +63,12 @@ static void test_conv(int cin, int cout, int k, int stride, int groups, int h, i
                     double got = y[((size_t)co * e.out.h + oy) * e.out.w + ox];
                     /* float32 summation bound: |error| <= (terms + 1) u sum|t|. */
                     double err = fabs(got - s) / ((terms + 1) * 0x1p-24 * mag + 1e-38);
-                    if (f64) CHECK(got == (double)(float)s, "f64 conv not correctly rounded");
+                    if (f64) CHECKF(got == (double)(float)s, "f64 conv not correctly rounded");
                     if (err > worst) worst = err;
                 }
     }
-    CHECK(worst <= 1.0, "conv %d->%d k%d s%d g%d pads %d%d%d%d: error %g x the float32 bound", cin, cout, k, stride,
-          groups, pt, pb, pl, pr, worst);
+    CHECKF(worst <= 1.0, "conv %d->%d k%d s%d g%d pads %d%d%d%d: error %g x the float32 bound", cin, cout, k, stride,
+           groups, pt, pb, pl, pr, worst);
     free(wt), free(b), free(x), free(y), free(scratch);
 }
 
@@ -83,25 +83,25 @@ static void test_activations(void) {
             /* x * clamp(x/6 + 0.5) (XNNPACK) cancels near x = -3: the error of
              * f32(1/6) times |x| <= 3 is absolute (~2e-8 * 3), not relative. */
             double abs_bound = o == MNV3_HSWISH_X_MUL_CLAMP_FMA ? 3.0 * 0x1p-24 * fabs(x) : 1e-37;
-            CHECK(fabs(v - exact) <= 3e-7 * fabs(exact) + abs_bound,
-                  "hardswish option %d at %g: %g vs %g", o, x, v, exact);
+            CHECKF(fabs(v - exact) <= 3e-7 * fabs(exact) + abs_bound,
+                   "hardswish option %d at %g: %g vs %g", o, x, v, exact);
         }
         differ += mnv3_hardswish(x, MNV3_HSWISH_XC_DIV6) != mnv3_hardswish(x, MNV3_HSWISH_X_MUL_C_DIV6);
-        CHECK(mnv3_hardsigmoid(x, MNV3_HSIG_DIV6) == fminf(fmaxf(x + 3.0f, 0.0f), 6.0f) / 6.0f,
-              "hardsigmoid div6");
+        CHECKF(mnv3_hardsigmoid(x, MNV3_HSIG_DIV6) == fminf(fmaxf(x + 3.0f, 0.0f), 6.0f) / 6.0f,
+               "hardsigmoid div6");
     }
-    CHECK(differ > 0, "hardswish options never differ: factor would be meaningless");
-    CHECK(mnv3_hardswish(-3.5f, 0) == 0.0f && mnv3_hardswish(3.5f, 0) == 3.5f, "hardswish ends");
+    CHECKF(differ > 0, "hardswish options never differ: factor would be meaningless");
+    CHECKF(mnv3_hardswish(-3.5f, 0) == 0.0f && mnv3_hardswish(3.5f, 0) == 3.5f, "hardswish ends");
 }
 
 static void test_ulp(void) {
-    CHECK(mnv3_ulp_distance(1.0f, nextafterf(1.0f, 2.0f)) == 1, "ulp 1");
-    CHECK(mnv3_ulp_distance(0.0f, -0.0f) == 0, "signed zeros");
-    CHECK(mnv3_ulp_distance(-1e-45f, 1e-45f) == 2, "across zero");
+    CHECKF(mnv3_ulp_distance(1.0f, nextafterf(1.0f, 2.0f)) == 1, "ulp 1");
+    CHECKF(mnv3_ulp_distance(0.0f, -0.0f) == 0, "signed zeros");
+    CHECKF(mnv3_ulp_distance(-1e-45f, 1e-45f) == 2, "across zero");
     float a[3] = {1, 2, 3}, b[3] = {1, 2, 3};
     mnv3_diff d;
     mnv3_diff_compute(a, b, 3, &d);
-    CHECK(d.frac_identical == 1.0 && d.rel_l2 == 0 && d.max_ulp == 0, "identical arrays");
+    CHECKF(d.frac_identical == 1.0 && d.rel_l2 == 0 && d.max_ulp == 0, "identical arrays");
 }
 
 static void test_graph(void) {
@@ -123,12 +123,12 @@ static void test_graph(void) {
         }
     }
     /* torchvision MobileNet_V3_Small_Weights meta: num_params 2,542,856. */
-    CHECK(params == 2542856, "parameter count %lld", (long long)params);
-    CHECK(buffers == 12112, "BN statistics %lld", (long long)buffers);
-    CHECK(bn == 34, "BatchNorm layers %d", bn);
-    CHECK(!strcmp(g.ops[0].name, "stem.conv") && !strcmp(g.ops[0].torchvision, "features.0.0"),
-          "first op");
-    CHECK(!strcmp(g.ops[g.n_ops - 1].torchvision, "classifier.3"), "last op");
+    CHECKF(params == 2542856, "parameter count %lld", (long long)params);
+    CHECKF(buffers == 12112, "BN statistics %lld", (long long)buffers);
+    CHECKF(bn == 34, "BatchNorm layers %d", bn);
+    CHECKF(!strcmp(g.ops[0].name, "stem.conv") && !strcmp(g.ops[0].torchvision, "features.0.0"),
+           "first op");
+    CHECKF(!strcmp(g.ops[g.n_ops - 1].torchvision, "classifier.3"), "last op");
 }
 
 int main(void) {
@@ -141,7 +141,7 @@ int main(void) {
     test_activations();
     test_ulp();
     test_graph();
-    if (failures) printf("%d failures\n", failures);
+    if (kit_failures) printf("%d failures\n", kit_failures);
     else printf("all core tests passed\n");
-    return failures != 0;
+    return kit_failures != 0;
 }

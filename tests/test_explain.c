@@ -6,6 +6,7 @@
 
 #include "analysis/explain.h"
 #include "factors/factors.h"
+#include "kit.h"
 
 int main(void) {
     mnv3_error err;
@@ -20,7 +21,6 @@ int main(void) {
     enum { N = 2, H = 64, W = 64 };
     float *x = malloc(sizeof(float) * N * 3 * H * W);
     mnv3_synth_input(3, N, 3, H, W, x);
-    int failures = 0;
     const char *pairs[][2] = {{"torch", "keras"}, {"torch", "tf-keras"}, {"keras", "litert"},
                               {"torch", "timm-tf"}};
     for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
@@ -30,8 +30,7 @@ int main(void) {
         b.profile.option[MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_NONE;
         mnv3_attribution at;
         if (mnv3_explain(&a, &b, N, H, W, &at, &err) != MNV3_OK) {
-            printf("FAIL %s vs %s: %s\n", pairs[p][0], pairs[p][1], err.message);
-            failures++;
+            kit_fail("%s vs %s: %s", pairs[p][0], pairs[p][1], err.message);
             continue;
         }
         double sum = 0;
@@ -40,17 +39,16 @@ int main(void) {
         printf("%s %s vs %s: %d factors, total %.6g, sum of Shapley %.6g (%d runs)\n",
                ok ? "ok  " : "FAIL", pairs[p][0], pairs[p][1], at.n_factors, at.total, sum,
                at.runs);
-        failures += !ok;
+        kit_failures += !ok;
     }
     /* Identical sides: nothing to attribute, distance 0. */
     mnv3_side a = {m, *mnv3_profile_find("torch"), x, NULL, 2}, b = a;
     mnv3_attribution at;
     if (mnv3_explain(&a, &b, N, H, W, &at, &err) != MNV3_OK || at.n_factors != 0 ||
         at.total != 0) {
-        printf("FAIL identical sides: %d factors, total %g\n", at.n_factors, at.total);
-        failures++;
+        kit_fail("identical sides: %d factors, total %g", at.n_factors, at.total);
     }
     free(x);
     mnv3_model_free(m);
-    return failures != 0;
+    return kit_failures != 0;
 }

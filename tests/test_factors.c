@@ -4,35 +4,35 @@
  * plan derives from it (so no field silently ignores its factor). */
 #include <string.h>
 
-#include "check.h"
+#include "kit.h"
 #include "core/model.h"
 #include "core/plan.h"
 #include "factors/factors.h"
 
 static void test_table(void) {
-    CHECK(mnv3_factor_count() == MNV3_FACTOR_COUNT, "factor count");
+    CHECKF(mnv3_factor_count() == MNV3_FACTOR_COUNT, "factor count");
     for (int f = 0; f < mnv3_factor_count(); f++) {
         const char *name = mnv3_factor_name(f);
-        CHECK(name && mnv3_factor_description(f), "factor %d has a name and a description", f);
-        CHECK(mnv3_factor_find(name) == f, "factor %s found by name", name);
-        CHECK(mnv3_factor_option_count(f) >= 2, "factor %s has options", name);
+        CHECKF(name && mnv3_factor_description(f), "factor %d has a name and a description", f);
+        CHECKF(mnv3_factor_find(name) == f, "factor %s found by name", name);
+        CHECKF(mnv3_factor_option_count(f) >= 2, "factor %s has options", name);
         for (int o = 0; o < mnv3_factor_option_count(f); o++) {
             const char *opt = mnv3_factor_option_name(f, o);
-            CHECK(opt && mnv3_factor_option_description(f, o), "%s option %d named", name, o);
+            CHECKF(opt && mnv3_factor_option_description(f, o), "%s option %d named", name, o);
             if (!opt) continue;
-            CHECK(mnv3_factor_option_find(f, opt) == o, "%s=%s is unique", name, opt);
+            CHECKF(mnv3_factor_option_find(f, opt) == o, "%s=%s is unique", name, opt);
             mnv3_profile p = *mnv3_profile_at(0);
             char set[96];
             mnv3_error err;
             snprintf(set, sizeof set, "%s=%s", name, opt);
-            CHECK(mnv3_profile_set(&p, set, &err) == MNV3_OK && p.option[f] == o, "--set %s", set);
+            CHECKF(mnv3_profile_set(&p, set, &err) == MNV3_OK && p.option[f] == o, "--set %s", set);
         }
     }
     for (int i = 0; i < mnv3_profile_count(); i++) {
         const mnv3_profile *p = mnv3_profile_at(i);
-        CHECK(mnv3_profile_find(p->name) == p, "profile %s found by name", p->name);
+        CHECKF(mnv3_profile_find(p->name) == p, "profile %s found by name", p->name);
         for (int f = 0; f < MNV3_FACTOR_COUNT; f++)
-            CHECK(p->option[f] >= 0 && p->option[f] < mnv3_factor_option_count(f),
+            CHECKF(p->option[f] >= 0 && p->option[f] < mnv3_factor_option_count(f),
                   "profile %s: factor %s option %d", p->name, mnv3_factor_name(f), p->option[f]);
     }
 }
@@ -56,20 +56,20 @@ static void test_resolution(void) {
     mnv3_error err;
     if (mnv3_synth_weights(1, 10, &ts, &err) != MNV3_OK ||
         mnv3_model_from_tensors(&ts, "synthetic", &m, NULL, &err) != MNV3_OK) {
-        CHECK(0, "model: %s", err.message);
+        CHECKF(0, "model: %s", err.message);
         return;
     }
     static mnv3_plan base, other;
     /* at 64 x 64 the stem sees 12288 values: conv_order=torch_cpu differs by batch there */
     const mnv3_profile *torch = mnv3_profile_find("torch");
-    CHECK(mnv3_plan_build(m, torch, 64, 64, &base, &err) == MNV3_OK, "plan: %s", err.message);
+    CHECKF(mnv3_plan_build(m, torch, 64, 64, &base, &err) == MNV3_OK, "plan: %s", err.message);
     for (int f = 0; f < MNV3_FACTOR_COUNT; f++)
         for (int o = 0; o < mnv3_factor_option_count(f); o++) {
             if (o == torch->option[f]) continue;
             mnv3_profile p = *torch;
             p.option[f] = o;
             if (mnv3_plan_build(m, &p, 64, 64, &other, &err) != MNV3_OK) {
-                CHECK(0, "plan %s=%s: %s", mnv3_factor_name(f), mnv3_factor_option_name(f, o), err.message);
+                CHECKF(0, "plan %s=%s: %s", mnv3_factor_name(f), mnv3_factor_option_name(f, o), err.message);
                 continue;
             }
             int changed = other.n != base.n;
@@ -81,7 +81,7 @@ static void test_resolution(void) {
             }
             /* layout only says how callers pass input; output=softmax needs a head (there is one) */
             if (f == MNV3_FACTOR_LAYOUT) continue;
-            CHECK(changed, "%s=%s changes no resolved field", mnv3_factor_name(f),
+            CHECKF(changed, "%s=%s changes no resolved field", mnv3_factor_name(f),
                   mnv3_factor_option_name(f, o));
         }
     mnv3_model_free(m);
@@ -91,8 +91,8 @@ static void test_resolution(void) {
 int main(void) {
     test_table();
     test_resolution();
-    if (failures) {
-        printf("%d failure(s)\n", failures);
+    if (kit_failures) {
+        printf("%d failure(s)\n", kit_failures);
         return 1;
     }
     printf("factors: all checks passed\n");

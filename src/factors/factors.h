@@ -54,7 +54,4 @@ enum { MNV3_BN_MOMENTUM_TORCH, MNV3_BN_MOMENTUM_KERAS, MNV3_BN_MOMENTUM_TF_FUSED
        MNV3_BN_MOMENTUM_COUNT };
 enum { MNV3_BN_UPDATE_VARIANCE_UNBIASED, MNV3_BN_UPDATE_VARIANCE_BIASED, MNV3_BN_UPDATE_VARIANCE_COUNT };
 
-/* Is factor f a training factor (no effect on inference)? */
-int mnv3_factor_is_training(int f);
-
 #endif

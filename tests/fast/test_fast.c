@@ -7,49 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mnv3.h"
-
-typedef struct taps {
-    mnv3_tensors t;
-    int failed;
-} taps;
-
-static void collect(void *user, int sample, const char *name, int ndim, const int64_t *shape,
-                    const float *data) {
-    taps *c = user;
-    char key[96];
-    snprintf(key, sizeof key, "%d/%s", sample, name);
-    int64_t n = 1;
-    for (int i = 0; i < ndim; i++) n *= shape[i];
-    float *copy = malloc((size_t)n * sizeof *copy);
-    mnv3_error err;
-    if (!copy) {
-        c->failed = 1;
-        return;
-    }
-    memcpy(copy, data, (size_t)n * sizeof *copy);
-    if (mnv3_tensors_add(&c->t, key, MNV3_F32, ndim, shape, copy, &err) != MNV3_OK) c->failed = 1;
-}
-
-static int failures;
-
-static void check(int ok, const char *what) {
-    if (!ok) {
-        printf("FAIL %s\n", what);
-        failures++;
-    }
-}
+#include "kit.h"
 
 /* Compares two tap sets; returns the number of layers that differ in any bit. */
-static int compare_taps(const taps *a, const taps *ref, const char *label) {
+static int compare_taps(const kit_tap_set *a, const kit_tap_set *ref, const char *label) {
     int bad = 0;
-    if (a->t.count != ref->t.count) {
-        printf("FAIL %s: %zu taps, reference %zu\n", label, a->t.count, ref->t.count);
+    if (a->taps.count != ref->taps.count) {
+        printf("FAIL %s: %zu taps, reference %zu\n", label, a->taps.count, ref->taps.count);
         return 1;
     }
-    for (size_t i = 0; i < ref->t.count; i++) {
-        const mnv3_tensor *r = &ref->t.items[i];
-        const mnv3_tensor *x = mnv3_tensors_find(&a->t, r->name);
+    for (size_t i = 0; i < ref->taps.count; i++) {
+        const mnv3_tensor *r = &ref->taps.items[i];
+        const mnv3_tensor *x = mnv3_tensors_find(&a->taps, r->name);
         if (!x || mnv3_tensor_numel(x) != mnv3_tensor_numel(r)) {
             printf("FAIL %s: tap %s missing or misshaped\n", label, r->name);
             bad++;
@@ -70,7 +39,7 @@ static void run_case(const mnv3_model *m, const char *profile, int h, int w, int
                      const char *label) {
     const mnv3_profile *p = mnv3_profile_find(profile);
     if (!p) {
-        check(0, profile);
+        kit_fail("%s", profile);
         return;
     }
     mnv3_layout layout = p->option[mnv3_factor_find("layout")] ? MNV3_NHWC : MNV3_NCHW;
@@ -89,21 +58,21 @@ static void run_case(const mnv3_model *m, const char *profile, int h, int w, int
                 if (layout == MNV3_NHWC) x[((size_t)s * (size_t)(h * w) + (size_t)i) * 3 + (size_t)c] = v;
                 else x[((size_t)s * 3 + (size_t)c) * (size_t)(h * w) + (size_t)i] = v;
             }
-    taps ref = {0};
-    mnv3_run_options ro = {p, collect, &ref, NULL};
+    kit_tap_set ref = {0};
+    mnv3_run_options ro = {p, kit_taps, &ref, NULL};
     mnv3_error err;
     if (mnv3_run(m, &ro, x, layout, n, h, w, ref_out, &err) != MNV3_OK || ref.failed) {
         printf("FAIL %s: reference run: %s\n", label, err.message);
-        failures++;
+        kit_failures++;
         goto done;
     }
     static const char *isas[] = {"scalar", "avx2", "avx512"};
     for (int k = -1; k < 3; k++) {
         for (int threads = 1; threads <= 2; threads++) {
             for (int tapped = 0; tapped <= 1; tapped++) {
-                taps got = {0};
+                kit_tap_set got = {0};
                 mnv3_session_options o = {k < 0 ? "reference" : "fast", threads, n,
-                                          k < 0 ? NULL : isas[k], tapped ? collect : NULL,
+                                          k < 0 ? NULL : isas[k], tapped ? kit_taps : NULL,
                                           tapped ? &got : NULL};
                 mnv3_session *s;
                 char what[160];
@@ -112,12 +81,12 @@ static void run_case(const mnv3_model *m, const char *profile, int h, int w, int
                 if (mnv3_session_create(m, p, h, w, layout, &o, &s, &err) != MNV3_OK) {
                     if (k >= 1 && strstr(err.message, "not available")) break; /* no such ISA */
                     printf("FAIL %s: %s\n", what, err.message);
-                    failures++;
+                    kit_failures++;
                     break;
                 }
                 memset(out, 0xff, (size_t)n * (size_t)out_size * sizeof(float));
                 int ok = mnv3_session_run(s, x, n, out, &err) == MNV3_OK;
-                check(ok, what);
+                if (!ok) kit_fail("%s", what);
                 if (getenv("FAST_DEBUG")) printf("ref %.9g got %.9g\n", ref_out[0], out[0]);
                 int same = ok && !memcmp(out, ref_out, (size_t)n * (size_t)out_size * sizeof(float));
                 int bad = tapped ? compare_taps(&got, &ref, what) : 0;
@@ -125,14 +94,14 @@ static void run_case(const mnv3_model *m, const char *profile, int h, int w, int
                        what, same ? "bit-identical" : "DIFFERS",
                        tapped ? (bad ? ", taps differ" : ", all taps bit-identical") : "",
                        mnv3_session_kernels(s), mnv3_session_arena_bytes(s));
-                if (!same || bad) failures++;
+                if (!same || bad) kit_failures++;
                 mnv3_session_free(s);
-                mnv3_tensors_free(&got.t);
+                mnv3_tensors_free(&got.taps);
             }
         }
     }
 done:
-    mnv3_tensors_free(&ref.t);
+    mnv3_tensors_free(&ref.taps);
     free(nchw), free(x), free(ref_out), free(out);
 }
 
@@ -143,7 +112,7 @@ static mnv3_model *synth_model(int classes) {
     if (mnv3_synth_weights(3, classes, &ts, &err) != MNV3_OK ||
         mnv3_model_from_tensors(&ts, "synth", &m, NULL, &err) != MNV3_OK) {
         printf("FAIL synth weights: %s\n", err.message);
-        failures++;
+        kit_failures++;
     }
     mnv3_tensors_free(&ts);
     return m;
@@ -180,6 +149,6 @@ int main(int argc, char **argv) {
             mnv3_model_free(folded);
         } else printf("skip %s: %s\n", argv[1], err.message);
     }
-    printf("%d failures\n", failures);
-    return failures ? 1 : 0;
+    printf("%d failures\n", kit_failures);
+    return kit_failures ? 1 : 0;
 }

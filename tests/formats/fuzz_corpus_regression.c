@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "formats/formats.h"
-#include "testkit.h"
+#include "craft.h"
 
 typedef int (*reader_fn)(const unsigned char *buf, size_t len, mnv3_error *err);
 
@@ -21,14 +21,8 @@ static int read_pth(const unsigned char *buf, size_t len, mnv3_error *err) {
 
 /* The pickle corpus holds bare data.pkl images: wrap them as fuzz_pickle does. */
 static int read_pickle(const unsigned char *buf, size_t len, mnv3_error *err) {
-    static unsigned char storage[256];
-    zip_member m[] = {
-        {"archive/data.pkl", buf, len},   {"archive/data/0", storage, 24},
-        {"archive/data/1", storage, 8},   {"archive/data/2", storage, 256},
-        {"archive/data/3", storage, 0},
-    };
     bytes zip = {0};
-    if (make_zip(m, 5, &zip) != 0) {
+    if (wrap_pickle(buf, len, &zip) != 0) {
         snprintf(err->message, sizeof err->message, "make_zip failed");
         return MNV3_FAIL;
     }

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "formats/formats.h"
-#include "testkit.h"
+#include "craft.h"
 
 static int save(const char *dir, const char *name, const void *data, size_t n) {
     char path[1024];

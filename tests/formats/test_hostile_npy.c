@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "formats/formats.h"
-#include "testkit.h"
+#include "kit.h"
+#include "craft.h"
 
 static const char *label = "bad.npy";
 
@@ -23,7 +24,7 @@ static void run_bytes(const char *what, const bytes *b, const char *want) {
     mnv3_tensor t;
     mnv3_error err;
     int rc = mnv3_read_npy_buffer(b->p, b->n, label, "x", &t, &err);
-    expect_fail(what, rc, &err, label, want);
+    kit_expect_fail(what, rc, &err, label, want);
     CHECK(t.name == NULL && t.data == NULL);
     if (rc == MNV3_OK) {
         free(t.name);
@@ -87,15 +88,15 @@ int main(void) {
         CHECK(make_zip(m, 1, &zip) == 0);
         mnv3_tensors ts;
         rc = mnv3_read_npz_buffer(zip.p, zip.n, "bad.npz", &ts, &err);
-        expect_fail("npz with a float64 member", rc, &err, "bad.npz", "conv.w.npy: dtype '<f8'");
+        kit_expect_fail("npz with a float64 member", rc, &err, "bad.npz", "conv.w.npy: dtype '<f8'");
         zip_member other[] = {{"readme.txt", "hi", 2}};
         bytes_free(&zip);
         CHECK(make_zip(other, 1, &zip) == 0);
         rc = mnv3_read_npz_buffer(zip.p, zip.n, "bad.npz", &ts, &err);
-        expect_fail("npz with a non-npy member", rc, &err, "bad.npz", "not a .npy file");
+        kit_expect_fail("npz with a non-npy member", rc, &err, "bad.npz", "not a .npy file");
         bytes_free(&zip);
         bytes_free(&bad);
     }
-    if (tk_failures) printf("%d check(s) failed\n", tk_failures);
-    return tk_failures ? 1 : 0;
+    if (kit_failures) printf("%d check(s) failed\n", kit_failures);
+    return kit_failures ? 1 : 0;
 }

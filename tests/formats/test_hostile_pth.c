@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "formats/formats.h"
-#include "testkit.h"
+#include "kit.h"
+#include "craft.h"
 
 static const char *label = "hostile.pth";
 static unsigned char floats24[24];
@@ -22,7 +23,7 @@ static void run_pickle(const char *what, const bytes *pkl, size_t storage_bytes,
     mnv3_tensors ts;
     mnv3_error err;
     int rc = mnv3_read_pth_buffer(zip.p, zip.n, label, &ts, &err);
-    expect_fail(what, rc, &err, label, want);
+    kit_expect_fail(what, rc, &err, label, want);
     CHECK(ts.count == 0 && ts.items == NULL);
     mnv3_tensors_free(&ts);
     bytes_free(&zip);
@@ -207,7 +208,7 @@ static void test_archive(void) {
     CHECK(crashes == 0);
     unsigned char saved = pth.p[cd];
     pth.p[cd] = 'X';
-    expect_fail("central directory signature", mnv3_read_pth_buffer(pth.p, pth.n, label, &ts, &err),
+    kit_expect_fail("central directory signature", mnv3_read_pth_buffer(pth.p, pth.n, label, &ts, &err),
                 &err, label, "zip");
     pth.p[cd] = saved;
 
@@ -215,7 +216,7 @@ static void test_archive(void) {
     for (size_t i = 0; i + 8 <= pth.n; i++)
         if (memcmp(pth.p + i, "\0\0\0\077\0\0\300\077", 8) == 0) { pth.p[i + 3] ^= 1; break; }
     snprintf(what, sizeof what, "storage bytes altered (CRC)");
-    expect_fail(what, mnv3_read_pth_buffer(pth.p, pth.n, label, &ts, &err), &err, label, "CRC");
+    kit_expect_fail(what, mnv3_read_pth_buffer(pth.p, pth.n, label, &ts, &err), &err, label, "CRC");
     bytes_free(&pth);
 
     /* big-endian archives are refused */
@@ -226,22 +227,22 @@ static void test_archive(void) {
     zip_member m[] = {{"archive/data.pkl", pkl.p, pkl.n}, {"archive/byteorder", "big", 3},
                       {"archive/data/0", floats24, 24}};
     CHECK(make_zip(m, 3, &zip) == 0);
-    expect_fail("byteorder big", mnv3_read_pth_buffer(zip.p, zip.n, label, &ts, &err), &err, label,
+    kit_expect_fail("byteorder big", mnv3_read_pth_buffer(zip.p, zip.n, label, &ts, &err), &err, label,
                 "byteorder");
     bytes_free(&zip);
     /* data.pkl at the root or nested two levels is not a torch.save layout */
     zip_member root[] = {{"data.pkl", pkl.p, pkl.n}, {"a/b/data.pkl", pkl.p, pkl.n}};
     CHECK(make_zip(root, 2, &zip) == 0);
-    expect_fail("no <dir>/data.pkl", mnv3_read_pth_buffer(zip.p, zip.n, label, &ts, &err), &err,
+    kit_expect_fail("no <dir>/data.pkl", mnv3_read_pth_buffer(zip.p, zip.n, label, &ts, &err), &err,
                 label, "zip archive without data.pkl: not a torch.save file");
     bytes_free(&zip);
     zip_member twice[] = {{"a/data.pkl", pkl.p, pkl.n}, {"b/data.pkl", pkl.p, pkl.n}};
     CHECK(make_zip(twice, 2, &zip) == 0);
-    expect_fail("two data.pkl", mnv3_read_pth_buffer(zip.p, zip.n, label, &ts, &err), &err, label,
+    kit_expect_fail("two data.pkl", mnv3_read_pth_buffer(zip.p, zip.n, label, &ts, &err), &err, label,
                 "more than one data.pkl");
     bytes_free(&zip);
     bytes_free(&pkl);
-    expect_fail("not a zip", mnv3_read_pth_buffer("hello", 5, label, &ts, &err), &err, label, "zip");
+    kit_expect_fail("not a zip", mnv3_read_pth_buffer("hello", 5, label, &ts, &err), &err, label, "zip");
 }
 
 /* A checkpoint {'epoch': 3, 'state_dict': OrderedDict(...)} is unwrapped. */
@@ -281,6 +282,6 @@ int main(int argc, char **argv) {
     test_tensors();
     test_archive();
     test_nested();
-    if (tk_failures) printf("%d check(s) failed\n", tk_failures);
-    return tk_failures ? 1 : 0;
+    if (kit_failures) printf("%d check(s) failed\n", kit_failures);
+    return kit_failures ? 1 : 0;
 }

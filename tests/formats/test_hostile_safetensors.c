@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "formats/formats.h"
-#include "testkit.h"
+#include "kit.h"
+#include "craft.h"
 
 static const char *label = "bad.safetensors";
 
@@ -21,7 +22,7 @@ static void run(const char *what, const char *json, int64_t header_len_override,
     mnv3_tensors ts;
     mnv3_error err;
     int rc = mnv3_read_safetensors_buffer(b.p, b.n, label, &ts, &err);
-    expect_fail(what, rc, &err, label, want);
+    kit_expect_fail(what, rc, &err, label, want);
     CHECK(ts.count == 0 && ts.items == NULL);
     mnv3_tensors_free(&ts);
     bytes_free(&b);
@@ -60,10 +61,10 @@ int main(void) {
         "data_offsets");
     mnv3_tensors ts;
     mnv3_error err;
-    expect_fail("7-byte file", mnv3_read_safetensors_buffer("\1\0\0\0\0\0\0", 7, label, &ts, &err),
+    kit_expect_fail("7-byte file", mnv3_read_safetensors_buffer("\1\0\0\0\0\0\0", 7, label, &ts, &err),
                 &err, label, "truncated");
-    expect_fail("missing file", mnv3_read_safetensors("/nonexistent/x.safetensors", &ts, &err), &err,
+    kit_expect_fail("missing file", mnv3_read_safetensors("/nonexistent/x.safetensors", &ts, &err), &err,
                 "/nonexistent/x.safetensors", "cannot open");
-    if (tk_failures) printf("%d check(s) failed\n", tk_failures);
-    return tk_failures ? 1 : 0;
+    if (kit_failures) printf("%d check(s) failed\n", kit_failures);
+    return kit_failures ? 1 : 0;
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "formats/formats.h"
-#include "testkit.h"
+#include "kit.h"
 
 static int ends_with(const char *s, const char *suffix) {
     size_t a = strlen(s), b = strlen(suffix);
@@ -25,12 +25,7 @@ static void check_shape(const mnv3_tensors *ts, const char *name, int ndim, cons
 
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "";
-    FILE *probe = fopen(path, "rb");
-    if (!probe) {
-        printf("SKIP: %s not found\n", path);
-        return 77;
-    }
-    fclose(probe);
+    if (kit_skip_unless_file(path)) return 77;
 
     mnv3_tensors ts;
     mnv3_error err;
@@ -98,6 +93,6 @@ int main(int argc, char **argv) {
     printf("%d truncated copies rejected, %d problems\n", cuts, bad);
     CHECK(bad == 0);
     free(buf);
-    if (tk_failures) printf("%d check(s) failed\n", tk_failures);
-    return tk_failures ? 1 : 0;
+    if (kit_failures) printf("%d check(s) failed\n", kit_failures);
+    return kit_failures ? 1 : 0;
 }

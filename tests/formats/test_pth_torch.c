@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "formats/formats.h"
-#include "testkit.h"
+#include "kit.h"
 
 static const mnv3_tensor *get(const mnv3_tensors *ts, const char *name, const char *src, int ndim) {
     const mnv3_tensor *t = mnv3_tensors_find(ts, name);
@@ -13,7 +13,7 @@ static const mnv3_tensor *get(const mnv3_tensors *ts, const char *name, const ch
     if (!t) return NULL;
     if (strcmp(t->source_dtype, src) != 0 || t->ndim != ndim) {
         printf("%s: source dtype %s, ndim %d\n", name, t->source_dtype, t->ndim);
-        tk_failures++;
+        kit_failures++;
         return NULL;
     }
     return t;
@@ -59,7 +59,7 @@ int main(int argc, char **argv) {
     if (cl && ref) CHECK(memcmp(cl->data, ref->data, 12 * sizeof(float)) == 0);
     if ((t = get(&ts, "n", "I64", 0))) CHECK(((const int64_t *)t->data)[0] == 7);
     mnv3_tensors_free(&ts);
-    if (tk_failures) printf("%d check(s) failed\n", tk_failures);
+    if (kit_failures) printf("%d check(s) failed\n", kit_failures);
     else printf("torch.save checkpoint read correctly\n");
-    return tk_failures ? 1 : 0;
+    return kit_failures ? 1 : 0;
 }

@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "formats/formats.h"
-#include "testkit.h"
+#include "kit.h"
+#include "craft.h"
 
 static char dir[512];
 
@@ -98,7 +99,7 @@ static void test_npz(void) {
     mnv3_tensors_free(&back);
     /* sniffing: an npz is a zip without data.pkl */
     rc = mnv3_read_weights(in_dir("t.npz"), &back, &err);
-    expect_fail("npz given as weights", rc, &err, in_dir("t.npz"), "without data.pkl");
+    kit_expect_fail("npz given as weights", rc, &err, in_dir("t.npz"), "without data.pkl");
     mnv3_tensors_free(&ts);
     printf("npz round trip done\n");
 }
@@ -209,17 +210,17 @@ static void test_sniff(void) {
     mnv3_tensors ts;
     mnv3_error err;
     write_file("k.h5", "\x89HDF\r\n\x1a\n\0\0\0\0", 12);
-    expect_fail("sniff HDF5", mnv3_read_weights(in_dir("k.h5"), &ts, &err), &err, in_dir("k.h5"),
+    kit_expect_fail("sniff HDF5", mnv3_read_weights(in_dir("k.h5"), &ts, &err), &err, in_dir("k.h5"),
                 "");
     write_file("m.tflite", "\x1c\0\0\0TFL3\0\0\0\0", 12);
-    expect_fail("sniff TFLite", mnv3_read_weights(in_dir("m.tflite"), &ts, &err), &err,
+    kit_expect_fail("sniff TFLite", mnv3_read_weights(in_dir("m.tflite"), &ts, &err), &err,
                 in_dir("m.tflite"), "outside the 12-byte file");
     write_file("x.bin", "hello world, nothing here", 25);
-    expect_fail("sniff unknown", mnv3_read_weights(in_dir("x.bin"), &ts, &err), &err,
+    kit_expect_fail("sniff unknown", mnv3_read_weights(in_dir("x.bin"), &ts, &err), &err,
                 in_dir("x.bin"), "unrecognised weight file format");
-    expect_fail("sniff npy", mnv3_read_weights(in_dir("scalar.npy"), &ts, &err), &err,
+    kit_expect_fail("sniff npy", mnv3_read_weights(in_dir("scalar.npy"), &ts, &err), &err,
                 in_dir("scalar.npy"), "not a weights file");
-    expect_fail("sniff missing file", mnv3_read_weights(in_dir("absent.pth"), &ts, &err), &err,
+    kit_expect_fail("sniff missing file", mnv3_read_weights(in_dir("absent.pth"), &ts, &err), &err,
                 in_dir("absent.pth"), "cannot open");
     CHECK(ts.count == 0 && ts.items == NULL);
 }
@@ -232,6 +233,6 @@ int main(int argc, char **argv) {
     test_safetensors_conversions();
     test_small_pth();
     test_sniff();
-    if (tk_failures) printf("%d check(s) failed\n", tk_failures);
-    return tk_failures ? 1 : 0;
+    if (kit_failures) printf("%d check(s) failed\n", kit_failures);
+    return kit_failures ? 1 : 0;
 }

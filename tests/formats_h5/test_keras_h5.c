@@ -12,7 +12,8 @@
 
 #include "formats/formats.h"
 #include "formats/keras_h5.h"
-#include "testkit.h"
+#include "kit.h"
+#include "craft.h"
 
 static char scratch[1024];
 
@@ -28,7 +29,7 @@ static void check_no_open_handles(const char *after) {
     ssize_t n = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
     if (n != 0) {
         fprintf(stderr, "%zd HDF5 objects still open after %s\n", (ssize_t)n, after);
-        tk_failures++;
+        kit_failures++;
     }
 }
 
@@ -60,7 +61,7 @@ static void check_tiny(const char *file, const char *format, int keras2) {
     printf("%-40s %s  [%s]\n", strrchr(file, '/') + 1, rc == MNV3_OK ? "ok  " : "FAIL",
            rc == MNV3_OK ? ts.format : err.message);
     if (rc != MNV3_OK) {
-        tk_failures++;
+        kit_failures++;
         return;
     }
     CHECK(strcmp(ts.format, format) == 0);
@@ -72,7 +73,7 @@ static void check_tiny(const char *file, const char *format, int keras2) {
         if (keras2 && strcmp(want, "dw/kernel") == 0) want = "dw/depthwise_kernel";
         if (strcmp(got->name, want) != 0) {
             fprintf(stderr, "%s: tensor %zu is '%s', want '%s'\n", file, t, got->name, want);
-            tk_failures++;
+            kit_failures++;
             continue;
         }
         CHECK(got->dtype == MNV3_F32 && strcmp(got->source_dtype, "F32") == 0);
@@ -84,7 +85,7 @@ static void check_tiny(const char *file, const char *format, int keras2) {
             if (v[i] != value(e->k, e->j, i)) bad++;
         if (bad) {
             fprintf(stderr, "%s: %zu wrong values in %s\n", file, bad, got->name);
-            tk_failures++;
+            kit_failures++;
         }
     }
     mnv3_tensors_free(&ts);
@@ -129,7 +130,7 @@ static void test_roundtrip(void) {
     printf("%-40s %s  [%s]\n", "write roundtrip.weights.h5", rc ? "FAIL" : "ok  ",
            rc ? err.message : "");
     if (rc) {
-        tk_failures++;
+        kit_failures++;
         mnv3_tensors_free(&a);
         return;
     }
@@ -149,25 +150,25 @@ static void test_roundtrip(void) {
         }
         mnv3_tensors_free(&b);
     } else {
-        tk_failures++;
+        kit_failures++;
     }
     /* Writer refusals. */
     mnv3_tensors bad;
     memset(&bad, 0, sizeof bad);
     add(&bad, "nolayer", 1, (int64_t[]){2}, 0);
-    expect_fail("write: name without layer", mnv3_write_keras_weights_h5(p, &bad, &err), &err, p,
+    kit_expect_fail("write: name without layer", mnv3_write_keras_weights_h5(p, &bad, &err), &err, p,
                 "<layer>/<variable>");
     mnv3_tensors_free(&bad);
     memset(&bad, 0, sizeof bad);
     add(&bad, "x/weird", 1, (int64_t[]){2}, 0);
-    expect_fail("write: unknown variable", mnv3_write_keras_weights_h5(p, &bad, &err), &err, p,
+    kit_expect_fail("write: unknown variable", mnv3_write_keras_weights_h5(p, &bad, &err), &err, p,
                 "weird");
     mnv3_tensors_free(&bad);
     memset(&bad, 0, sizeof bad);
     add(&bad, "a/kernel", 2, (int64_t[]){2, 2}, 0);
     add(&bad, "b/kernel", 2, (int64_t[]){2, 2}, 0);
     add(&bad, "a/bias", 1, (int64_t[]){2}, 0);
-    expect_fail("write: layer split", mnv3_write_keras_weights_h5(p, &bad, &err), &err, p,
+    kit_expect_fail("write: layer split", mnv3_write_keras_weights_h5(p, &bad, &err), &err, p,
                 "not together");
     mnv3_tensors_free(&bad);
     mnv3_tensors_free(&a);
@@ -211,14 +212,14 @@ static void test_truncated(const char *file) {
             mnv3_tensors_free(&ts);
             continue;
         }
-        expect_fail(what, rc, &err, label, NULL);
+        kit_expect_fail(what, rc, &err, label, NULL);
     }
     /* One truncated copy through the path reader too. */
     const char *p = spath("truncated.h5");
     spit(p, buf, len / 2);
     mnv3_tensors ts;
     mnv3_error err;
-    expect_fail("truncated file (path)", mnv3_read_keras_h5(p, &ts, &err), &err, p, NULL);
+    kit_expect_fail("truncated file (path)", mnv3_read_keras_h5(p, &ts, &err), &err, p, NULL);
     free(buf);
     check_no_open_handles(file);
 }
@@ -335,24 +336,24 @@ static void test_crafted(void) {
     mnv3_error err;
     const char *p;
     p = craft("int_dataset.weights.h5", ds_int);
-    expect_fail("int dataset", mnv3_read_keras_h5(p, &ts, &err), &err, p,
+    kit_expect_fail("int dataset", mnv3_read_keras_h5(p, &ts, &err), &err, p,
                 "'layers/conv2d/vars/0' is not float16/32/64");
     p = craft("absurd_dims.weights.h5", ds_absurd);
-    expect_fail("absurd dims", mnv3_read_keras_h5(p, &ts, &err), &err, p, NULL);
+    kit_expect_fail("absurd dims", mnv3_read_keras_h5(p, &ts, &err), &err, p, NULL);
     p = craft("big_dataset.weights.h5", ds_big);
-    expect_fail("300 MiB dataset", mnv3_read_keras_h5(p, &ts, &err), &err, p, "more than allowed");
+    kit_expect_fail("300 MiB dataset", mnv3_read_keras_h5(p, &ts, &err), &err, p, "more than allowed");
     p = craft("rank9.weights.h5", ds_rank9);
-    expect_fail("rank 9 dataset", mnv3_read_keras_h5(p, &ts, &err), &err, p, "rank 9");
+    kit_expect_fail("rank 9 dataset", mnv3_read_keras_h5(p, &ts, &err), &err, p, "rank 9");
     p = craft("string_dataset.weights.h5", ds_string);
-    expect_fail("string dataset", mnv3_read_keras_h5(p, &ts, &err), &err, p, "not float16/32/64");
+    kit_expect_fail("string dataset", mnv3_read_keras_h5(p, &ts, &err), &err, p, "not float16/32/64");
     p = craft("deep.weights.h5", deep);
-    expect_fail("deep nesting", mnv3_read_keras_h5(p, &ts, &err), &err, p, "nested deeper");
+    kit_expect_fail("deep nesting", mnv3_read_keras_h5(p, &ts, &err), &err, p, "nested deeper");
     p = craft("ext_link.weights.h5", ext_link);
     /* the external link is skipped (only hard links are walked): no weights */
     int rc = mnv3_read_keras_h5(p, &ts, &err);
     printf("%-40s %s  [%s]\n", "external link skipped",
            rc == MNV3_OK && ts.count == 0 ? "ok  " : "FAIL", rc ? err.message : "");
-    if (!(rc == MNV3_OK && ts.count == 0)) tk_failures++;
+    if (!(rc == MNV3_OK && ts.count == 0)) kit_failures++;
     if (rc == MNV3_OK) mnv3_tensors_free(&ts);
 
     p = craft("f16_f64.weights.h5", ds_f16_f64);
@@ -370,14 +371,14 @@ static void test_crafted(void) {
         }
         mnv3_tensors_free(&ts);
     } else {
-        tk_failures++;
+        kit_failures++;
     }
 
     /* Not Keras at all: an HDF5 file with only a dataset at the root. */
     p = spath("plain.h5");
     hid_t f = H5Fcreate(p, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     H5Fclose(f);
-    expect_fail("HDF5 without Keras groups", mnv3_read_keras_h5(p, &ts, &err), &err, p,
+    kit_expect_fail("HDF5 without Keras groups", mnv3_read_keras_h5(p, &ts, &err), &err, p,
                 "no Keras weights");
     /* tf-keras layer_names naming a missing group. */
     p = spath("missing_layer.h5");
@@ -395,7 +396,7 @@ static void test_crafted(void) {
         H5Tclose(t);
     }
     H5Fclose(f);
-    expect_fail("layer_names -> missing group", mnv3_read_keras_h5(p, &ts, &err), &err, p,
+    kit_expect_fail("layer_names -> missing group", mnv3_read_keras_h5(p, &ts, &err), &err, p,
                 "ghost");
     check_no_open_handles("crafted files");
 }
@@ -409,7 +410,7 @@ static void test_archives(const char *keras_file, const char *h5_file) {
     bytes z = {0};
     zip_member none[] = {{"metadata.json", meta, strlen(meta)}, {"config.json", "{}", 2}};
     make_zip(none, 2, &z);
-    expect_fail(".keras without model.weights.h5",
+    kit_expect_fail(".keras without model.weights.h5",
                 mnv3_read_keras_h5_buffer(z.p, z.n, "nomember.keras", &ts, &err), &err,
                 "nomember.keras", "no model.weights.h5");
     bytes_free(&z);
@@ -427,7 +428,7 @@ static void test_archives(const char *keras_file, const char *h5_file) {
             memset(z.p + 22, 0xf0, 4);
         }
     }
-    expect_fail(".keras member claims 4 GB",
+    kit_expect_fail(".keras member claims 4 GB",
                 mnv3_read_keras_h5_buffer(z.p, z.n, "huge.keras", &ts, &err), &err, "huge.keras",
                 NULL);
     bytes_free(&z);
@@ -435,7 +436,7 @@ static void test_archives(const char *keras_file, const char *h5_file) {
     /* A member that is not HDF5. */
     zip_member junk[] = {{"model.weights.h5", "not hdf5 at all", 15}};
     make_zip(junk, 1, &z);
-    expect_fail(".keras member not HDF5",
+    kit_expect_fail(".keras member not HDF5",
                 mnv3_read_keras_h5_buffer(z.p, z.n, "junk.keras", &ts, &err), &err,
                 "junk.keras", "model.weights.h5");
     bytes_free(&z);
@@ -482,8 +483,8 @@ int main(int argc, char **argv) {
     mnv3_error err;
     const char *empty = spath("empty.weights.h5");
     spit(empty, "", 0);
-    expect_fail("zero-byte file", mnv3_read_keras_h5(empty, &ts, &err), &err, empty, NULL);
-    expect_fail("missing file", mnv3_read_keras_h5(spath("nope.h5"), &ts, &err), &err,
+    kit_expect_fail("zero-byte file", mnv3_read_keras_h5(empty, &ts, &err), &err, empty, NULL);
+    kit_expect_fail("missing file", mnv3_read_keras_h5(spath("nope.h5"), &ts, &err), &err,
                 spath("nope.h5"), NULL);
     test_truncated(k3);
     test_truncated(tk);
@@ -492,6 +493,6 @@ int main(int argc, char **argv) {
     test_archives(kk, k3);
     test_sniff(k3, kk);
     check_no_open_handles("everything");
-    printf("%s\n", tk_failures ? "FAILED" : "all passed");
-    return tk_failures ? 1 : 0;
+    printf("%s\n", kit_failures ? "FAILED" : "all passed");
+    return kit_failures ? 1 : 0;
 }

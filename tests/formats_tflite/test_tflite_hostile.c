@@ -2,9 +2,12 @@
  * valid 2-layer model made by make_tiny.py): each must fail with one line
  * "bad.tflite: ..." and never crash or hang. Usage: test_tflite_hostile TINY */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "formats/tflite.h"
-#include "tkit.h"
+#include "kit.h"
 
 static const char *label = "bad.tflite";
 static unsigned char *orig;
@@ -47,7 +50,7 @@ static void run(const char *what, const unsigned char *b, size_t n, const char *
     mnv3_tflite_model *m = NULL;
     int rc = mnv3_tflite_open(b, n, label, &m, &err);
     if (rc == MNV3_OK) mnv3_tflite_free(m);
-    tk_expect_fail(what, rc, &err, label, want, 0);
+    kit_expect_fail(what, rc, &err, label, want);
     mnv3_tensors ts;
     rc = mnv3_read_tflite_buffer(b, n, label, &ts, NULL, &err);
     CHECK(rc == MNV3_FAIL && ts.count == 0);
@@ -66,7 +69,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s TINY_TFLITE\n", argv[0]);
         return 2;
     }
-    orig = tk_slurp(argv[1], &orig_len);
+    orig = kit_slurp(argv[1], &orig_len);
     if (!orig) {
         printf("%s: cannot read\n", argv[1]);
         return 1;
@@ -94,8 +97,8 @@ int main(int argc, char **argv) {
     }
     mnv3_tensors ts;
     rc = mnv3_read_tflite_buffer(orig, orig_len, label, &ts, NULL, &err);
-    tk_expect_fail("valid 2-layer model, not MobileNetV3", rc, &err, label,
-                   "convolution/linear operators", 0);
+    kit_expect_fail("valid 2-layer model, not MobileNetV3", rc, &err, label,
+                    "convolution/linear operators");
     CHECK(mnv3_tflite_sniff(orig, orig_len) && !mnv3_tflite_sniff("PK\3\4....", 8));
 
     /* Truncation at every cut point: never a crash, always a clean error. */
@@ -108,7 +111,7 @@ int main(int argc, char **argv) {
         if (rc == MNV3_OK) {
             cut_ok++;
             mnv3_tflite_free(mm);
-        } else if (tk_expect_fail("truncated", rc, &err, label, NULL, 1)) {
+        } else if (kit_expect_fail_quiet("truncated", rc, &err, label, NULL)) {
             cut_fail++;
         }
         rc = mnv3_read_tflite_buffer(b, cut, label, &ts, NULL, &err);
@@ -198,6 +201,6 @@ int main(int argc, char **argv) {
     run("empty file", orig, 0, "too short");
     run("8 bytes", orig, 8, NULL);
     free(orig);
-    printf("%s\n", tk_fail_count ? "FAILED" : "all checks passed");
-    return tk_fail_count ? 1 : 0;
+    printf("%s\n", kit_failures ? "FAILED" : "all checks passed");
+    return kit_failures ? 1 : 0;
 }

@@ -4,10 +4,13 @@
  * make_expected.py). The shared uint8 model must give the "quantized"
  * message. Usage: test_tflite_real MODELS_DIR EXPECTED_TXT */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "core/graph.h"
 #include "formats/tflite.h"
-#include "tkit.h"
+#include "kit.h"
 
 static void check_expected(const mnv3_tensors *ts, const char *path) {
     FILE *f = fopen(path, "r");
@@ -65,12 +68,7 @@ int main(int argc, char **argv) {
     char fpath[1024], qpath[1024];
     snprintf(fpath, sizeof fpath, "%s/keras_mnv3_small_notop_avgpool_fp32.tflite", argv[1]);
     snprintf(qpath, sizeof qpath, "%s/tfslim_mnv3_small_224_uint8.tflite", argv[1]);
-    FILE *probe = fopen(fpath, "rb");
-    if (!probe) {
-        printf("SKIP: %s is absent\n", fpath);
-        return 77;
-    }
-    fclose(probe);
+    if (kit_skip_unless_file(fpath)) return 77;
 
     mnv3_tensors ts;
     mnv3_tflite_info info;
@@ -123,17 +121,17 @@ int main(int argc, char **argv) {
         mnv3_tensors_free(&ts);
     }
 
-    probe = fopen(qpath, "rb");
+    FILE *probe = fopen(qpath, "rb");
     if (probe) {
         fclose(probe);
         rc = mnv3_read_tflite_info(qpath, &ts, &info, &err);
-        tk_expect_fail("uint8 tf-slim model", rc, &err, qpath,
-                       "quantized uint8 model (1001 classes): int8 path not supported yet", 0);
+        kit_expect_fail("uint8 tf-slim model", rc, &err, qpath,
+                        "quantized uint8 model (1001 classes): int8 path not supported yet");
         CHECK(ts.count == 0 && info.quantized == 1 && info.num_classes == 1001);
         CHECK(info.has_softmax && info.pool_op == MNV3_TFL_OP_AVERAGE_POOL_2D);
     } else {
         printf("note: %s absent, quantized check skipped\n", qpath);
     }
-    printf("%s\n", tk_fail_count ? "FAILED" : "all checks passed");
-    return tk_fail_count ? 1 : 0;
+    printf("%s\n", kit_failures ? "FAILED" : "all checks passed");
+    return kit_failures ? 1 : 0;
 }

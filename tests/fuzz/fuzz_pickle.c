@@ -5,19 +5,13 @@
 #include <string.h>
 
 #include "formats/formats.h"
-#include "testkit.h"
+#include "craft.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
-    static unsigned char storage[256];
-    zip_member m[] = {
-        {"archive/data.pkl", data, size},     {"archive/data/0", storage, 24},
-        {"archive/data/1", storage, 8},       {"archive/data/2", storage, 256},
-        {"archive/data/3", storage, 0},
-    };
     bytes zip = {0};
-    if (make_zip(m, 5, &zip) != 0) abort();
+    if (wrap_pickle(data, size, &zip) != 0) abort();
     mnv3_tensors ts;
     mnv3_error err;
     int rc = mnv3_read_pth_buffer(zip.p, zip.n, "fuzz.pth", &ts, &err);

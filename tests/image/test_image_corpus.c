@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "image/image.h"
+#include "kit.h"
 
 static int check_message(const char *msg, const char *name) {
     return msg[0] && !strchr(msg, '\n') && strstr(msg, name) != NULL;
@@ -23,7 +24,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     struct dirent *e;
-    int files = 0, decoded = 0, bad = 0;
+    int files = 0, decoded = 0;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
         char path[4096];
@@ -46,17 +47,15 @@ int main(int argc, char **argv) {
                 if (mnv3_pil_resize(&img, 8, 8, MNV3_PIL_BILINEAR, 0, 0, 8, 8, out, e->d_name, &err) ||
                     mnv3_pil_resize(&img, 8, 8, MNV3_PIL_NEAREST, 0, 0, 8, 8, out, e->d_name, &err) ||
                     mnv3_tf_resize(&img, 8, 8, MNV3_TF_BILINEAR, fout, e->d_name, &err)) {
-                    printf("FAIL %s: resize failed: %s\n", e->d_name, err.message);
-                    bad++;
+                    kit_fail("%s: resize failed: %s", e->d_name, err.message);
                 }
                 mnv3_image_free(&img);
             } else if (!check_message(err.message, e->d_name)) {
-                printf("FAIL %s: malformed message '%s'\n", e->d_name, err.message);
-                bad++;
+                kit_fail("%s: malformed message '%s'", e->d_name, err.message);
             }
         }
     }
     closedir(d);
-    printf("%d corpus files, %d decodes succeeded, %d failures\n", files, decoded, bad);
-    return bad || files == 0;
+    printf("%d corpus files, %d decodes succeeded, %d failures\n", files, decoded, kit_failures);
+    return kit_failures || files == 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "image/image.h"
+#include "kit.h"
 
 static uint64_t checksum(const float *x, size_t n) {
     uint64_t h = 0;
@@ -31,7 +32,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     char line[1024];
-    int cases = 0, bad = 0, seen[64] = {0};
+    int cases = 0, seen[64] = {0};
     while (fgets(line, sizeof line, f)) {
         char pipe[64], image[256];
         unsigned long long want;
@@ -44,19 +45,16 @@ int main(int argc, char **argv) {
         int pi = mnv3_pipeline_find(pipe);
         if (pi >= 0 && pi < 64) seen[pi] = 1;
         if (mnv3_preprocess(pipe, path, MNV3_NCHW, &t, &err) != MNV3_OK) {
-            printf("FAIL %s %s: %s\n", pipe, image, err.message);
-            bad++;
+            kit_fail("%s %s: %s", pipe, image, err.message);
             continue;
         }
         uint64_t got = checksum(t.data, 3 * 224 * 224);
         if (got != (uint64_t)want || t.shape[1] != 3 || t.shape[2] != 224 || strcmp(t.name, "input")) {
-            printf("FAIL %s %s: checksum %016llx, oracle %016llx (run tests/image/live.sh for "
-                   "the element-wise comparison)\n",
-                   pipe, image, (unsigned long long)got, want);
-            bad++;
+            kit_fail("%s %s: checksum %016llx, oracle %016llx (run tests/image/live.sh for "
+                     "the element-wise comparison)",
+                     pipe, image, (unsigned long long)got, want);
         } else if (mnv3_preprocess(pipe, path, MNV3_NHWC, &u, &err) != MNV3_OK) {
-            printf("FAIL %s %s (nhwc): %s\n", pipe, image, err.message);
-            bad++;
+            kit_fail("%s %s (nhwc): %s", pipe, image, err.message);
         } else {
             const float *a = t.data, *b = u.data;
             int same = u.shape[1] == 224 && u.shape[3] == 3;
@@ -64,8 +62,7 @@ int main(int argc, char **argv) {
                 for (int c = 0; c < 3; c++)
                     if (memcmp(&a[(size_t)c * 224 * 224 + p], &b[p * 3 + (size_t)c], 4)) same = 0;
             if (!same) {
-                printf("FAIL %s %s: NHWC is not NCHW transposed\n", pipe, image);
-                bad++;
+                kit_fail("%s %s: NHWC is not NCHW transposed", pipe, image);
             }
             free(u.name);
             free(u.data);
@@ -76,9 +73,8 @@ int main(int argc, char **argv) {
     fclose(f);
     for (int i = 0; i < mnv3_pipeline_count(); i++)
         if (!seen[i]) {
-            printf("FAIL pipeline %s has no golden outputs\n", mnv3_pipeline_name(i));
-            bad++;
+            kit_fail("pipeline %s has no golden outputs", mnv3_pipeline_name(i));
         }
-    printf("%d cases, %d failures\n", cases, bad);
-    return bad || cases == 0;
+    printf("%d cases, %d failures\n", cases, kit_failures);
+    return kit_failures || cases == 0;
 }

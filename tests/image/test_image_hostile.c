@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "image/image.h"
+#include "kit.h"
 
-static int failures;
 
 static uint8_t *slurp(const char *path, size_t *n) {
     FILE *f = fopen(path, "rb");
@@ -33,15 +33,13 @@ static void check(const char *what, const uint8_t *data, size_t n, int must_fail
         if (rc == MNV3_OK) {
             mnv3_image_free(&img);
             if (must_fail) {
-                printf("FAIL %s: decoded, expected an error\n", what);
-                failures++;
+                kit_fail("%s: decoded, expected an error", what);
             }
             continue;
         }
         if (!err.message[0] || strchr(err.message, '\n') || strncmp(err.message, what, strlen(what)) ||
             (needle && !strstr(err.message, needle))) {
-            printf("FAIL %s: bad message '%s'\n", what, err.message);
-            failures++;
+            kit_fail("%s: bad message '%s'", what, err.message);
         }
     }
 }
@@ -134,19 +132,16 @@ int main(int argc, char **argv) {
     mnv3_error err;
     if (mnv3_image_read("/nonexistent/x.jpg", NULL, &img, &err) == MNV3_OK ||
         !strstr(err.message, "/nonexistent/x.jpg")) {
-        printf("FAIL missing file: %s\n", err.message);
-        failures++;
+        kit_fail("missing file: %s", err.message);
     }
     if (mnv3_image_read(argv[1], NULL, &img, &err) == MNV3_OK || !strstr(err.message, argv[1])) {
-        printf("FAIL directory: %s\n", err.message);
-        failures++;
+        kit_fail("directory: %s", err.message);
     }
     mnv3_tensor t;
     if (mnv3_preprocess("no-such-pipeline", "x.jpg", MNV3_NCHW, &t, &err) == MNV3_OK ||
         !strstr(err.message, "unknown pipeline")) {
-        printf("FAIL unknown pipeline: %s\n", err.message);
-        failures++;
+        kit_fail("unknown pipeline: %s", err.message);
     }
-    printf("%d failures\n", failures);
-    return failures != 0;
+    printf("%d failures\n", kit_failures);
+    return kit_failures != 0;
 }

@@ -1,11 +1,10 @@
-#include "testkit.h"
+/* craft.c: files made at test time (see craft.h). */
+#include "craft.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zip.h>
-
-int tk_failures = 0;
 
 void bytes_put(bytes *b, const void *data, size_t n) {
     if (b->n + n > b->cap) {
@@ -161,6 +160,16 @@ int make_zip(const zip_member *members, int n, bytes *out) {
     return rc;
 }
 
+int wrap_pickle(const unsigned char *pkl, size_t len, bytes *out) {
+    static unsigned char storage[256];
+    zip_member m[] = {
+        {"archive/data.pkl", pkl, len}, {"archive/data/0", storage, 24},
+        {"archive/data/1", storage, 8}, {"archive/data/2", storage, 256},
+        {"archive/data/3", storage, 0},
+    };
+    return make_zip(m, 5, out);
+}
+
 int make_small_pth(bytes *out) {
     static const pk_tensor tensors[] = {
         {"layer.weight", "FloatStorage", "0", 6, 0, 2, {2, 3}, {3, 1}},
@@ -187,17 +196,4 @@ int make_small_pth(bytes *out) {
     int rc = make_zip(m, 5, out);
     bytes_free(&pkl);
     return rc;
-}
-
-void expect_fail(const char *what, int rc, const mnv3_error *err, const char *label,
-                 const char *want) {
-    size_t ll = strlen(label);
-    int ok = rc == MNV3_FAIL && strncmp(err->message, label, ll) == 0 &&
-             err->message[ll] == ':' && !strchr(err->message, '\n') &&
-             (!want || strstr(err->message, want));
-    printf("%-40s %s  [%s]\n", what, ok ? "ok  " : "FAIL", rc == MNV3_FAIL ? err->message : "succeeded");
-    if (!ok) {
-        if (want) printf("    wanted a message containing: %s\n", want);
-        tk_failures++;
-    }
 }

@@ -1,13 +1,11 @@
-/* Helpers for the format tests: byte buffers, hand-assembled pickles and
- * in-memory zip archives, so hostile files are built at test time. */
-#ifndef MNV3_TESTKIT_H
-#define MNV3_TESTKIT_H
+/* craft.h: files made at test time for the format tests: byte buffers,
+ * hand-assembled pickles and in-memory zip archives, so hostile files need
+ * not be committed. Links mnv3_formats_craft (libzip). Checks: kit.h. */
+#ifndef MNV3_FORMATS_CRAFT_H
+#define MNV3_FORMATS_CRAFT_H
 
 #include <stddef.h>
-#include <stdio.h>
 #include <stdint.h>
-
-#include "mnv3.h"
 
 typedef struct bytes {
     unsigned char *p;
@@ -47,23 +45,12 @@ typedef struct zip_member {
 } zip_member;
 int make_zip(const zip_member *members, int n, bytes *out);
 
+/* A torch.save archive around a bare data.pkl, with storages data/0 .. data/3
+ * (24, 8, 256 and 0 bytes), so mutated pickles reach the unpickler. */
+int wrap_pickle(const unsigned char *pkl, size_t len, bytes *out);
+
 /* A small valid torch.save file: 3 tensors (float [2,3], transposed float
  * view [3,2] of the same storage, int64 scalar) in folder "archive/". */
 int make_small_pth(bytes *out);
-
-/* Test bookkeeping: CHECK prints the failing condition and counts it. */
-extern int tk_failures;
-#define CHECK(cond)                                                                         \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);        \
-            tk_failures++;                                                                  \
-        }                                                                                   \
-    } while (0)
-
-/* Expects rc == MNV3_FAIL, a one-line message starting "label: " and
- * containing want (if not NULL); prints the message for the log. */
-void expect_fail(const char *what, int rc, const mnv3_error *err, const char *label,
-                 const char *want);
 
 #endif
