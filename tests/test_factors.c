@@ -2,6 +2,7 @@
  * reachable with --set, every profile row names a valid option of every
  * factor, and switching one factor changes exactly the per-op fields the
  * plan derives from it (so no field silently ignores its factor). */
+#include <stdio.h>
 #include <string.h>
 
 #include "kit.h"

@@ -1,9 +1,10 @@
 /* The embedding API of mnv3_core.h: version, error codes and their names,
  * option defaults, mnv3_tensor_free. Links the core library alone. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "../check.h"
+#include "kit.h"
 #include "mnv3_core.h"
 
 #define STR_(x) #x
@@ -13,10 +14,10 @@ static void test_version(void) {
     char macros[32];
     snprintf(macros, sizeof macros, "%d.%d.%d", MNV3_VERSION_MAJOR, MNV3_VERSION_MINOR,
              MNV3_VERSION_PATCH);
-    CHECK(!strcmp(mnv3_version(), macros), "mnv3_version() %s, macros %s", mnv3_version(), macros);
-    CHECK(!strcmp(mnv3_version(), STR(MNV3_PROJECT_VERSION)), "mnv3_version() %s, CMake %s",
+    CHECKF(!strcmp(mnv3_version(), macros), "mnv3_version() %s, macros %s", mnv3_version(), macros);
+    CHECKF(!strcmp(mnv3_version(), STR(MNV3_PROJECT_VERSION)), "mnv3_version() %s, CMake %s",
           mnv3_version(), STR(MNV3_PROJECT_VERSION));
-    CHECK(MNV3_VERSION_NUMBER == MNV3_VERSION_MAJOR * 10000 + MNV3_VERSION_MINOR * 100 +
+    CHECKF(MNV3_VERSION_NUMBER == MNV3_VERSION_MAJOR * 10000 + MNV3_VERSION_MINOR * 100 +
                                      MNV3_VERSION_PATCH,
           "MNV3_VERSION_NUMBER");
 }
@@ -24,14 +25,14 @@ static void test_version(void) {
 static void test_code_names(void) {
     for (int a = 0; a < MNV3_ERR_COUNT; a++) {
         const char *name = mnv3_error_code_name(a);
-        CHECK(name && *name && strcmp(name, "unknown"), "code %d has no name", a);
+        CHECKF(name && *name && strcmp(name, "unknown"), "code %d has no name", a);
         for (int b = 0; b < a; b++)
-            CHECK(strcmp(name, mnv3_error_code_name(b)), "codes %d and %d share '%s'", a, b, name);
+            CHECKF(strcmp(name, mnv3_error_code_name(b)), "codes %d and %d share '%s'", a, b, name);
     }
-    CHECK(!strcmp(mnv3_error_code_name(MNV3_ERR_IO), "io"), "MNV3_ERR_IO is '%s'",
+    CHECKF(!strcmp(mnv3_error_code_name(MNV3_ERR_IO), "io"), "MNV3_ERR_IO is '%s'",
           mnv3_error_code_name(MNV3_ERR_IO));
-    CHECK(!strcmp(mnv3_error_code_name(-1), "unknown"), "code -1");
-    CHECK(!strcmp(mnv3_error_code_name(MNV3_ERR_COUNT), "unknown"), "code MNV3_ERR_COUNT");
+    CHECKF(!strcmp(mnv3_error_code_name(-1), "unknown"), "code -1");
+    CHECKF(!strcmp(mnv3_error_code_name(MNV3_ERR_COUNT), "unknown"), "code MNV3_ERR_COUNT");
 }
 
 static void test_codes(void) {
@@ -39,21 +40,21 @@ static void test_codes(void) {
     mnv3_error err = {{0}, MNV3_ERR_NONE};
     int64_t shape[1] = {1};
     int rc = mnv3_tensors_add(&ts, "x", MNV3_F32, MNV3_MAX_DIMS + 1, shape, malloc(4), &err);
-    CHECK(rc == MNV3_FAIL && err.code == MNV3_ERR_ARGUMENT, "too many dims: rc %d code %s (%s)",
+    CHECKF(rc == MNV3_FAIL && err.code == MNV3_ERR_ARGUMENT, "too many dims: rc %d code %s (%s)",
           rc, mnv3_error_code_name(err.code), err.message);
-    CHECK(strchr(err.message, '\n') == NULL && err.message[0], "one line: '%s'", err.message);
+    CHECKF(strchr(err.message, '\n') == NULL && err.message[0], "one line: '%s'", err.message);
     /* err may be NULL */
     rc = mnv3_tensors_add(&ts, "x", MNV3_F32, -1, shape, malloc(4), NULL);
-    CHECK(rc == MNV3_FAIL, "NULL err: rc %d", rc);
+    CHECKF(rc == MNV3_FAIL, "NULL err: rc %d", rc);
     mnv3_tensors_free(&ts);
 }
 
 static void test_defaults_and_free(void) {
     mnv3_run_options ro = mnv3_run_options_default();
-    CHECK(ro.profile && ro.profile == mnv3_profile_find("torch"), "run default profile");
-    CHECK(!ro.tap && !ro.tap_user && !ro.replay, "run defaults: no tap, no replay");
+    CHECKF(ro.profile && ro.profile == mnv3_profile_find("torch"), "run default profile");
+    CHECKF(!ro.tap && !ro.tap_user && !ro.replay, "run defaults: no tap, no replay");
     mnv3_session_options so = mnv3_session_options_default();
-    CHECK(so.kernels && !strcmp(so.kernels, "fast") && so.threads == 1 && so.max_batch == 0 &&
+    CHECKF(so.kernels && !strcmp(so.kernels, "fast") && so.threads == 1 && so.max_batch == 0 &&
               !so.isa && !so.tap,
           "session defaults");
 
@@ -74,8 +75,8 @@ static void test_defaults_and_free(void) {
     ok = ok && mnv3_run(m, &ro, input, MNV3_NCHW, 1, H, W, a, &err) == MNV3_OK &&
          mnv3_session_create(m, ro.profile, H, W, MNV3_NCHW, &so, &s, &err) == MNV3_OK &&
          mnv3_session_run(s, input, 1, b, &err) == MNV3_OK;
-    CHECK(ok, "defaults do not run: %s", err.message);
-    CHECK(ok && n_out == classes && !memcmp(a, b, (size_t)n_out * sizeof *a),
+    CHECKF(ok, "defaults do not run: %s", err.message);
+    CHECKF(ok && n_out == classes && !memcmp(a, b, (size_t)n_out * sizeof *a),
           "mnv3_run and a default session differ");
     mnv3_session_free(s);
     mnv3_model_free(m);
@@ -85,7 +86,7 @@ static void test_defaults_and_free(void) {
     t.name = malloc(2);
     t.data = malloc(8);
     mnv3_tensor_free(&t);
-    CHECK(!t.name && !t.data && t.ndim == 0, "mnv3_tensor_free zeroes the tensor");
+    CHECKF(!t.name && !t.data && t.ndim == 0, "mnv3_tensor_free zeroes the tensor");
     mnv3_tensor_free(NULL);
     mnv3_tensors_free(NULL);
 }
@@ -95,7 +96,7 @@ int main(void) {
     test_code_names();
     test_codes();
     test_defaults_and_free();
-    if (failures) printf("%d failures\n", failures);
+    if (kit_failures) printf("%d kit_failures\n", kit_failures);
     else printf("api core: all passed\n");
-    return failures ? 1 : 0;
+    return kit_failures ? 1 : 0;
 }

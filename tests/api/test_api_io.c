@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../check.h"
+#include "kit.h"
 #include "mnv3.h"
 
 static const char *scratch;
@@ -21,19 +21,19 @@ static const char *in_scratch(const char *name) {
 
 static void write_bytes(const char *path, const void *data, size_t n) {
     FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, n, f) != n) CHECK(0, "cannot write %s", path);
+    if (!f || fwrite(data, 1, n, f) != n) CHECKF(0, "cannot write %s", path);
     if (f) fclose(f);
 }
 
 /* rc must be MNV3_FAIL with code; the message must be one line naming path. */
 static void expect(const char *what, int rc, const mnv3_error *err, mnv3_error_code code,
                    const char *path) {
-    CHECK(rc == MNV3_FAIL, "%s: rc %d", what, rc);
-    CHECK(err->code == (int)code, "%s: code %s, want %s (%s)", what,
+    CHECKF(rc == MNV3_FAIL, "%s: rc %d", what, rc);
+    CHECKF(err->code == (int)code, "%s: code %s, want %s (%s)", what,
           mnv3_error_code_name(err->code), mnv3_error_code_name(code), err->message);
-    CHECK(!path || strstr(err->message, path), "%s: message '%s' does not name %s", what,
+    CHECKF(!path || strstr(err->message, path), "%s: message '%s' does not name %s", what,
           err->message, path);
-    CHECK(!strchr(err->message, '\n'), "%s: message has a newline", what);
+    CHECKF(!strchr(err->message, '\n'), "%s: message has a newline", what);
 }
 
 static void test_reader_codes(void) {
@@ -53,7 +53,7 @@ static void test_reader_codes(void) {
            absent);
     expect("model load, missing file", mnv3_model_load(absent, &m, NULL, &err), &err,
            MNV3_ERR_IO, absent);
-    CHECK(mnv3_read_npy(absent, &t, NULL) == MNV3_FAIL, "NULL err");
+    CHECKF(mnv3_read_npy(absent, &t, NULL) == MNV3_FAIL, "NULL err");
 
     const char *junk = in_scratch("junk.npy");
     write_bytes(junk, "JUNKJUNKJUNKJUNK", 16);
@@ -112,7 +112,7 @@ static int same_tensors(const mnv3_tensors *a, const mnv3_tensors *b) {
 }
 
 static void test_sandbox(const char *hostile) {
-    CHECK(mnv3_hdf5_sandbox() == 0, "the sandbox is off by default");
+    CHECKF(mnv3_hdf5_sandbox() == 0, "the sandbox is off by default");
     /* A Keras 3 file from synthetic weights, read in and out of the sandbox. */
     mnv3_tensors w = {0}, keras = {0}, in_process = {0}, sandboxed = {0};
     mnv3_model *m = NULL;
@@ -123,12 +123,12 @@ static void test_sandbox(const char *hostile) {
              mnv3_model_export(m, MNV3_NAMING_KERAS, &keras, &err) == MNV3_OK &&
              mnv3_write_keras_weights_h5(h5, &keras, &err) == MNV3_OK &&
              mnv3_read_keras_h5(h5, &in_process, &err) == MNV3_OK;
-    CHECK(ok, "in process: %s", err.message);
+    CHECKF(ok, "in process: %s", err.message);
     mnv3_set_hdf5_sandbox(1);
-    CHECK(mnv3_hdf5_sandbox() == 1, "the sandbox is on");
+    CHECKF(mnv3_hdf5_sandbox() == 1, "the sandbox is on");
     ok = ok && mnv3_read_keras_h5(h5, &sandboxed, &err) == MNV3_OK;
-    CHECK(ok, "sandboxed: %s", err.message);
-    CHECK(ok && in_process.count > 0 && same_tensors(&in_process, &sandboxed),
+    CHECKF(ok, "sandboxed: %s", err.message);
+    CHECKF(ok && in_process.count > 0 && same_tensors(&in_process, &sandboxed),
           "the sandbox hands back other tensors than an in-process read");
 
     /* Errors are the same in and out of the sandbox. */
@@ -139,14 +139,14 @@ static void test_sandbox(const char *hostile) {
     mnv3_tensors tmp;
     expect("keras h5 (sandbox), corrupt", mnv3_read_keras_h5(bad, &tmp, &e_on), &e_on,
            MNV3_ERR_FORMAT, bad);
-    CHECK(tmp.count == 0 && tmp.items == NULL, "failed read leaves out empty");
+    CHECKF(tmp.count == 0 && tmp.items == NULL, "failed read leaves out empty");
     /* libhdf5 dies on this one: in the sandbox that is an error, not a crash */
     expect("keras h5 (sandbox), crashes libhdf5", mnv3_read_keras_h5(hostile, &tmp, &err), &err,
            MNV3_ERR_FORMAT, hostile);
     mnv3_set_hdf5_sandbox(0);
     expect("keras h5, corrupt", mnv3_read_keras_h5(bad, &tmp, &e_off), &e_off, MNV3_ERR_FORMAT,
            bad);
-    CHECK(!strcmp(e_on.message, e_off.message), "sandbox '%s', in process '%s'", e_on.message,
+    CHECKF(!strcmp(e_on.message, e_off.message), "sandbox '%s', in process '%s'", e_on.message,
           e_off.message);
 
     mnv3_tensors_free(&w), mnv3_tensors_free(&keras);
@@ -163,7 +163,7 @@ int main(int argc, char **argv) {
     test_reader_codes();
     test_writer_codes();
     test_sandbox(argv[2]);
-    if (failures) printf("%d failures\n", failures);
+    if (kit_failures) printf("%d kit_failures\n", kit_failures);
     else printf("api io: all passed\n");
-    return failures ? 1 : 0;
+    return kit_failures ? 1 : 0;
 }

@@ -161,7 +161,7 @@ static int fold_batchnorm(const mnv3_tensors *ts, float eps, mnv3_tensors *out,
 
 static int make_models(void) {
     mnv3_tensors synth = {0}, backbone = {0}, folded = {0};
-    mnv3_error err = {{0}};
+    mnv3_error err = {0};
     int ok = mnv3_synth_weights(3, 37, &synth, &err) == MNV3_OK &&
              mnv3_model_from_tensors(&synth, "synth", &models[HEAD37], NULL, &err) == MNV3_OK;
     /* the backbone: the same weights without the classifier (canonical "head.*") */
@@ -249,7 +249,7 @@ static int run_session(const mnv3_profile *p, const shape_case *sc, const char *
     mnv3_session_options o = {isa ? "fast" : "reference", threads, sc->n, isa,
                               tapped ? kit_taps : NULL, tapped ? &r->taps : NULL};
     mnv3_session *s = NULL;
-    mnv3_error err = {{0}};
+    mnv3_error err = {0};
     int available = 1;
     if (!x || !r->output) {
         kit_fail("%s: out of memory", label);
