@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "analysis/analysis.h"
 #include "cli.h"
 
 void cli_collect_tap(void *user, int sample, const char *name, int ndim, const int64_t *shape,
@@ -161,17 +162,6 @@ int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char
     return bad;
 }
 
-static void top5_of(const float *v, int64_t n, int64_t *idx) {
-    for (int k = 0; k < 5; k++) idx[k] = -1;
-    for (int64_t i = 0; i < n; i++)
-        for (int k = 0; k < 5; k++)
-            if (idx[k] < 0 || v[i] > v[idx[k]]) {
-                memmove(idx + k + 1, idx + k, (size_t)(4 - k) * sizeof *idx);
-                idx[k] = i;
-                break;
-            }
-}
-
 /* Top-5 class order per sample of an [N, K] output; returns mismatches. */
 static int check_top5(const mnv3_tensors *a, const mnv3_tensors *ref, const char *name) {
     const mnv3_tensor *x = mnv3_tensors_find(a, name), *y = mnv3_tensors_find(ref, name);
@@ -182,8 +172,8 @@ static int check_top5(const mnv3_tensors *a, const mnv3_tensors *ref, const char
     int bad = 0;
     for (int64_t s = 0; s < x->shape[0]; s++) {
         int64_t ia[5], ib[5];
-        top5_of((const float *)x->data + s * x->shape[1], x->shape[1], ia);
-        top5_of((const float *)y->data + s * y->shape[1], y->shape[1], ib);
+        mnv3_top5((const float *)x->data + s * x->shape[1], x->shape[1], ia);
+        mnv3_top5((const float *)y->data + s * y->shape[1], y->shape[1], ib);
         int same = memcmp(ia, ib, sizeof ia) == 0;
         bad += !same;
         printf("top-5 sample %lld: %lld %lld %lld %lld %lld  %s\n", (long long)s,
