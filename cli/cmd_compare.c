@@ -99,6 +99,18 @@ static int float64_floor(const cli_compare *c, int k, mnv3_tensors *out) {
     return rc;
 }
 
+/* The first divergent layer of the two sides, against their float64 runs. */
+static const char *divergence(const cli_compare *c, double *ratio) {
+    mnv3_tensors floor_a, floor_b;
+    float64_floor(c, 0, &floor_a);
+    float64_floor(c, 1, &floor_b);
+    *ratio = 0;
+    const char *first = first_divergent(c, &floor_a, &floor_b, ratio); /* a name in A's dump */
+    mnv3_tensors_free(&floor_a);
+    mnv3_tensors_free(&floor_b);
+    return first;
+}
+
 static int parse_compare(int argc, char **argv, cli_compare_args *a, const char *cmd) {
     int status = 0;
     for (int i = 0; i < argc; i++) {
@@ -118,11 +130,8 @@ int cmd_compare(int argc, char **argv) {
     if (status) return status;
     cli_compare c;
     if ((status = cli_compare_open(&a, 1, &c))) return status;
-    mnv3_tensors floor_a, floor_b;
-    float64_floor(&c, 0, &floor_a);
-    float64_floor(&c, 1, &floor_b);
-    double ratio = 0;
-    const char *first = first_divergent(&c, &floor_a, &floor_b, &ratio);
+    double ratio;
+    const char *first = divergence(&c, &ratio);
 
     cli_agreement g = {0};
     int have_outputs = c.side[0].output && c.side[1].output;
@@ -135,10 +144,7 @@ int cmd_compare(int argc, char **argv) {
     }
     if (a.json) {
         cJSON *root = cli_compare_json(&c, first, ratio, have_outputs ? &g : NULL);
-        char *text = cJSON_Print(root);
-        if (text) puts(text);
-        free(text);
-        cJSON_Delete(root);
+        cli_print_json(root);
     } else {
         printf("A: %s\nB: %s\n", c.side[0].label, c.side[1].label);
         if (c.note[0]) printf("note: %s\n", c.note);
@@ -152,8 +158,6 @@ int cmd_compare(int argc, char **argv) {
     }
     if (a.html_path) status = cli_write_compare_html(a.html_path, &c, first, ratio,
                                                      have_outputs ? &g : NULL, NULL);
-    mnv3_tensors_free(&floor_a);
-    mnv3_tensors_free(&floor_b);
     cli_compare_close(&c);
     return status;
 }
@@ -195,26 +199,18 @@ int cmd_explain(int argc, char **argv) {
     }
     if (a.json) {
         cJSON *root = cli_explain_json(&c, &at);
-        char *text = cJSON_Print(root);
-        if (text) puts(text);
-        free(text);
-        cJSON_Delete(root);
+        cli_print_json(root);
     } else {
         cli_print_explain(&c, &at);
     }
     if (a.html_path) {
-        mnv3_tensors floor_a, floor_b;
-        float64_floor(&c, 0, &floor_a);
-        float64_floor(&c, 1, &floor_b);
-        double ratio = 0;
-        const char *first = first_divergent(&c, &floor_a, &floor_b, &ratio);
+        double ratio;
+        const char *first = divergence(&c, &ratio);
         cli_agreement g = {0};
         int k = mnv3_output_size(c.side[0].model);
         cli_output_agreement(c.side[0].output, c.side[1].output, c.n, k,
                              mnv3_model_arch(c.side[0].model)->num_classes, &g);
         status = cli_write_compare_html(a.html_path, &c, first, ratio, &g, &at);
-        mnv3_tensors_free(&floor_a);
-        mnv3_tensors_free(&floor_b);
     }
     cli_compare_close(&c);
     return status;

@@ -44,6 +44,13 @@ cJSON *cli_diff_json(const char *name, const mnv3_diff *d) {
     return e;
 }
 
+void cli_print_json(cJSON *root) {
+    char *text = cJSON_Print(root);
+    if (text) puts(text);
+    free(text);
+    cJSON_Delete(root);
+}
+
 static int same_shape(const mnv3_tensor *a, const mnv3_tensor *b) {
     if (a->ndim != b->ndim) return 0;
     for (int i = 0; i < a->ndim; i++)
@@ -149,10 +156,7 @@ int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char
         cJSON_AddNumberToObject(root, "layers_not_in_both", skipped);
         cJSON_AddNumberToObject(root, "worst_rel_l2", worst);
         cJSON_AddStringToObject(root, "worst_layer", worst_name);
-        char *text = cJSON_Print(root);
-        if (text) puts(text);
-        free(text);
-        cJSON_Delete(root);
+        cli_print_json(root);
     } else {
         printf("%zu layers; worst relative L2 %.3e at %s; %d over the bound %.1e", a->count,
                worst, worst_name, bad, max_rel_l2);

@@ -94,10 +94,7 @@ static void print_json(const cli_session *s, const cli_model_args *a, const floa
         }
         cJSON_AddItemToArray(samples, sample);
     }
-    char *text = cJSON_Print(root);
-    if (text) puts(text);
-    free(text);
-    cJSON_Delete(root);
+    cli_print_json(root);
 }
 
 /* Normalised values (negative ones) fed to a model that rescales 0..255
