@@ -65,6 +65,9 @@ int cli_diff_table(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a
 struct cJSON;
 struct cJSON *cli_diff_json(const char *name, const mnv3_diff *d);
 
+/* Prints a JSON document to stdout and frees it. */
+void cli_print_json(struct cJSON *root);
+
 /* Same, optionally comparing only the layers present in both dumps. */
 int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a_label,
                       const char *ref_label, double max_rel_l2, int json, int common_only);

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "bnlab/bnlab.h"
+#include "analysis/analysis.h"
 #include "cli.h"
 
 static void bn_usage(FILE *f) {
@@ -181,12 +182,6 @@ typedef struct report_ctx {
     int json;
 } report_ctx;
 
-static double rel_l2(const float *a, const float *ref, size_t n) {
-    mnv3_diff d;
-    mnv3_diff_compute(a, ref, (int64_t)n, &d);
-    return d.rel_l2;
-}
-
 /* The frameworks the report compares, by profile. */
 static const char *const conventions[] = {"torch", "keras", "tf-keras"};
 enum { N_CONVENTIONS = (int)(sizeof conventions / sizeof conventions[0]) };
@@ -237,7 +232,7 @@ static int report_batch(report_ctx *c, long seed) {
                 cJSON_AddStringToObject(e, "error", err.message);
                 if (!c->json) printf("%14s", "error");
             } else {
-                double r = rel_l2(yt, ye, (size_t)n * (size_t)c->out_size);
+                double r = mnv3_rel_l2(yt, ye, (size_t)n * (size_t)c->out_size);
                 cJSON_AddNumberToObject(e, "rel_l2", r);
                 if (!c->json) printf("%14.4g", r);
             }
@@ -341,8 +336,8 @@ static int report_drift(report_ctx *c, long seed, int steps, int batch) {
                 status = cli_error(&err);
                 break;
             }
-            double d0 = rel_l2(yr, y0, (size_t)n * (size_t)c->out_size);
-            double dt = rel_l2(yr, yt, (size_t)n * (size_t)c->out_size);
+            double d0 = mnv3_rel_l2(yr, y0, (size_t)n * (size_t)c->out_size);
+            double dt = mnv3_rel_l2(yr, yt, (size_t)n * (size_t)c->out_size);
             cJSON *e = cJSON_CreateObject();
             cJSON_AddStringToObject(e, "run", runs[r].label);
             cJSON_AddNumberToObject(e, "rel_l2_vs_model_stats", d0);

@@ -22,17 +22,6 @@ static void softmax64(const float *x, int n, double *p) {
     for (int i = 0; i < n; i++) p[i] /= sum;
 }
 
-static void top5(const float *v, int n, int *idx) {
-    for (int k = 0; k < 5; k++) idx[k] = -1;
-    for (int i = 0; i < n; i++)
-        for (int k = 0; k < 5; k++)
-            if (idx[k] < 0 || v[i] > v[idx[k]]) {
-                memmove(idx + k + 1, idx + k, (size_t)(4 - k) * sizeof *idx);
-                idx[k] = i;
-                break;
-            }
-}
-
 /* Agreement of the final outputs: [n, k] logits, or features (k = 576). */
 void cli_output_agreement(const float *a, const float *b, int n, int k, int classes,
                           cli_agreement *g) {
@@ -51,9 +40,9 @@ void cli_output_agreement(const float *a, const float *b, int n, int k, int clas
     }
     for (int s = 0; s < n; s++) {
         const float *x = a + (size_t)s * (size_t)k, *y = b + (size_t)s * (size_t)k;
-        int ta[5], tb[5];
-        top5(x, k, ta);
-        top5(y, k, tb);
+        int64_t ta[5], tb[5];
+        mnv3_top5(x, k, ta);
+        mnv3_top5(y, k, tb);
         g->top1_agree += ta[0] == tb[0];
         g->top5_same_order += memcmp(ta, tb, sizeof ta) == 0;
         for (int i = 0; i < 5; i++)
@@ -98,16 +87,28 @@ static const char *first_divergent(const cli_compare *c, const mnv3_tensors *flo
     return NULL;
 }
 
-static int float64_floor(const cli_compare *c, const cli_side *s, mnv3_tensors *out) {
+static int float64_floor(const cli_compare *c, int k, mnv3_tensors *out) {
     memset(out, 0, sizeof *out);
-    if (!s->model) return MNV3_OK;
-    mnv3_profile p = s->profile;
-    p.option[MNV3_FACTOR_ACCUMULATE] = MNV3_ACCUMULATE_F64;
-    float *y = malloc((size_t)c->n * (size_t)mnv3_output_size(s->model) * sizeof *y);
+    if (!c->side[k].model) return MNV3_OK;
+    mnv3_side s = cli_side_view(c, k);
+    s.profile.option[MNV3_FACTOR_ACCUMULATE] = MNV3_ACCUMULATE_F64;
+    float *y = malloc((size_t)c->n * (size_t)mnv3_output_size(s.model) * sizeof *y);
     mnv3_error err;
-    int rc = y ? cli_side_run(c, s, &p, out, y, &err) : MNV3_FAIL;
+    int rc = y ? cli_side_run(c, &s, out, y, &err) : MNV3_FAIL;
     free(y);
     return rc;
+}
+
+/* The first divergent layer of the two sides, against their float64 runs. */
+static const char *divergence(const cli_compare *c, double *ratio) {
+    mnv3_tensors floor_a, floor_b;
+    float64_floor(c, 0, &floor_a);
+    float64_floor(c, 1, &floor_b);
+    *ratio = 0;
+    const char *first = first_divergent(c, &floor_a, &floor_b, ratio); /* a name in A's dump */
+    mnv3_tensors_free(&floor_a);
+    mnv3_tensors_free(&floor_b);
+    return first;
 }
 
 static int parse_compare(int argc, char **argv, cli_compare_args *a, const char *cmd) {
@@ -129,11 +130,8 @@ int cmd_compare(int argc, char **argv) {
     if (status) return status;
     cli_compare c;
     if ((status = cli_compare_open(&a, 1, &c))) return status;
-    mnv3_tensors floor_a, floor_b;
-    float64_floor(&c, &c.side[0], &floor_a);
-    float64_floor(&c, &c.side[1], &floor_b);
-    double ratio = 0;
-    const char *first = first_divergent(&c, &floor_a, &floor_b, &ratio);
+    double ratio;
+    const char *first = divergence(&c, &ratio);
 
     cli_agreement g = {0};
     int have_outputs = c.side[0].output && c.side[1].output;
@@ -146,10 +144,7 @@ int cmd_compare(int argc, char **argv) {
     }
     if (a.json) {
         cJSON *root = cli_compare_json(&c, first, ratio, have_outputs ? &g : NULL);
-        char *text = cJSON_Print(root);
-        if (text) puts(text);
-        free(text);
-        cJSON_Delete(root);
+        cli_print_json(root);
     } else {
         printf("A: %s\nB: %s\n", c.side[0].label, c.side[1].label);
         if (c.note[0]) printf("note: %s\n", c.note);
@@ -163,8 +158,6 @@ int cmd_compare(int argc, char **argv) {
     }
     if (a.html_path) status = cli_write_compare_html(a.html_path, &c, first, ratio,
                                                      have_outputs ? &g : NULL, NULL);
-    mnv3_tensors_free(&floor_a);
-    mnv3_tensors_free(&floor_b);
     cli_compare_close(&c);
     return status;
 }
@@ -177,9 +170,7 @@ int cmd_explain(int argc, char **argv) {
         return cli_usage_error("explain needs runnable sides (profile + weights), not dumps");
     cli_compare c;
     if ((status = cli_compare_open(&a, a.html_path != NULL, &c))) return status;
-    int threads = cli_threads();
-    mnv3_side sa = {c.side[0].model, c.side[0].profile, c.side[0].input, a.side[0].pipeline, threads};
-    mnv3_side sb = {c.side[1].model, c.side[1].profile, c.side[1].input, a.side[1].pipeline, threads};
+    mnv3_side sa = cli_side_view(&c, 0), sb = cli_side_view(&c, 1);
     mnv3_attribution at;
     mnv3_error err;
     mnv3_explain_groups groups = {0};
@@ -208,26 +199,18 @@ int cmd_explain(int argc, char **argv) {
     }
     if (a.json) {
         cJSON *root = cli_explain_json(&c, &at);
-        char *text = cJSON_Print(root);
-        if (text) puts(text);
-        free(text);
-        cJSON_Delete(root);
+        cli_print_json(root);
     } else {
         cli_print_explain(&c, &at);
     }
     if (a.html_path) {
-        mnv3_tensors floor_a, floor_b;
-        float64_floor(&c, &c.side[0], &floor_a);
-        float64_floor(&c, &c.side[1], &floor_b);
-        double ratio = 0;
-        const char *first = first_divergent(&c, &floor_a, &floor_b, &ratio);
+        double ratio;
+        const char *first = divergence(&c, &ratio);
         cli_agreement g = {0};
         int k = mnv3_output_size(c.side[0].model);
         cli_output_agreement(c.side[0].output, c.side[1].output, c.n, k,
                              mnv3_model_arch(c.side[0].model)->num_classes, &g);
         status = cli_write_compare_html(a.html_path, &c, first, ratio, &g, &at);
-        mnv3_tensors_free(&floor_a);
-        mnv3_tensors_free(&floor_b);
     }
     cli_compare_close(&c);
     return status;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/analysis.h"
 #include "cli.h"
 
 enum { DEMO_SEED = 1, DEMO_SIZE = 224, DEMO_CLASSES = 1000 };
@@ -23,16 +24,10 @@ static int run_collect(const mnv3_model *m, const mnv3_profile *p, const float *
 }
 
 static void print_top5(const char *title, const float *v) {
-    int best[5] = {-1, -1, -1, -1, -1};
-    for (int i = 0; i < DEMO_CLASSES; i++)
-        for (int k = 0; k < 5; k++)
-            if (best[k] < 0 || v[i] > v[best[k]]) {
-                memmove(best + k + 1, best + k, (size_t)(4 - k) * sizeof *best);
-                best[k] = i;
-                break;
-            }
+    int64_t best[5];
+    mnv3_top5(v, DEMO_CLASSES, best);
     printf("%s top-5:", title);
-    for (int k = 0; k < 5; k++) printf(" %d (%.5f)", best[k], v[best[k]]);
+    for (int k = 0; k < 5; k++) printf(" %d (%.5f)", (int)best[k], v[best[k]]);
     printf("\n");
 }
 

@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "analysis/analysis.h"
 #include "cli.h"
 
 void cli_collect_tap(void *user, int sample, const char *name, int ndim, const int64_t *shape,
@@ -41,6 +42,13 @@ cJSON *cli_diff_json(const char *name, const mnv3_diff *d) {
     cJSON_AddNumberToObject(e, "p99_ulp", d->p99_ulp);
     cJSON_AddNumberToObject(e, "frac_identical", d->frac_identical);
     return e;
+}
+
+void cli_print_json(cJSON *root) {
+    char *text = cJSON_Print(root);
+    if (text) puts(text);
+    free(text);
+    cJSON_Delete(root);
 }
 
 static int same_shape(const mnv3_tensor *a, const mnv3_tensor *b) {
@@ -148,10 +156,7 @@ int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char
         cJSON_AddNumberToObject(root, "layers_not_in_both", skipped);
         cJSON_AddNumberToObject(root, "worst_rel_l2", worst);
         cJSON_AddStringToObject(root, "worst_layer", worst_name);
-        char *text = cJSON_Print(root);
-        if (text) puts(text);
-        free(text);
-        cJSON_Delete(root);
+        cli_print_json(root);
     } else {
         printf("%zu layers; worst relative L2 %.3e at %s; %d over the bound %.1e", a->count,
                worst, worst_name, bad, max_rel_l2);
@@ -159,17 +164,6 @@ int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char
         printf("\n");
     }
     return bad;
-}
-
-static void top5_of(const float *v, int64_t n, int64_t *idx) {
-    for (int k = 0; k < 5; k++) idx[k] = -1;
-    for (int64_t i = 0; i < n; i++)
-        for (int k = 0; k < 5; k++)
-            if (idx[k] < 0 || v[i] > v[idx[k]]) {
-                memmove(idx + k + 1, idx + k, (size_t)(4 - k) * sizeof *idx);
-                idx[k] = i;
-                break;
-            }
 }
 
 /* Top-5 class order per sample of an [N, K] output; returns mismatches. */
@@ -182,8 +176,8 @@ static int check_top5(const mnv3_tensors *a, const mnv3_tensors *ref, const char
     int bad = 0;
     for (int64_t s = 0; s < x->shape[0]; s++) {
         int64_t ia[5], ib[5];
-        top5_of((const float *)x->data + s * x->shape[1], x->shape[1], ia);
-        top5_of((const float *)y->data + s * y->shape[1], y->shape[1], ib);
+        mnv3_top5((const float *)x->data + s * x->shape[1], x->shape[1], ia);
+        mnv3_top5((const float *)y->data + s * y->shape[1], y->shape[1], ib);
         int same = memcmp(ia, ib, sizeof ia) == 0;
         bad += !same;
         printf("top-5 sample %lld: %lld %lld %lld %lld %lld  %s\n", (long long)s,

@@ -51,10 +51,7 @@ int cmd_info(int argc, char **argv) {
             cJSON_AddItemToArray(probs, p);
         }
         cJSON_AddNumberToObject(root, "problems_not_listed", (double)r.n_problems_dropped);
-        char *text = cJSON_Print(root);
-        if (text) puts(text);
-        free(text);
-        cJSON_Delete(root);
+        cli_print_json(root);
     } else {
         printf("file        %s\n", path);
         printf("format      %s\n", ts.format);

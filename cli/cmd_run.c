@@ -5,20 +5,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "analysis/analysis.h"
 #include "cli.h"
+#include "factors/factors.h"
 
-static void top5(const float *v, int n, int *idx) {
-    for (int k = 0; k < 5; k++) idx[k] = -1;
-    for (int i = 0; i < n; i++) {
-        for (int k = 0; k < 5 && k < n; k++) {
-            if (idx[k] < 0 || v[i] > v[idx[k]]) {
-                memmove(idx + k + 1, idx + k, (size_t)(4 - k) * sizeof *idx);
-                idx[k] = i;
-                break;
-            }
-        }
-    }
-}
 
 typedef struct feature_stats {
     double mean, std, min, max, l2;
@@ -39,15 +29,18 @@ static feature_stats stats_of(const float *v, int n) {
 }
 
 static void print_text(const cli_session *s, const float *out, int size, int classes) {
+    char contract[320];
+    mnv3_input_contract(&s->profile, s->layout, contract, sizeof contract);
+    printf("input contract of profile %s: %s\n", s->profile.name, contract);
     for (int i = 0; i < s->n; i++) {
         const float *v = out + (size_t)i * (size_t)size;
         if (classes) {
-            int idx[5];
-            top5(v, size, idx);
+            int64_t idx[5];
+            mnv3_top5(v, size, idx);
             printf("sample %d: top-5 of %d classes\n", i, size);
             for (int k = 0; k < 5 && idx[k] >= 0; k++) {
-                const char *label = cli_imagenet_label(classes, idx[k]);
-                printf("  %d. class %4d  %10.6f  %s\n", k + 1, idx[k], v[idx[k]],
+                const char *label = cli_imagenet_label(classes, (int)idx[k]);
+                printf("  %d. class %4d  %10.6f  %s\n", k + 1, (int)idx[k], v[idx[k]],
                        label ? label : "");
             }
         } else {
@@ -65,6 +58,14 @@ static void print_json(const cli_session *s, const cli_model_args *a, const floa
     cJSON_AddStringToObject(root, "weights", a->weights);
     cJSON_AddStringToObject(root, "profile", s->profile.name);
     cJSON_AddStringToObject(root, "input", a->input);
+    char contract_text[320];
+    mnv3_input_contract(&s->profile, s->layout, contract_text, sizeof contract_text);
+    cJSON *contract = cJSON_AddObjectToObject(root, "input_contract");
+    cJSON_AddStringToObject(contract, "layout", s->layout == MNV3_NHWC ? "nhwc" : "nchw");
+    cJSON_AddStringToObject(contract, "input_rescale",
+                            mnv3_factor_option_name(MNV3_FACTOR_INPUT_RESCALE,
+                                                    s->profile.option[MNV3_FACTOR_INPUT_RESCALE]));
+    cJSON_AddStringToObject(contract, "text", contract_text);
     cJSON_AddStringToObject(root, "output_kind", classes ? "logits" : "features");
     cJSON_AddNumberToObject(root, "output_size", size);
     cJSON *samples = cJSON_AddArrayToObject(root, "samples");
@@ -72,14 +73,14 @@ static void print_json(const cli_session *s, const cli_model_args *a, const floa
         const float *v = out + (size_t)i * (size_t)size;
         cJSON *sample = cJSON_CreateObject();
         if (classes) {
-            int idx[5];
-            top5(v, size, idx);
+            int64_t idx[5];
+            mnv3_top5(v, size, idx);
             cJSON *arr = cJSON_AddArrayToObject(sample, "top5");
             for (int k = 0; k < 5 && idx[k] >= 0; k++) {
                 cJSON *e = cJSON_CreateObject();
-                cJSON_AddNumberToObject(e, "index", idx[k]);
+                cJSON_AddNumberToObject(e, "index", (double)idx[k]);
                 cJSON_AddNumberToObject(e, "score", v[idx[k]]);
-                const char *label = cli_imagenet_label(classes, idx[k]);
+                const char *label = cli_imagenet_label(classes, (int)idx[k]);
                 if (label) cJSON_AddStringToObject(e, "label", label);
                 cJSON_AddItemToArray(arr, e);
             }
@@ -93,10 +94,20 @@ static void print_json(const cli_session *s, const cli_model_args *a, const floa
         }
         cJSON_AddItemToArray(samples, sample);
     }
-    char *text = cJSON_Print(root);
-    if (text) puts(text);
-    free(text);
-    cJSON_Delete(root);
+    cli_print_json(root);
+}
+
+/* Normalised values (negative ones) fed to a model that rescales 0..255
+ * pixels inside give plausible-looking but wrong outputs: say so. */
+static void warn_normalised_input(const cli_session *s) {
+    if (s->profile.option[MNV3_FACTOR_INPUT_RESCALE] == MNV3_RESCALE_NONE) return;
+    const float *x = s->input.data;
+    int64_t count = mnv3_tensor_numel(&s->input), negative = 0;
+    for (int64_t i = 0; i < count; i++) negative += x[i] < 0;
+    if (negative)
+        fprintf(stderr, "mnv3: note: %lld input values are negative, but profile %s rescales "
+                "0..255 pixels inside the model (--set input_rescale=none for normalised input)\n",
+                (long long)negative, s->profile.name);
 }
 
 /* --kernels reference|fast and --threads N: run through a session (no
@@ -155,6 +166,7 @@ int cmd_run(int argc, char **argv) {
     }
     cli_session s;
     if ((status = cli_session_open(&a, &s))) return status;
+    warn_normalised_input(&s);
     int size = mnv3_output_size(s.model), classes = mnv3_model_arch(s.model)->num_classes;
     float *out = malloc((size_t)s.n * (size_t)size * sizeof *out);
     mnv3_error err;

@@ -150,10 +150,7 @@ int cmd_weights_diff(int argc, char **argv) {
         cJSON_AddNumberToObject(root, "mean_cosine", mean_cos);
         cJSON_AddNumberToObject(root, "worst_rel_l2", worst);
         cJSON_AddStringToObject(root, "verdict", verdict);
-        char *text = cJSON_Print(root);
-        if (text) puts(text);
-        free(text);
-        cJSON_Delete(root);
+        cli_print_json(root);
     } else {
         printf("\n%d tensors compared (%d not comparable), %d bit-identical, mean cosine %.4f, "
                "worst relative L2 %.3g\n", compared, missing, identical_tensors, mean_cos, worst);

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/analysis.h"
 #include "cli.h"
+#include "core/util.h"
 #include "image/image.h"
 
 int cli_error(const mnv3_error *err) {
@@ -71,15 +73,6 @@ int cli_model_arg(int argc, char **argv, int *i, cli_model_args *a, int *status)
     return 0;
 }
 
-static int shape_text(char *buf, size_t size, const mnv3_tensor *t) {
-    size_t used = (size_t)snprintf(buf, size, "[");
-    for (int i = 0; i < t->ndim && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, i ? ", %lld" : "%lld",
-                                 (long long)t->shape[i]);
-    if (used < size) snprintf(buf + used, size - used, "]");
-    return 0;
-}
-
 int cli_session_open(const cli_model_args *a, cli_session *s) {
     mnv3_error err;
     memset(s, 0, sizeof *s);
@@ -102,14 +95,9 @@ int cli_session_open(const cli_model_args *a, cli_session *s) {
     }
 
     if (a->image) {
-        /* The pipeline hands over what the model's first convolution sees,
-         * except the -raw ones (0..255 for a model that rescales inside). */
         if (mnv3_preprocess(a->pipeline, a->image, s->layout, &s->input, &err) != MNV3_OK)
             return cli_error(&err);
-        size_t len = strlen(a->pipeline);
-        if (len < 4 || strcmp(a->pipeline + len - 4, "-raw"))
-            s->profile.option[mnv3_factor_find("input_rescale")] =
-                mnv3_factor_option_find(mnv3_factor_find("input_rescale"), "none");
+        mnv3_profile_after_pipeline(&s->profile, a->pipeline);
     } else if (mnv3_read_npy(a->input, &s->input, &err) != MNV3_OK) {
         return cli_error(&err);
     }
@@ -119,7 +107,7 @@ int cli_session_open(const cli_model_args *a, cli_session *s) {
     for (int i = 0; ok && i < 4; i++) ok = t->shape[i] >= 1 && t->shape[i] <= 8192;
     if (!ok) {
         char shape[96];
-        shape_text(shape, sizeof shape, t);
+        mnv3_shape_text(shape, sizeof shape, t->ndim, t->shape);
         cli_session_close(s);
         fprintf(stderr, "mnv3: %s: input shape %s is not %s of float32 (layout %s)\n",
                 a->input ? a->input : a->image,

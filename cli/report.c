@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "factors/factors.h"
 #include "report.h"
 
 void cli_print_agreement(const cli_agreement *g) {
@@ -154,48 +153,60 @@ static void curve_of(const mnv3_tensors *a, const mnv3_tensors *b, const char *l
     cv->n = 0;
     for (size_t i = 0; i < a->count && cv->n < 512; i++) {
         const mnv3_tensor *x = &a->items[i], *y = mnv3_tensors_find(b, x->name);
-        double v = NAN;
-        if (y && mnv3_tensor_numel(x) == mnv3_tensor_numel(y)) {
-            mnv3_diff d;
-            mnv3_diff_compute(y->data, x->data, mnv3_tensor_numel(x), &d);
-            v = d.rel_l2;
-        }
-        cv->value[cv->n++] = v;
+        int comparable = y && mnv3_tensor_numel(x) == mnv3_tensor_numel(y);
+        cv->value[cv->n++] =
+            comparable ? mnv3_rel_l2(y->data, x->data, (size_t)mnv3_tensor_numel(x)) : NAN;
     }
 }
 
 static const char *palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
-/* Per-layer relative L2 on a log axis, one polyline per curve. */
+/* Per-layer relative L2 on a log axis, one polyline per curve. Each polyline
+ * carries its values (data-rel-l2, full precision, in the order of the svg's
+ * data-layers) so that a reader or a test gets the numbers, not pixels. */
 static void svg_curves(FILE *f, const curve *cv, int n_curves, const mnv3_tensors *names) {
-    const int W = 900, H = 320, L = 60, R = 10, T = 10, B = 40;
-    double lo = -9, hi = 1;
+    /* B leaves room for the layer names, written at -60 degrees */
+    const int W = 900, H = 400, L = 60, R = 10, T = 10, B = 110;
+    const double lo = -9, hi = 1, label_gap = 14; /* px between two layer names */
+    int n = cv[0].n;
+    double step = (double)(W - L - R) / (n > 1 ? n - 1 : 1);
     fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
-               "font-family='sans-serif' font-size='11'>\n", W, H + 20 * n_curves);
+               "font-family='sans-serif' font-size='11' data-layers='", W, H + 20 * n_curves);
+    for (int i = 0; i < n && (size_t)i < names->count; i++) {
+        fprintf(f, i ? " " : "");
+        html_text(f, names->items[i].name);
+    }
+    fprintf(f, "'>\n");
     for (int e = (int)lo; e <= (int)hi; e++) {
         double y = T + (hi - e) / (hi - lo) * (H - T - B);
         fprintf(f, "<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' stroke='#ddd'/>"
                    "<text x='4' y='%.1f'>1e%d</text>\n", L, W - R, y, y, y + 4, e);
     }
-    int n = cv[0].n;
     for (int c = 0; c < n_curves; c++) {
-        fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='1.5' points='",
+        fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='1.5' data-label='",
                 palette[c % 10]);
+        html_text(f, cv[c].label);
+        fprintf(f, "' data-rel-l2='");
+        for (int i = 0; i < n; i++) fprintf(f, i ? " %.17g" : "%.17g", cv[c].value[i]);
+        fprintf(f, "' points='");
         for (int i = 0; i < n; i++) {
             double v = cv[c].value[i];
             double lv = !(v > 0) ? lo : log10(v) < lo ? lo : log10(v) > hi ? hi : log10(v);
-            fprintf(f, "%.1f,%.1f ", L + (double)i / (n > 1 ? n - 1 : 1) * (W - L - R),
-                    T + (hi - lv) / (hi - lo) * (H - T - B));
+            fprintf(f, "%.1f,%.1f ", L + i * step, T + (hi - lv) / (hi - lo) * (H - T - B));
         }
         fprintf(f, "'/>\n<rect x='%d' y='%d' width='12' height='4' fill='%s'/>"
                    "<text x='%d' y='%d'>", L, H + 20 * c + 2, palette[c % 10], L + 18, H + 20 * c + 7);
         html_text(f, cv[c].label);
         fprintf(f, "</text>\n");
     }
-    for (size_t i = 0; i < names->count && (int)i < n; i += (size_t)(n / 12 + 1)) {
-        fprintf(f, "<text x='%.1f' y='%d' text-anchor='middle'>",
-                L + (double)i / (n > 1 ? n - 1 : 1) * (W - L - R), H - B + 16);
+    /* every k-th layer name, k chosen so that neighbours stay label_gap apart */
+    int every = step >= label_gap ? 1 : (int)ceil(label_gap / step);
+    for (int i = 0; i < n && (size_t)i < names->count; i += every) {
+        double x = L + i * step, y = H - B + 10;
+        fprintf(f, "<line x1='%.1f' x2='%.1f' y1='%d' y2='%d' stroke='#999'/>"
+                   "<text x='%.1f' y='%.1f' text-anchor='end' transform='rotate(-60 %.1f %.1f)'>",
+                x, x, H - B, H - B + 4, x, y, x, y);
         html_text(f, names->items[i].name);
         fprintf(f, "</text>\n");
     }
@@ -301,22 +312,14 @@ int cli_write_compare_html(const char *path, const cli_compare *c, const char *f
     int nc = 0;
     if (cv) {
         curve_of(&c->side[0].dump, &c->side[1].dump, "B vs A (all differences)", &cv[nc++]);
+        mnv3_side a = cli_side_view(c, 0), b = cli_side_view(c, 1);
         for (int i = 0; at && i < at->n_factors && c->side[0].model; i++) {
-            mnv3_profile p = c->side[0].profile;
-            const cli_side *s = &c->side[0];
-            cli_side tmp = *s;
-            int factor = mnv3_factor_find(at->name[i]);
-            if (factor >= 0) p.option[factor] = c->side[1].profile.option[factor];
-            else if (!strcmp(at->name[i], "weights")) tmp.model = c->side[1].model;
-            else if (!strcmp(at->name[i], "input")) {
-                tmp.input = c->side[1].input;
-                p.option[MNV3_FACTOR_INPUT_RESCALE] =
-                    c->side[1].profile.option[MNV3_FACTOR_INPUT_RESCALE];
-            }
+            mnv3_side alone;
+            mnv3_side_switch(&a, &b, at->what, at->n_factors, 1u << i, &alone);
             mnv3_tensors taps;
             mnv3_error err;
-            float *y = malloc((size_t)c->n * (size_t)mnv3_output_size(tmp.model) * sizeof *y);
-            if (y && cli_side_run(c, &tmp, &p, &taps, y, &err) == MNV3_OK) {
+            float *y = malloc((size_t)c->n * (size_t)mnv3_output_size(alone.model) * sizeof *y);
+            if (y && cli_side_run(c, &alone, &taps, y, &err) == MNV3_OK) {
                 char label[96];
                 snprintf(label, sizeof label, "A with only %s switched", at->name[i]);
                 curve_of(&c->side[0].dump, &taps, label, &cv[nc++]);

@@ -48,10 +48,6 @@ int cli_compare_arg(int argc, char **argv, int *i, cli_compare_args *a, int *sta
     return 1;
 }
 
-static int is_tf_profile(const char *name) {
-    return !strcmp(name, "keras") || !strcmp(name, "tf-keras") || !strcmp(name, "litert");
-}
-
 static int load_model(const char *weights, mnv3_model **m, mnv3_error *err) {
     if (weights) return mnv3_model_load(weights, m, NULL, err);
     mnv3_tensors ts;
@@ -70,14 +66,20 @@ int cli_threads(void) {
     return n < 1 ? 1 : n > 8 ? 8 : (int)n;
 }
 
-int cli_side_run(const cli_compare *c, const cli_side *s, const mnv3_profile *p,
-                 mnv3_tensors *taps, float *output, mnv3_error *err) {
+mnv3_side cli_side_view(const cli_compare *c, int k) {
+    const cli_side *s = &c->side[k];
+    mnv3_side v = {s->model, s->profile, s->input, s->input_label, cli_threads()};
+    return v;
+}
+
+int cli_side_run(const cli_compare *c, const mnv3_side *s, mnv3_tensors *taps, float *output,
+                 mnv3_error *err) {
     cli_tap_collector col = {.n = c->n};
     memset(taps, 0, sizeof *taps);
     /* fast kernels on every core: bit-identical to the reference kernels (tests/fast) */
-    mnv3_session_options so = {"fast", cli_threads(), c->n, NULL, cli_collect_tap, &col};
+    mnv3_session_options so = {"fast", s->threads, c->n, NULL, cli_collect_tap, &col};
     mnv3_session *session = NULL;
-    int rc = mnv3_session_create(s->model, p, c->h, c->w, MNV3_NCHW, &so, &session, err);
+    int rc = mnv3_session_create(s->model, &s->profile, c->h, c->w, MNV3_NCHW, &so, &session, err);
     if (rc == MNV3_OK) rc = mnv3_session_run(session, s->input, c->n, output, err);
     mnv3_session_free(session);
     if (rc != MNV3_OK) {
@@ -93,70 +95,13 @@ int cli_side_run(const cli_compare *c, const cli_side *s, const mnv3_profile *p,
     return MNV3_OK;
 }
 
-/* Dumps from outside (tools/dump_torch.py, tools/dump_keras.py, or any npz or
- * safetensors of activations): torchvision module paths and Keras 3 layer
- * names become canonical names; a Keras dump's NHWC maps become NCHW. */
-static int transpose_nhwc(mnv3_tensor *t, mnv3_error *err) {
-    int64_t n = t->shape[0], h = t->shape[1], w = t->shape[2], c = t->shape[3];
-    size_t count = (size_t)mnv3_tensor_numel(t);
-    float *dst = malloc(count * sizeof *dst), *src = t->data;
-    if (!dst) {
-        snprintf(err->message, sizeof err->message, "out of memory");
-        return MNV3_FAIL;
-    }
-    for (int64_t s = 0; s < n; s++)
-        for (int64_t y = 0; y < h; y++)
-            for (int64_t x = 0; x < w; x++)
-                for (int64_t k = 0; k < c; k++)
-                    dst[((s * c + k) * h + y) * w + x] = src[((s * h + y) * w + x) * c + k];
-    free(t->data);
-    t->data = dst;
-    t->shape[1] = c, t->shape[2] = h, t->shape[3] = w;
-    return MNV3_OK;
-}
-
-static int canonicalise_dump(mnv3_tensors *ts, const char *path, mnv3_error *err) {
-    static mnv3_layer_name names[256];
-    mnv3_arch arch;
-    mnv3_arch_small(&arch, 1000);
-    int n = mnv3_layer_names(&arch, names, 256);
-    int keras = mnv3_tensors_find(ts, "conv") && mnv3_tensors_find(ts, "conv_bn");
-    for (size_t i = 0; i < ts->count; i++) {
-        mnv3_tensor *t = &ts->items[i];
-        if (t->dtype != MNV3_F32) continue;
-        if (keras && t->ndim == 4 && transpose_nhwc(t, err) != MNV3_OK) return MNV3_FAIL;
-        for (int k = 0; k < n; k++) {
-            const char *from = keras ? names[k].keras : names[k].torchvision;
-            if (strcmp(t->name, from)) continue;
-            /* Keras's re_lu_N in an SE gate is relu6(x + 3), not the gate itself. */
-            int gate = keras && strstr(names[k].canonical, ".se.gate") != NULL;
-            char renamed[96];
-            snprintf(renamed, sizeof renamed, gate ? "%s:relu6_only" : "%s", names[k].canonical);
-            if (mnv3_tensors_find(ts, renamed)) {
-                return mnv3_fail(err, path, "two tensors map to layer %s", renamed);
-            }
-            char *copy = malloc(strlen(renamed) + 1);
-            if (!copy) return mnv3_fail(err, path, "out of memory");
-            strcpy(copy, renamed);
-            free(t->name);
-            t->name = copy;
-            /* head vectors: Keras keeps them as [N, 1, 1, K] 1x1 convolutions */
-            if (!strncmp(renamed, "head.", 5) && t->ndim == 4) {
-                t->shape[1] = t->shape[1] * t->shape[2] * t->shape[3];
-                t->ndim = 2;
-            }
-            break;
-        }
-    }
-    return MNV3_OK;
-}
-
+/* Dumps from outside: npz or safetensors, renamed to canonical layers. */
 static int read_outside_dump(const char *path, mnv3_tensors *out, mnv3_error *err) {
     size_t len = strlen(path);
     int st = len > 12 && !strcmp(path + len - 12, ".safetensors");
     if ((st ? mnv3_read_safetensors(path, out, err) : mnv3_read_npz(path, out, err)) != MNV3_OK)
         return MNV3_FAIL;
-    if (canonicalise_dump(out, path, err) != MNV3_OK) {
+    if (mnv3_dump_canonicalise(out, path, err) != MNV3_OK) {
         mnv3_tensors_free(out);
         return MNV3_FAIL;
     }
@@ -251,10 +196,20 @@ int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
     } else if (!a->image && !a->images) {
         c->n = 1, c->h = c->w = BUILTIN_SIZE;
     }
+    /* A side that names no weights runs the other side's, under its own profile. */
+    const char *weights[2] = {a->side[0].weights, a->side[1].weights};
+    int borrower = -1;
+    for (int k = 0; k < 2; k++) {
+        const cli_side_args *own = &a->side[k], *other = &a->side[1 - k];
+        if (own->dump || own->weights || other->dump || !other->weights) continue;
+        weights[k] = other->weights;
+        borrower = k;
+    }
     int status = 0;
     for (int k = 0; k < 2 && !status; k++) {
         const cli_side_args *sa = &a->side[k];
         cli_side *s = &c->side[k];
+        s->input_label = sa->pipeline;
         if (sa->dump) {
             if (read_outside_dump(sa->dump, &s->dump, &err) != MNV3_OK) status = cli_error(&err);
             snprintf(s->label, sizeof s->label, "dump %s", sa->dump);
@@ -274,10 +229,10 @@ int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
             if (mnv3_profile_set(&s->profile, sa->sets[i], &err) != MNV3_OK) status = cli_error(&err);
         if (status) break;
         /* Share one model when both sides name the same weights. */
-        if (k == 1 && c->side[0].model && same_text(sa->weights, a->side[0].weights)) {
+        if (k == 1 && c->side[0].model && same_text(weights[1], weights[0])) {
             s->model = c->side[0].model;
         } else {
-            if (load_model(sa->weights, &s->model, &err) != MNV3_OK) {
+            if (load_model(weights[k], &s->model, &err) != MNV3_OK) {
                 status = cli_error(&err);
                 break;
             }
@@ -285,8 +240,7 @@ int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
         }
         const char *pipeline = NULL;
         if (a->images) {
-            pipeline = sa->pipeline ? sa->pipeline
-                                    : is_tf_profile(pname) ? "keras-mnv3" : "torchvision-imagenet";
+            pipeline = sa->pipeline ? sa->pipeline : mnv3_default_pipeline(pname);
             int h = 0, w = 0;
             if (preprocess_all(pipeline, paths, n_paths, &s->input, &h, &w, &err) != MNV3_OK) {
                 status = cli_error(&err);
@@ -297,12 +251,9 @@ int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
                 break;
             }
             c->n = n_paths, c->h = h, c->w = w;
-            size_t len = strlen(pipeline);
-            if (len < 4 || strcmp(pipeline + len - 4, "-raw"))
-                s->profile.option[MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_NONE;
+            mnv3_profile_after_pipeline(&s->profile, pipeline);
         } else if (a->image) {
-            pipeline = sa->pipeline ? sa->pipeline
-                                    : is_tf_profile(pname) ? "keras-mnv3" : "torchvision-imagenet";
+            pipeline = sa->pipeline ? sa->pipeline : mnv3_default_pipeline(pname);
             mnv3_tensor t = {0};
             if (mnv3_preprocess(pipeline, a->image, MNV3_NCHW, &t, &err) != MNV3_OK) {
                 status = cli_error(&err);
@@ -317,11 +268,7 @@ int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
                 break;
             }
             c->n = n, c->h = h, c->w = w;
-            /* Pipelines hand over what the first convolution sees, except the
-             * -raw ones (0..255, for a model that rescales inside). */
-            size_t len = strlen(pipeline);
-            if (len < 4 || strcmp(pipeline + len - 4, "-raw"))
-                s->profile.option[MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_NONE;
+            mnv3_profile_after_pipeline(&s->profile, pipeline);
         } else {
             size_t count = (size_t)c->n * 3 * (size_t)c->h * (size_t)c->w;
             s->input = malloc(count * sizeof *s->input);
@@ -337,7 +284,7 @@ int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
             if (!rescale_set) s->profile.option[MNV3_FACTOR_INPUT_RESCALE] = MNV3_RESCALE_NONE;
         }
         snprintf(s->label, sizeof s->label, "profile %s, weights %s%s%s", pname,
-                 sa->weights ? sa->weights : "built-in", pipeline ? ", pipeline " : "",
+                 weights[k] ? weights[k] : "built-in", pipeline ? ", pipeline " : "",
                  pipeline ? pipeline : "");
     }
     free(shared.name), free(shared.data);
@@ -353,10 +300,16 @@ int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
         if (!s->model) continue;
         s->output = malloc((size_t)c->n * (size_t)mnv3_output_size(s->model) * sizeof *s->output);
         if (!s->output) status = cli_usage_error("out of memory");
-        else if (cli_side_run(c, s, &s->profile, &s->dump, s->output, &err) != MNV3_OK)
-            status = cli_error(&err);
+        else {
+            mnv3_side view = cli_side_view(c, k);
+            if (cli_side_run(c, &view, &s->dump, s->output, &err) != MNV3_OK) status = cli_error(&err);
+        }
     }
     if (status) cli_compare_close(c);
+    else if (borrower >= 0)
+        fprintf(stderr, "mnv3: side %c runs side %c's weights (%s) under its own profile; "
+                "--%c-weights W to change that\n", 'A' + borrower, 'B' - borrower,
+                weights[borrower], 'a' + borrower);
     return status;
 }
 

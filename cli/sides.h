@@ -2,7 +2,7 @@
 #ifndef MNV3_CLI_SIDES_H
 #define MNV3_CLI_SIDES_H
 
-#include "analysis/explain.h"
+#include "analysis/analysis.h"
 #include "cli.h"
 
 typedef struct cli_side_args {
@@ -24,6 +24,7 @@ typedef struct cli_side {
     mnv3_model *model; /* NULL for a dump */
     int owns_model;
     mnv3_profile profile;
+    const char *input_label; /* the pipeline named with --x-pipeline, or NULL */
     float *input; /* NCHW n x 3 x h x w */
     mnv3_tensors dump; /* taps: run result or the dump read */
     float *output;     /* n x output size (runs only) */
@@ -43,8 +44,10 @@ int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c);
 void cli_compare_close(cli_compare *c);
 /* Processors to use (at most 8). */
 int cli_threads(void);
-/* Runs one side under a profile, collecting taps. */
-int cli_side_run(const cli_compare *c, const cli_side *s, const mnv3_profile *p,
-                 mnv3_tensors *taps, float *output, mnv3_error *err);
+/* Side k (a run, not a dump) as the analysis library sees it. */
+mnv3_side cli_side_view(const cli_compare *c, int k);
+/* Runs a side, collecting taps. */
+int cli_side_run(const cli_compare *c, const mnv3_side *s, mnv3_tensors *taps, float *output,
+                 mnv3_error *err);
 
 #endif

@@ -54,4 +54,65 @@ if [ -n "$browser" ]; then
 else
     echo "skip HTML rendering: no chromium (tools/setup.sh installs it)"
 fi
+# --group: the HTML's line "A with only <player> switched" ends, at the final output, on the
+# table's 'alone' for that player (both read back from the outputs), for a group too
+"$mnv3" explain --input "$tmp/x.npy" --group conv=conv_order,pointwise,bias --json --html "$tmp/g.html" >"$tmp/g.json"
+check "explain --group --json --html exits 0" '[ $? -eq 0 ]'
+json_alone() { # factor -> its "alone" value in the explain JSON
+    awk -v want="$1" -F'[:,]' '/"factor":/ { gsub(/[\t" ]/, "", $2); f = $2 }
+        /"alone":/ && f == want { gsub(/[\t ]/, "", $2); print $2 }' "$tmp/g.json"
+}
+html_final() { # line label -> its value at the final output layer (head.fc2)
+    local layers values
+    layers=$(grep -o "data-layers='[^']*'" "$tmp/g.html" | head -1 | cut -d"'" -f2)
+    values=$(grep -o "data-label='$1' data-rel-l2='[^']*'" "$tmp/g.html" | cut -d"'" -f4)
+    awk -v layers="$layers" -v values="$values" 'BEGIN { n = split(layers, l, " "); split(values, v, " ")
+        for (i = 1; i <= n; i++) if (l[i] == "head.fc2") print v[i] }'
+}
+# the same number at the 15 significant digits cJSON prints (the HTML has all 17)
+same_number() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && sprintf("%.15g", a) == sprintf("%.15g", b)) }'; }
+table=$(json_alone conv); line=$(html_final "A with only conv switched")
+check "group conv: HTML line ($line) = table's alone ($table), not zero" \
+    'same_number "$line" "$table" && awk -v x="$table" "BEGIN { exit !(x > 0) }"'
+players=$(awk -F'[:,]' '/"factor":/ { gsub(/[\t" ]/, "", $2); print $2 }' "$tmp/g.json")
+mismatched=0
+for p in $players; do same_number "$(html_final "A with only $p switched")" "$(json_alone "$p")" || mismatched=$((mismatched + 1)); done
+check "every player's HTML line ends on its table value ($(echo $players | wc -w) players)" '[ $mismatched -eq 0 ] && [ -n "$players" ]'
+total=$(grep -o '"total":[^,]*' "$tmp/g.json" | cut -d: -f2 | tr -d '\t ')
+check "HTML line 'B vs A' ends on the table's total" 'same_number "$(html_final "B vs A (all differences)")" "$total"'
+# layer-axis labels: rotated, and at least 14 px apart so that they cannot overlap
+awk_gap=$(grep -o "<text x='[0-9.]*' y='[0-9.]*' text-anchor='end' transform='rotate(-60" "$tmp/g.html" |
+    cut -d"'" -f2 | awk 'NR > 1 { g = $1 - prev; if (min == "" || g < min) min = g } { prev = $1 } END { print min }')
+check "layer labels rotated and spaced ($awk_gap px apart at least)" 'awk -v g="$awk_gap" "BEGIN { exit !(g != \"\" && g >= 14) }"'
+
+# explain --a-weights W alone: B runs A's weights under B's profile and says so in one line
+"$mnv3" synth --seed 4 --classes 0 --out "$tmp/backbone.safetensors" >/dev/null
+"$mnv3" explain --a-weights "$tmp/backbone.safetensors" --input "$tmp/x.npy" --json >"$tmp/aw.json" 2>"$tmp/aw.err"
+rc=$?
+check "explain --a-weights alone: exit 0, B uses A's weights" \
+    '[ $rc -eq 0 ] && grep -q "\"label\":[[:space:]]*\"profile keras, weights $tmp/backbone.safetensors" "$tmp/aw.json"'
+check "explain --a-weights alone: one line saying so" \
+    '[ $(wc -l <"$tmp/aw.err") -eq 1 ] && grep -q "side B runs side A.s weights" "$tmp/aw.err"'
+check "explain --a-weights alone: weights are not a player" '! grep -q "\"factor\":[[:space:]]*\"weights\"" "$tmp/aw.json"'
+if [ -f "${SHARED_PTH:-}" ]; then
+    "$mnv3" explain --a-weights "$SHARED_PTH" --input "$tmp/x.npy" >"$tmp/aw2.txt" 2>"$tmp/aw2.err"
+    check "explain --a-weights genuine backbone: runs" '[ $? -eq 0 ] && grep -q "distance(B, A)" "$tmp/aw2.txt"'
+fi
+
+# run states the profile's input contract: layout and in-model rescaling, text and JSON
+"$mnv3" run --weights "$tmp/backbone.safetensors" --profile keras --layout nchw --input "$tmp/x.npy" >"$tmp/run.txt" 2>"$tmp/run.err"
+check "run prints the input contract (layout, input_rescale on)" \
+    'grep -q "input contract of profile keras: layout nchw.*input_rescale=keras_rescaling" "$tmp/run.txt"'
+check "run warns that normalised input meets in-model rescaling" 'grep -q "negative.*input_rescale=none" "$tmp/run.err"'
+"$mnv3" run --weights "$tmp/backbone.safetensors" --profile torch --input "$tmp/x.npy" >"$tmp/run2.txt" 2>"$tmp/run2.err"
+check "run torch: contract says input_rescale=none, no warning" \
+    'grep -q "layout nchw.*input_rescale=none" "$tmp/run2.txt" && [ ! -s "$tmp/run2.err" ]'
+"$mnv3" run --weights "$tmp/backbone.safetensors" --profile keras --layout nchw --input "$tmp/x.npy" --json >"$tmp/run.json" 2>/dev/null
+check "run --json holds input_contract" \
+    'grep -q "\"input_contract\"" "$tmp/run.json" && grep -q "\"input_rescale\":[[:space:]]*\"keras_rescaling\"" "$tmp/run.json" && grep -q "\"layout\":[[:space:]]*\"nchw\"" "$tmp/run.json"'
+if command -v python3 >/dev/null; then
+    check "run --json is valid JSON" 'python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$tmp/run.json"'
+elif command -v jq >/dev/null; then
+    check "run --json is valid JSON" 'jq . "$tmp/run.json" >/dev/null'
+fi
 [ $failures -eq 0 ] && echo "all analysis CLI checks passed" || { echo "$failures failures"; exit 1; }

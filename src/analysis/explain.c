@@ -7,62 +7,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/explain.h"
+#include "analysis/analysis.h"
 #include "core/util.h"
 #include "factors/factors.h"
-
-enum { SWITCH_FACTOR, SWITCH_WEIGHTS, SWITCH_INPUT };
-
-typedef struct switchable {
-    int kind, factor;
-    unsigned group; /* SWITCH_FACTOR with group != 0: every factor in the mask */
-} switchable;
 
 typedef struct game {
     const mnv3_side *a, *b;
     int n, h, w, k, out_size;
-    switchable sw[MNV3_MAX_EXPLAIN_FACTORS];
+    const mnv3_switch *sw; /* the attribution's players */
     float *base;   /* output of A */
     double *value; /* v(S) for every subset mask, NAN until computed */
     float *scratch;
     int runs;
 } game;
 
-static double rel_l2(const float *x, const float *ref, size_t n) {
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = (double)x[i] - ref[i];
-        num += d * d;
-        den += (double)ref[i] * ref[i];
-    }
-    return den > 0 ? sqrt(num / den) : sqrt(num);
-}
-
 static int run_subset(game *g, unsigned mask, float *out, mnv3_error *err) {
-    const mnv3_model *model = g->a->model;
-    const float *input = g->a->input;
-    mnv3_profile p = g->a->profile;
-    for (int i = 0; i < g->k; i++) {
-        if (!(mask & (1u << i))) continue;
-        if (g->sw[i].kind == SWITCH_WEIGHTS) model = g->b->model;
-        else if (g->sw[i].kind == SWITCH_INPUT) {
-            input = g->b->input;
-            p.option[MNV3_FACTOR_INPUT_RESCALE] = g->b->profile.option[MNV3_FACTOR_INPUT_RESCALE];
-        } else if (g->sw[i].group) {
-            for (int f = 0; f < MNV3_FACTOR_COUNT; f++)
-                if (g->sw[i].group & (1u << f)) p.option[f] = g->b->profile.option[f];
-        } else p.option[g->sw[i].factor] = g->b->profile.option[g->sw[i].factor];
-    }
-    p.option[MNV3_FACTOR_OUTPUT] = MNV3_OUTPUT_LOGITS;
+    mnv3_side s;
+    mnv3_side_switch(g->a, g->b, g->sw, g->k, mask, &s);
+    s.profile.option[MNV3_FACTOR_OUTPUT] = MNV3_OUTPUT_LOGITS;
     g->runs++;
     /* The fast kernels give the reference kernels' results bit for bit (tests/fast). */
-    mnv3_session_options so = {"fast", g->a->threads > 0 ? g->a->threads : 1, g->n, NULL, NULL,
-                               NULL};
-    mnv3_session *s = NULL;
-    if (mnv3_session_create(model, &p, g->h, g->w, MNV3_NCHW, &so, &s, err) != MNV3_OK)
+    mnv3_session_options so = {"fast", s.threads > 0 ? s.threads : 1, g->n, NULL, NULL, NULL};
+    mnv3_session *session = NULL;
+    if (mnv3_session_create(s.model, &s.profile, g->h, g->w, MNV3_NCHW, &so, &session, err) !=
+        MNV3_OK)
         return MNV3_FAIL;
-    int rc = mnv3_session_run(s, input, g->n, out, err);
-    mnv3_session_free(s);
+    int rc = mnv3_session_run(session, s.input, g->n, out, err);
+    mnv3_session_free(session);
     return rc;
 }
 
@@ -72,7 +43,7 @@ static int value_of(game *g, unsigned mask, double *v, mnv3_error *err) {
         return MNV3_OK;
     }
     if (run_subset(g, mask, g->scratch, err) != MNV3_OK) return MNV3_FAIL;
-    g->value[mask] = rel_l2(g->scratch, g->base, (size_t)g->n * (size_t)g->out_size);
+    g->value[mask] = mnv3_rel_l2(g->scratch, g->base, (size_t)g->n * (size_t)g->out_size);
     *v = g->value[mask];
     return MNV3_OK;
 }
@@ -95,16 +66,17 @@ int mnv3_explain_grouped(const mnv3_side *a, const mnv3_side *b, int n, int h, i
     if (mnv3_output_size(a->model) != mnv3_output_size(b->model))
         return mnv3_fail(err, NULL, "the two sides have different outputs (%d vs %d values)",
                          mnv3_output_size(a->model), mnv3_output_size(b->model));
-    game g = {a, b, n, h, w, 0, mnv3_output_size(a->model), {{0, 0, 0}}, NULL, NULL, NULL, 0};
+    game g = {a, b, n, h, w, 0, mnv3_output_size(a->model), out->what, NULL, NULL, NULL, 0};
     unsigned grouped = 0;
     for (int i = 0; groups && i < groups->n; i++) {
-        unsigned differing = 0;
+        unsigned differing = 0; /* a factor plays in its first group only */
         for (int f = 0; f < MNV3_FACTOR_COUNT; f++)
-            if ((groups->factors[i] & (1u << f)) && a->profile.option[f] != b->profile.option[f])
+            if ((groups->factors[i] & ~grouped & (1u << f)) &&
+                a->profile.option[f] != b->profile.option[f])
                 differing |= 1u << f;
         grouped |= groups->factors[i];
         if (!differing) continue;
-        g.sw[g.k] = (switchable){SWITCH_FACTOR, -1, differing};
+        out->what[g.k] = (mnv3_switch){MNV3_SWITCH_FACTORS, differing};
         snprintf(out->name[g.k], sizeof out->name[g.k], "%s", groups->name[i]);
         char *detail = out->detail[g.k];
         detail[0] = 0;
@@ -120,7 +92,7 @@ int mnv3_explain_grouped(const mnv3_side *a, const mnv3_side *b, int n, int h, i
             mnv3_factor_is_training(f))
             continue; /* conventions of the interface, part of the input switch, or no effect here */
         if (a->profile.option[f] == b->profile.option[f] || (grouped & (1u << f))) continue;
-        g.sw[g.k] = (switchable){SWITCH_FACTOR, f, 0};
+        out->what[g.k] = (mnv3_switch){MNV3_SWITCH_FACTORS, 1u << f};
         snprintf(out->name[g.k], sizeof out->name[g.k], "%s", mnv3_factor_name(f));
         snprintf(out->detail[g.k], sizeof out->detail[g.k], "%s -> %s",
                  mnv3_factor_option_name(f, a->profile.option[f]),
@@ -128,7 +100,7 @@ int mnv3_explain_grouped(const mnv3_side *a, const mnv3_side *b, int n, int h, i
         g.k++;
     }
     if (a->model != b->model) {
-        g.sw[g.k] = (switchable){SWITCH_WEIGHTS, -1, 0};
+        out->what[g.k] = (mnv3_switch){MNV3_SWITCH_WEIGHTS, 0};
         strcpy(out->name[g.k], "weights");
         strcpy(out->detail[g.k], "side A's file -> side B's file");
         g.k++;
@@ -139,7 +111,7 @@ int mnv3_explain_grouped(const mnv3_side *a, const mnv3_side *b, int n, int h, i
     int inputs_differ = a->input != b->input &&
                         memcmp(a->input, b->input, input_values * sizeof *a->input) != 0;
     if (inputs_differ || rescale_differs) {
-        g.sw[g.k] = (switchable){SWITCH_INPUT, -1, 0};
+        out->what[g.k] = (mnv3_switch){MNV3_SWITCH_INPUT, 0};
         strcpy(out->name[g.k], "input");
         snprintf(out->detail[g.k], sizeof out->detail[g.k], "%s -> %s",
                  a->input_label ? a->input_label : "A's input",
@@ -177,8 +149,8 @@ int mnv3_explain_grouped(const mnv3_side *a, const mnv3_side *b, int n, int h, i
         if (value_of(&g, bit, &out->alone[i], err) != MNV3_OK) goto done;
         /* B with this one factor put back to A's choice, against B. */
         if (run_subset(&g, all & ~bit, g.scratch, err) != MNV3_OK) goto done;
-        out->last[i] = rel_l2(g.scratch, b_out, total);
-        g.value[all & ~bit] = rel_l2(g.scratch, g.base, total);
+        out->last[i] = mnv3_rel_l2(g.scratch, b_out, total);
+        g.value[all & ~bit] = mnv3_rel_l2(g.scratch, g.base, total);
     }
     /* Exact Shapley: phi_i = sum over S not containing i of
      * |S|! (k-|S|-1)! / k! * (v(S + i) - v(S)). */

@@ -16,10 +16,23 @@ typedef struct mnv3_side {
 
 #define MNV3_MAX_EXPLAIN_FACTORS 16
 
+/* What one player switches from A's choice to B's (mnv3_side_switch). */
+typedef enum mnv3_switch_kind {
+    MNV3_SWITCH_FACTORS, /* the profile factors in the mask */
+    MNV3_SWITCH_WEIGHTS,
+    MNV3_SWITCH_INPUT    /* the input tensor and its in-model rescaling */
+} mnv3_switch_kind;
+
+typedef struct mnv3_switch {
+    mnv3_switch_kind kind;
+    unsigned factors; /* MNV3_SWITCH_FACTORS: bit f set for profile factor f */
+} mnv3_switch;
+
 typedef struct mnv3_attribution {
     int n_factors;
     char name[MNV3_MAX_EXPLAIN_FACTORS][48];   /* "padding", "weights", "input" */
     char detail[MNV3_MAX_EXPLAIN_FACTORS][96]; /* "symmetric -> keras_correct_pad" */
+    mnv3_switch what[MNV3_MAX_EXPLAIN_FACTORS]; /* what each player switches */
     double shapley[MNV3_MAX_EXPLAIN_FACTORS];  /* contributions; they sum to total */
     double alone[MNV3_MAX_EXPLAIN_FACTORS];    /* A with only this factor switched, vs A */
     double last[MNV3_MAX_EXPLAIN_FACTORS];     /* B vs B with only this factor switched back */

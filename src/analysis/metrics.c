@@ -1,10 +1,11 @@
 /* Difference metrics between two float32 arrays; the second is the
- * reference. ULP distance counts representable floats between a and b. */
+ * reference. ULP distance counts representable floats between a and b.
+ * Also the top-5 classes of a score vector. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mnv3.h"
+#include "analysis/analysis.h"
 
 static int64_t ordered(float f) {
     uint32_t u;
@@ -15,6 +16,32 @@ static int64_t ordered(float f) {
 uint64_t mnv3_ulp_distance(float a, float b) {
     int64_t d = ordered(a) - ordered(b);
     return (uint64_t)(d < 0 ? -d : d);
+}
+
+/* The one definition of relative L2 from the two sums of squares. */
+static double rel_l2_of(double diff2, double ref2) {
+    return ref2 > 0 ? sqrt(diff2 / ref2) : (diff2 > 0 ? INFINITY : 0.0);
+}
+
+double mnv3_rel_l2(const float *x, const float *ref, size_t n) {
+    double diff2 = 0, ref2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)x[i] - ref[i];
+        diff2 += d * d;
+        ref2 += (double)ref[i] * ref[i];
+    }
+    return rel_l2_of(diff2, ref2);
+}
+
+void mnv3_top5(const float *v, int64_t n, int64_t idx[5]) {
+    for (int k = 0; k < 5; k++) idx[k] = -1;
+    for (int64_t i = 0; i < n; i++)
+        for (int k = 0; k < 5; k++)
+            if (idx[k] < 0 || v[i] > v[idx[k]]) {
+                memmove(idx + k + 1, idx + k, (size_t)(4 - k) * sizeof *idx);
+                idx[k] = i;
+                break;
+            }
 }
 
 static int compare_u32(const void *a, const void *b) {
@@ -48,7 +75,7 @@ void mnv3_diff_compute(const float *a, const float *b, int64_t n, mnv3_diff *d) 
         identical += memcmp(&a[i], &b[i], sizeof(float)) == 0;
     }
     d->mean_abs = sum_abs / (double)n;
-    d->rel_l2 = ref2 > 0 ? sqrt(diff2 / ref2) : (diff2 > 0 ? INFINITY : 0.0);
+    d->rel_l2 = rel_l2_of(diff2, ref2);
     d->cosine = (a2 > 0 && ref2 > 0) ? dot / sqrt(a2 * ref2) : (a2 == ref2 ? 1.0 : 0.0);
     d->frac_identical = (double)identical / (double)n;
     if (ulps) {

@@ -1,38 +1,11 @@
-/* Writing a model's weights in another framework's names and layouts. */
+/* Writing a model's weights in another framework's names and layouts, from
+ * the one naming table (model.c) that the loader reads too. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/model.h"
 #include "core/util.h"
-
-static const char *keras_var(const mnv3_op *op, const char *suffix) {
-    if (op->kind == MNV3_OP_BATCHNORM) {
-        if (!strcmp(suffix, "weight")) return "gamma";
-        if (!strcmp(suffix, "bias")) return "beta";
-        if (!strcmp(suffix, "running_mean")) return "moving_mean";
-        return "moving_variance";
-    }
-    return !strcmp(suffix, "weight") ? "kernel" : "bias";
-}
-
-/* Canonical (O, I, kh, kw) / (O, I) -> Keras (kh, kw, I, O), (kh, kw, C, 1), (1, 1, I, O). */
-static int keras_layout(const mnv3_op *op, const mnv3_tensor *t, int64_t *shape,
-                        const float *src, float *dst) {
-    int64_t O = t->shape[0], I = t->shape[1];
-    int64_t kh = t->ndim == 4 ? t->shape[2] : 1, kw = t->ndim == 4 ? t->shape[3] : 1, K = kh * kw;
-    int depthwise = op->kind == MNV3_OP_CONV && op->groups > 1;
-    shape[0] = kh, shape[1] = kw;
-    shape[2] = depthwise ? O : I;
-    shape[3] = depthwise ? 1 : O;
-    for (int64_t o = 0; o < O; o++)
-        for (int64_t i = 0; i < I; i++)
-            for (int64_t k = 0; k < K; k++) {
-                int64_t to = depthwise ? k * O + o : (k * I + i) * O + o;
-                dst[to] = src[(o * I + i) * K + k];
-            }
-    return 4;
-}
 
 int mnv3_model_export(const mnv3_model *m, mnv3_naming naming, mnv3_tensors *out,
                       mnv3_error *err) {
@@ -47,23 +20,18 @@ int mnv3_model_export(const mnv3_model *m, mnv3_naming naming, mnv3_tensors *out
         int n = mnv3_op_params(&op, slots);
         for (int s = 0; s < n; s++) {
             char cname[96], name[128];
-            snprintf(cname, sizeof cname, "%s.%s", op.name, slots[s].suffix);
+            mnv3_param_name(&op, slots[s].suffix, MNV3_NAMING_CANONICAL, 0, cname, sizeof cname);
+            mnv3_param_name(&op, slots[s].suffix, naming, 0, name, sizeof name);
             const mnv3_tensor *t = mnv3_tensors_find(&m->tensors, cname);
-            int64_t numel = mnv3_tensor_numel(t), shape[4];
-            int ndim = t->ndim;
-            float *data = malloc((size_t)numel * sizeof *data);
+            /* Keras: every weight as a Conv2D kernel, the linear layers as 1x1 ones */
+            mnv3_stored_layout layout = naming == MNV3_NAMING_KERAS
+                                            ? mnv3_keras_layout(&op, slots[s].suffix, 4)
+                                            : MNV3_STORED_CANONICAL;
+            int64_t shape[4];
+            int ndim = mnv3_stored_shape(&slots[s], layout, shape);
+            float *data = malloc((size_t)mnv3_tensor_numel(t) * sizeof *data);
             if (!data) goto oom;
-            memcpy(shape, t->shape, sizeof shape);
-            if (naming == MNV3_NAMING_KERAS) {
-                snprintf(name, sizeof name, "%s/%s", op.keras, keras_var(&op, slots[s].suffix));
-                if (t->ndim >= 2) ndim = keras_layout(&op, t, shape, t->data, data);
-                else memcpy(data, t->data, (size_t)numel * sizeof *data);
-            } else {
-                snprintf(name, sizeof name, "%s.%s",
-                         naming == MNV3_NAMING_TORCHVISION ? op.torchvision : op.name,
-                         slots[s].suffix);
-                memcpy(data, t->data, (size_t)numel * sizeof *data);
-            }
+            mnv3_param_transpose(&slots[s], layout, t->data, data, 0);
             if (mnv3_tensors_add(out, name, MNV3_F32, ndim, shape, data, err) != MNV3_OK)
                 goto fail;
         }

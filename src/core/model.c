@@ -9,18 +9,12 @@
 #include "core/model.h"
 #include "core/util.h"
 
-typedef enum naming { NAMING_TORCHVISION, NAMING_CANONICAL, NAMING_KERAS } naming;
+/* ---- the naming table: every framework's name and layout of a parameter ----
+ * Module paths come from the op list (graph.c); this table adds the Keras
+ * variable names. Import (below) and export (export.c) both read it. */
 
-/* How a stored tensor is laid out relative to the canonical (torchvision) one. */
-typedef enum source_layout {
-    LAYOUT_CANONICAL,   /* OIHW, depthwise (C,1,kh,kw), linear (out,in) */
-    LAYOUT_HWIO,        /* Keras Conv2D (kh,kw,in,out); also a 1x1 conv used as linear */
-    LAYOUT_HWC1,        /* Keras DepthwiseConv2D (kh,kw,C,1) */
-    LAYOUT_IO           /* Keras Dense (in,out) */
-} source_layout;
-
-/* Keras variable names for each canonical parameter suffix, and the
- * index under which Keras 3 .weights.h5 stores it. */
+/* Keras variable names for each canonical parameter suffix: the Keras 3 name,
+ * an older spelling, and the index under which Keras 3 .weights.h5 stores it. */
 static const struct {
     mnv3_op_kind kind;
     const char *suffix, *keras, *keras_alt;
@@ -36,62 +30,57 @@ static const struct {
     {MNV3_OP_BATCHNORM, "running_var", "moving_variance", NULL, 3},
 };
 
-/* Finds the stored tensor for one parameter slot; name_out gets the name
- * looked for (for messages). */
-static const mnv3_tensor *find_param(const mnv3_tensors *ts, const mnv3_op *op,
-                                     const mnv3_param_slot *slot, naming nm, char *name_out,
-                                     size_t size, source_layout *layout) {
-    *layout = LAYOUT_CANONICAL;
-    if (nm != NAMING_KERAS) {
-        snprintf(name_out, size, "%s.%s", nm == NAMING_TORCHVISION ? op->torchvision : op->name,
-                 slot->suffix);
-        return mnv3_tensors_find(ts, name_out);
+int mnv3_param_name(const mnv3_op *op, const char *suffix, mnv3_naming naming, int spelling,
+                    char *buf, size_t size) {
+    if (naming != MNV3_NAMING_KERAS) {
+        if (spelling) return 0;
+        snprintf(buf, size, "%s.%s", naming == MNV3_NAMING_TORCHVISION ? op->torchvision : op->name,
+                 suffix);
+        return 1;
     }
     for (size_t i = 0; i < sizeof keras_vars / sizeof keras_vars[0]; i++) {
-        if (keras_vars[i].kind != op->kind || strcmp(keras_vars[i].suffix, slot->suffix)) continue;
-        const char *candidates[3] = {keras_vars[i].keras, keras_vars[i].keras_alt, NULL};
-        char by_index[24];
-        snprintf(by_index, sizeof by_index, "vars/%d", keras_vars[i].index);
-        candidates[2] = by_index;
-        const mnv3_tensor *t = NULL;
-        for (int c = 0; c < 3 && !t; c++) {
-            if (!candidates[c]) continue;
-            snprintf(name_out, size, "%s/%s", op->keras, candidates[c]);
-            t = mnv3_tensors_find(ts, name_out);
-        }
-        if (!t) snprintf(name_out, size, "%s/%s", op->keras, keras_vars[i].keras);
-        if (t && !strcmp(slot->suffix, "weight") && op->kind != MNV3_OP_BATCHNORM)
-            *layout = op->kind == MNV3_OP_CONV && op->groups > 1 ? LAYOUT_HWC1
-                      : t->ndim == 2                             ? LAYOUT_IO
-                                                                 : LAYOUT_HWIO;
-        return t;
+        if (keras_vars[i].kind != op->kind || strcmp(keras_vars[i].suffix, suffix)) continue;
+        if (spelling == 0) snprintf(buf, size, "%s/%s", op->keras, keras_vars[i].keras);
+        else if (spelling == 1 && keras_vars[i].keras_alt)
+            snprintf(buf, size, "%s/%s", op->keras, keras_vars[i].keras_alt);
+        else if (spelling == 2) snprintf(buf, size, "%s/vars/%d", op->keras, keras_vars[i].index);
+        else return 0;
+        return 1;
     }
-    return NULL;
+    return 0;
 }
 
-/* The stored shape a slot needs under a layout. */
-static int stored_shape(const mnv3_param_slot *slot, source_layout layout, int64_t *shape) {
+mnv3_stored_layout mnv3_keras_layout(const mnv3_op *op, const char *suffix, int stored_ndim) {
+    if (strcmp(suffix, "weight") || op->kind == MNV3_OP_BATCHNORM) return MNV3_STORED_CANONICAL;
+    if (op->kind == MNV3_OP_CONV && op->groups > 1) return MNV3_STORED_HWC1;
+    return stored_ndim == 2 ? MNV3_STORED_IO : MNV3_STORED_HWIO;
+}
+
+int mnv3_stored_shape(const mnv3_param_slot *slot, mnv3_stored_layout layout, int64_t *shape) {
     const int64_t *c = slot->shape;
     switch (layout) {
-    case LAYOUT_HWIO:
+    case MNV3_STORED_HWIO:
         if (slot->ndim == 2) { /* linear as a 1x1 conv */
             shape[0] = 1, shape[1] = 1, shape[2] = c[1], shape[3] = c[0];
             return 4;
         }
         shape[0] = c[2], shape[1] = c[3], shape[2] = c[1], shape[3] = c[0];
         return 4;
-    case LAYOUT_HWC1: shape[0] = c[2], shape[1] = c[3], shape[2] = c[0], shape[3] = 1; return 4;
-    case LAYOUT_IO: shape[0] = c[1], shape[1] = c[0]; return 2;
-    default:
-        for (int i = 0; i < slot->ndim; i++) shape[i] = c[i];
-        return slot->ndim;
+    case MNV3_STORED_HWC1:
+        shape[0] = c[2], shape[1] = c[3], shape[2] = c[0], shape[3] = 1;
+        return 4;
+    case MNV3_STORED_IO: shape[0] = c[1], shape[1] = c[0]; return 2;
+    case MNV3_STORED_CANONICAL: break;
     }
+    for (int i = 0; i < slot->ndim; i++) shape[i] = c[i];
+    return slot->ndim;
 }
 
-/* Copies src (stored layout) into dst (canonical layout). */
-static void to_canonical(const mnv3_param_slot *slot, source_layout layout, const float *src,
-                         float *dst, int64_t numel) {
-    if (layout == LAYOUT_CANONICAL) {
+void mnv3_param_transpose(const mnv3_param_slot *slot, mnv3_stored_layout layout,
+                          const float *src, float *dst, int to_canonical) {
+    int64_t numel = 1;
+    for (int i = 0; i < slot->ndim; i++) numel *= slot->shape[i];
+    if (layout == MNV3_STORED_CANONICAL) {
         memcpy(dst, src, (size_t)numel * sizeof *dst);
         return;
     }
@@ -101,9 +90,30 @@ static void to_canonical(const mnv3_param_slot *slot, source_layout layout, cons
     for (int64_t o = 0; o < O; o++)
         for (int64_t i = 0; i < I; i++)
             for (int64_t k = 0; k < K; k++) {
-                int64_t from = layout == LAYOUT_HWC1 ? k * O + o : (k * I + i) * O + o;
-                dst[(o * I + i) * K + k] = src[from];
+                int64_t stored = layout == MNV3_STORED_HWC1 ? k * O + o : (k * I + i) * O + o;
+                int64_t canonical = (o * I + i) * K + k;
+                if (to_canonical) dst[canonical] = src[stored];
+                else dst[stored] = src[canonical];
             }
+}
+
+/* ---- import ------------------------------------------------------------------ */
+
+/* Finds the stored tensor for one parameter slot under any accepted spelling;
+ * name_out gets the name found or, failing that, the one looked for first. */
+static const mnv3_tensor *find_param(const mnv3_tensors *ts, const mnv3_op *op,
+                                     const mnv3_param_slot *slot, mnv3_naming nm, char *name_out,
+                                     size_t size, mnv3_stored_layout *layout) {
+    const mnv3_tensor *t = NULL;
+    char candidate[128];
+    for (int sp = 0; sp < MNV3_PARAM_SPELLINGS && !t; sp++)
+        if (mnv3_param_name(op, slot->suffix, nm, sp, candidate, sizeof candidate))
+            t = mnv3_tensors_find(ts, candidate);
+    mnv3_param_name(op, slot->suffix, nm, 0, name_out, size);
+    if (t) snprintf(name_out, size, "%s", t->name);
+    *layout = nm == MNV3_NAMING_KERAS && t ? mnv3_keras_layout(op, slot->suffix, t->ndim)
+                                           : MNV3_STORED_CANONICAL;
+    return t;
 }
 
 static void add_problem(mnv3_load_report *r, mnv3_problem_kind kind, const char *fmt, ...)
@@ -122,30 +132,44 @@ static void add_problem(mnv3_load_report *r, mnv3_problem_kind kind, const char 
     va_end(ap);
 }
 
-static void shape_text(char *buf, size_t size, int ndim, const int64_t *shape) {
-    size_t used = (size_t)snprintf(buf, size, "[");
-    for (int i = 0; i < ndim && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, i ? ", %lld" : "%lld",
-                                 (long long)shape[i]);
-    if (used < size) snprintf(buf + used, size - used, "]");
-}
-
 static int ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static int head_classes(const mnv3_tensors *ts, naming nm) {
-    if (nm == NAMING_KERAS) { /* logits: Conv2D 1x1 (1,1,1024,K) */
-        const mnv3_tensor *k = mnv3_tensors_find(ts, "logits/kernel");
-        if (!k) k = mnv3_tensors_find(ts, "logits/vars/0");
-        return k && k->ndim == 4 && k->shape[3] > 0 && k->shape[3] <= 100000 ? (int)k->shape[3] : 0;
+/* The naming under which the stem convolution's weight is present, if any. */
+static int detect_naming(const mnv3_tensors *ts, const mnv3_graph *g, mnv3_naming *nm) {
+    static const mnv3_naming order[] = {MNV3_NAMING_TORCHVISION, MNV3_NAMING_CANONICAL,
+                                        MNV3_NAMING_KERAS};
+    mnv3_op stem = g->ops[0];
+    mnv3_param_slot slots[4];
+    mnv3_op_params(&stem, slots);
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        char name[128];
+        mnv3_stored_layout layout;
+        if (find_param(ts, &stem, &slots[0], order[i], name, sizeof name, &layout)) {
+            *nm = order[i];
+            return 1;
+        }
     }
-    const mnv3_tensor *fc2 = mnv3_tensors_find(
-        ts, nm == NAMING_TORCHVISION ? "classifier.3.weight" : "head.fc2.weight");
-    return fc2 && fc2->ndim == 2 && fc2->shape[0] > 0 && fc2->shape[0] <= 100000
-               ? (int)fc2->shape[0]
-               : 0;
+    return 0;
+}
+
+/* Classes of the head's last linear layer as stored (0: a backbone). */
+static int head_classes(const mnv3_tensors *ts, const mnv3_graph *g, mnv3_naming nm) {
+    mnv3_op fc2 = g->ops[g->n_ops - 1]; /* the graph of an architecture with a head */
+    mnv3_param_slot slots[4];
+    mnv3_op_params(&fc2, slots);
+    char name[128];
+    mnv3_stored_layout layout;
+    const mnv3_tensor *t = find_param(ts, &fc2, &slots[0], nm, name, sizeof name, &layout);
+    if (!t) return 0;
+    /* the output axis: Keras keeps the logits layer as a 1x1 Conv2D (1,1,1024,K) */
+    int64_t classes = layout == MNV3_STORED_HWIO && t->ndim == 4 ? t->shape[3]
+                      : layout == MNV3_STORED_IO && t->ndim == 2 ? t->shape[1]
+                      : layout == MNV3_STORED_CANONICAL && t->ndim == 2 ? t->shape[0]
+                                                                        : 0;
+    return classes > 0 && classes <= 100000 ? (int)classes : 0;
 }
 
 int mnv3_model_from_tensors(const mnv3_tensors *ts, const char *source, mnv3_model **out,
@@ -156,24 +180,26 @@ int mnv3_model_from_tensors(const mnv3_tensors *ts, const char *source, mnv3_mod
     *out = NULL;
     r->n_tensors = ts->count;
 
-    naming nm;
-    if (mnv3_tensors_find(ts, "features.0.0.weight")) nm = NAMING_TORCHVISION;
-    else if (mnv3_tensors_find(ts, "stem.conv.weight")) nm = NAMING_CANONICAL;
-    else if (mnv3_tensors_find(ts, "conv/kernel") || mnv3_tensors_find(ts, "conv/vars/0"))
-        nm = NAMING_KERAS;
-    else
+    mnv3_model *m = calloc(1, sizeof *m);
+    if (!m) return mnv3_fail(err, source, "out of memory");
+    /* The names come from the graph of the architecture with a head. */
+    mnv3_naming nm;
+    mnv3_arch_small(&m->arch, 1000);
+    mnv3_graph_build(&m->arch, &m->graph);
+    if (!detect_naming(ts, &m->graph, &nm)) {
+        free(m);
         return mnv3_fail(err, source,
                          "no MobileNetV3 tensors found (no torchvision 'features.0.0.weight', "
                          "canonical 'stem.conv.weight' or Keras 3 'conv/kernel')");
-    static const char *naming_names[] = {"torchvision", "canonical", "keras"};
+    }
+    static const char *naming_names[] = {
+        [MNV3_NAMING_CANONICAL] = "canonical", [MNV3_NAMING_TORCHVISION] = "torchvision",
+        [MNV3_NAMING_KERAS] = "keras"};
     strcpy(r->naming, naming_names[nm]);
-
-    mnv3_model *m = calloc(1, sizeof *m);
-    if (!m) return mnv3_fail(err, source, "out of memory");
-    int classes = head_classes(ts, nm);
+    int classes = head_classes(ts, &m->graph, nm);
     mnv3_arch_small(&m->arch, classes);
     /* BN folded into the convolutions (TFLite): conv biases, no BN tensors. */
-    m->arch.bn_folded = nm == NAMING_CANONICAL && mnv3_tensors_find(ts, "stem.conv.bias") &&
+    m->arch.bn_folded = nm == MNV3_NAMING_CANONICAL && mnv3_tensors_find(ts, "stem.conv.bias") &&
                         !mnv3_tensors_find(ts, "stem.bn.weight");
     mnv3_graph_build(&m->arch, &m->graph);
     r->has_head = classes > 0;
@@ -191,12 +217,12 @@ int mnv3_model_from_tensors(const mnv3_tensors *ts, const char *source, mnv3_mod
         int n = mnv3_op_params(op, slots);
         for (int s = 0; s < n; s++) {
             char fname[96], cname[96], want[64], got[64];
-            source_layout layout;
+            mnv3_stored_layout layout;
             snprintf(cname, sizeof cname, "%s.%s", op->name, slots[s].suffix);
             const mnv3_tensor *t = find_param(ts, op, &slots[s], nm, fname, sizeof fname, &layout);
             int64_t stored[4];
-            int stored_ndim = stored_shape(&slots[s], layout, stored);
-            shape_text(want, sizeof want, stored_ndim, stored);
+            int stored_ndim = mnv3_stored_shape(&slots[s], layout, stored);
+            mnv3_shape_text(want, sizeof want, stored_ndim, stored);
             if (!t) {
                 add_problem(r, MNV3_PROBLEM_MISSING, "missing tensor %s %s", fname, want);
                 fatal = 1;
@@ -212,7 +238,7 @@ int mnv3_model_from_tensors(const mnv3_tensors *ts, const char *source, mnv3_mod
             int same = t->ndim == stored_ndim;
             for (int d = 0; same && d < t->ndim; d++) same = t->shape[d] == stored[d];
             if (!same) {
-                shape_text(got, sizeof got, t->ndim, t->shape);
+                mnv3_shape_text(got, sizeof got, t->ndim, t->shape);
                 add_problem(r, MNV3_PROBLEM_SHAPE, "%s has shape %s, expected %s", fname, got,
                             want);
                 fatal = 1;
@@ -235,7 +261,7 @@ int mnv3_model_from_tensors(const mnv3_tensors *ts, const char *source, mnv3_mod
                 mnv3_model_free(m);
                 return mnv3_fail(err, source, "out of memory");
             }
-            to_canonical(&slots[s], layout, src, copy, numel);
+            mnv3_param_transpose(&slots[s], layout, src, copy, 1);
             *slots[s].bind = copy;
         }
     }

@@ -41,6 +41,14 @@ int mnv3_fail(mnv3_error *err, const char *file, const char *fmt, ...) {
     return MNV3_FAIL;
 }
 
+void mnv3_shape_text(char *buf, size_t size, int ndim, const int64_t *shape) {
+    size_t used = (size_t)snprintf(buf, size, "[");
+    for (int i = 0; i < ndim && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, i ? ", %lld" : "%lld",
+                                 (long long)shape[i]);
+    if (used < size) snprintf(buf + used, size - used, "]");
+}
+
 int mnv3_mul_size(size_t a, size_t b, size_t *out) {
     if (a != 0 && b > SIZE_MAX / a) return 0;
     *out = a * b;

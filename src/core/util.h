@@ -18,6 +18,9 @@ int mnv3_fail_code(mnv3_error *err, mnv3_error_code code, const char *file, cons
 /* The same with code MNV3_ERR_OTHER, for failures not yet classified. */
 int mnv3_fail(mnv3_error *err, const char *file, const char *fmt, ...) MNV3_PRINTF(3, 4);
 
+/* "[1, 3, 224, 224]" into buf (truncated to size). */
+void mnv3_shape_text(char *buf, size_t size, int ndim, const int64_t *shape);
+
 /* Overflow-checked size arithmetic: return 0 on overflow. */
 int mnv3_mul_size(size_t a, size_t b, size_t *out);
 int mnv3_add_size(size_t a, size_t b, size_t *out);

@@ -704,13 +704,6 @@ static int shape_is(const mnv3_tflite_tensor *t, int ndim, const int32_t *want) 
     return 1;
 }
 
-static void shape_text(const mnv3_tflite_tensor *t, char *buf, size_t size) {
-    size_t n = 0;
-    buf[0] = 0;
-    for (int d = 0; d < t->ndim && n < size; d++)
-        n += (size_t)snprintf(buf + n, size - n, "%s%d", d ? "," : "", (int)t->shape[d]);
-}
-
 static float ldf(const unsigned char *p) {
     uint32_t u = mnv3_load_u32le(p);
     float v;
@@ -794,17 +787,17 @@ static int read_weight_op(reader *r, const mnv3_op *g, int opi) {
         want[0] = O, want[1] = k, want[2] = k, want[3] = I, wnd = 4;
     }
     if (!shape_is(w, wnd, want)) {
-        char got[96];
-        shape_text(w, got, sizeof got);
+        char got[96], expected[96];
+        int64_t got_shape[MNV3_TFLITE_MAX_DIMS], want_shape[4];
+        for (int d = 0; d < w->ndim; d++) got_shape[d] = w->shape[d];
+        for (int d = 0; d < wnd; d++) want_shape[d] = want[d];
+        mnv3_shape_text(got, sizeof got, w->ndim, got_shape);
+        mnv3_shape_text(expected, sizeof expected, wnd, want_shape);
         return mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
-                              "tflite operator %d (%s): weight '%.80s' has shape (%s), expected %s "
-                              "(%d,%d,%d,%d)",
+                              "tflite operator %d (%s): weight '%.80s' has shape %s, expected %s %s",
                               opi, g->name, w->name, got,
-                              wnd == 2    ? "(out,in)"
-                              : depthwise ? "(1,kh,kw,C)"
-                                          : "(O,kh,kw,I)",
-                              (int)want[0], (int)want[1], wnd == 4 ? (int)want[2] : 0,
-                              wnd == 4 ? (int)want[3] : 0);
+                              wnd == 2 ? "(out,in)" : depthwise ? "(1,kh,kw,C)" : "(O,kh,kw,I)",
+                              expected);
     }
     float *wd = malloc(w->numel * sizeof(float));
     if (!wd) return mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
