@@ -75,7 +75,9 @@ int cli_side_run(const cli_compare *c, const cli_side *s, const mnv3_profile *p,
     cli_tap_collector col = {.n = c->n};
     memset(taps, 0, sizeof *taps);
     /* fast kernels on every core: bit-identical to the reference kernels (tests/fast) */
-    mnv3_session_options so = {"fast", cli_threads(), c->n, NULL, cli_collect_tap, &col};
+    mnv3_session_options so = {.kernels = "fast", .threads = cli_threads(), .max_batch = c->n,
+                               .tap = cli_collect_tap, .tap_user = &col};
+    cli_session_env(&so);
     mnv3_session *session = NULL;
     int rc = mnv3_session_create(s->model, p, c->h, c->w, MNV3_NCHW, &so, &session, err);
     if (rc == MNV3_OK) rc = mnv3_session_run(session, s->input, c->n, output, err);

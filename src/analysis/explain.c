@@ -56,8 +56,8 @@ static int run_subset(game *g, unsigned mask, float *out, mnv3_error *err) {
     p.option[MNV3_FACTOR_OUTPUT] = MNV3_OUTPUT_LOGITS;
     g->runs++;
     /* The fast kernels give the reference kernels' results bit for bit (tests/fast). */
-    mnv3_session_options so = {"fast", g->a->threads > 0 ? g->a->threads : 1, g->n, NULL, NULL,
-                               NULL};
+    mnv3_session_options so = {.kernels = "fast", .threads = g->a->threads > 0 ? g->a->threads : 1,
+                               .max_batch = g->n};
     mnv3_session *s = NULL;
     if (mnv3_session_create(model, &p, g->h, g->w, MNV3_NCHW, &so, &s, err) != MNV3_OK)
         return MNV3_FAIL;

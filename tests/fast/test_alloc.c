@@ -66,7 +66,7 @@ static int run_case(const mnv3_model *m, const char *profile, const char *kernel
     float *x = malloc((size_t)n * 3 * (size_t)(h * w) * sizeof *x);
     float *y = malloc((size_t)n * (size_t)out_size * sizeof *y);
     mnv3_synth_input(7, n, 3, h, w, x);
-    mnv3_session_options o = {kernels, threads, n, NULL, NULL, NULL};
+    mnv3_session_options o = {.kernels = kernels, .threads = threads, .max_batch = n};
     mnv3_session *s;
     mnv3_error err;
     if (mnv3_session_create(m, p, h, w, layout, &o, &s, &err) != MNV3_OK) {

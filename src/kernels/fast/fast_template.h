@@ -101,11 +101,11 @@ static FAST_INLINE FAST_FN void fast_epi(const fast_epilogue *e, int co, size_t 
     }
 }
 
-/* ---- 1x1 convolution: tile of FAST_PW_COB channels x FAST_PB positions --- */
+/* ---- 1x1 convolution: tile of FAST_POINTWISE_CHANNELS_PER_TILE channels x FAST_PB positions --- */
 
 static FAST_INLINE FAST_FN void fast_pw_tile(const fast_pointwise_args *a, int p0, int cb,
                                              const int NV) {
-    const int plane = a->plane, cin = a->cin, co0 = cb * FAST_PW_COB;
+    const int plane = a->plane, cin = a->cin, co0 = cb * FAST_POINTWISE_CHANNELS_PER_TILE;
     int np = plane - p0 < NV * VL ? plane - p0 : NV * VL;
     int nl[FAST_PV];
     M ml[FAST_PV];
@@ -114,24 +114,24 @@ static FAST_INLINE FAST_FN void fast_pw_tile(const fast_pointwise_args *a, int p
         nl[u] = r <= 0 ? 0 : r >= VL ? VL : r;
         ml[u] = vmask(nl[u]);
     }
-    V acc[FAST_PW_COB][FAST_PV];
-    FAST_UNROLL for (int j = 0; j < FAST_PW_COB; j++) {
+    V acc[FAST_POINTWISE_CHANNELS_PER_TILE][FAST_PV];
+    FAST_UNROLL for (int j = 0; j < FAST_POINTWISE_CHANNELS_PER_TILE; j++) {
         float init = 0.0f;
         if (a->epi.bias_mode == FAST_BIAS_IN_ACCUMULATOR && co0 + j < a->cout)
             init = a->epi.bias[co0 + j];
         FAST_UNROLL for (int u = 0; u < NV; u++) acc[j][u] = vset1(init);
     }
-    const float *w = a->wpack + (size_t)cb * (size_t)cin * FAST_PW_COB;
+    const float *w = a->wpack + (size_t)cb * (size_t)cin * FAST_POINTWISE_CHANNELS_PER_TILE;
     const float *x = a->in + p0;
     const int full = np == NV * VL;
 #define FAST_PW_LOOP(UPDATE)                                                                  \
-    for (int ci = 0; ci < cin; ci++, x += plane, w += FAST_PW_COB) {                          \
+    for (int ci = 0; ci < cin; ci++, x += plane, w += FAST_POINTWISE_CHANNELS_PER_TILE) {                          \
         V xv[FAST_PV];                                                                        \
         if (full)                                                                             \
             FAST_UNROLL for (int u = 0; u < NV; u++) xv[u] = vloadu(x + u * VL);                     \
         else                                                                                  \
             FAST_UNROLL for (int u = 0; u < NV; u++) xv[u] = vloadm(x + u * VL, ml[u], nl[u]);       \
-        FAST_UNROLL for (int j = 0; j < FAST_PW_COB; j++) {                                               \
+        FAST_UNROLL for (int j = 0; j < FAST_POINTWISE_CHANNELS_PER_TILE; j++) {                                               \
             V wv = vset1(w[j]);                                                               \
             FAST_UNROLL for (int u = 0; u < NV; u++) acc[j][u] = UPDATE;                             \
         }                                                                                     \
@@ -139,10 +139,10 @@ static FAST_INLINE FAST_FN void fast_pw_tile(const fast_pointwise_args *a, int p
     if (a->use_fma) FAST_PW_LOOP(vfma(wv, xv[u], acc[j][u]))
     else FAST_PW_LOOP(vadd(acc[j][u], vmul(wv, xv[u])))
 #undef FAST_PW_LOOP
-    V res[FAST_PW_COB][FAST_PV]; /* acc indexed by constants only: registers */
-    FAST_UNROLL for (int j = 0; j < FAST_PW_COB; j++)
+    V res[FAST_POINTWISE_CHANNELS_PER_TILE][FAST_PV]; /* acc indexed by constants only: registers */
+    FAST_UNROLL for (int j = 0; j < FAST_POINTWISE_CHANNELS_PER_TILE; j++)
         FAST_UNROLL for (int u = 0; u < NV; u++) res[j][u] = acc[j][u];
-    for (int j = 0; j < FAST_PW_COB && co0 + j < a->cout; j++)
+    for (int j = 0; j < FAST_POINTWISE_CHANNELS_PER_TILE && co0 + j < a->cout; j++)
         for (int u = 0; u < NV; u++)
             if (nl[u] > 0)
                 fast_epi(&a->epi, co0 + j, (size_t)(co0 + j) * (size_t)plane + (size_t)(p0 + u * VL),
@@ -214,8 +214,8 @@ static FAST_INLINE FAST_FN void fast_sp_block(const fast_spatial_args *a, int oy
     const int k = a->k, kk = k * k, s = a->stride, ow = a->out_w;
     const size_t plane = (size_t)a->out_h * (size_t)ow;
     const int per = a->cin_group * kk;
-    float init[FAST_SP_C];
-    const float *wch[FAST_SP_C];
+    float init[FAST_SPATIAL_CHANNELS_PER_BLOCK];
+    const float *wch[FAST_SPATIAL_CHANNELS_PER_BLOCK];
     FAST_UNROLL for (int j = 0; j < C; j++) {
         int c = a->co + (j < a->nco ? j : a->nco - 1);
         init[j] = a->epi.bias_mode == FAST_BIAS_IN_ACCUMULATOR ? a->epi.bias[c] : 0.0f;
@@ -233,7 +233,7 @@ static FAST_INLINE FAST_FN void fast_sp_block(const fast_spatial_args *a, int oy
     size_t roff[8];
     FAST_UNROLL for (int r = 0; r < R; r++)
         roff[r] = (size_t)((oy0 + (r < nr ? r : nr - 1)) * s) * (size_t)a->row_stride;
-    V acc[FAST_SP_C][8][FAST_SB];
+    V acc[FAST_SPATIAL_CHANNELS_PER_BLOCK][8][FAST_SB];
     FAST_UNROLL for (int j = 0; j < C; j++)
         FAST_UNROLL for (int r = 0; r < R; r++)
             FAST_UNROLL for (int u = 0; u < NV; u++) acc[j][r][u] = vset1(init[j]);
@@ -242,7 +242,7 @@ static FAST_INLINE FAST_FN void fast_sp_block(const fast_spatial_args *a, int oy
         const float *base = a->padded + (size_t)ci * a->plane_stride +                       \
                             (size_t)ky * (size_t)a->row_stride + (size_t)a->col_off[kx] +     \
                             (size_t)ox0;                                                      \
-        V wv[FAST_SP_C];                                                                      \
+        V wv[FAST_SPATIAL_CHANNELS_PER_BLOCK];                                                                      \
         FAST_UNROLL for (int j = 0; j < C; j++) wv[j] = vset1(wch[j][ci * kk + ky * k + kx]); \
         if (full)                                                                             \
             FAST_UNROLL for (int r = 0; r < R; r++)                                           \
@@ -268,7 +268,7 @@ static FAST_INLINE FAST_FN void fast_sp_block(const fast_spatial_args *a, int oy
                 for (int kx = 0; kx < k; kx++) FAST_SP_TAP(vadd(acc[j][r][u], vmul(xv, wv[j])));
     }
 #undef FAST_SP_TAP
-    V res[FAST_SP_C][8][FAST_SB]; /* acc indexed by constants only: registers */
+    V res[FAST_SPATIAL_CHANNELS_PER_BLOCK][8][FAST_SB]; /* acc indexed by constants only: registers */
     FAST_UNROLL for (int j = 0; j < C; j++)
         FAST_UNROLL for (int r = 0; r < R; r++)
             FAST_UNROLL for (int u = 0; u < NV; u++) res[j][r][u] = acc[j][r][u];
@@ -359,7 +359,7 @@ static FAST_INLINE FAST_FN void fast_spatial_flat(const fast_spatial_args *a, in
 }
 
 /* NV vectors per row chunk, R rows per block with R * NV about 8 (one
- * channel) or C * R * NV about 16 (FAST_SP_C channels). */
+ * channel) or C * R * NV about 16 (FAST_SPATIAL_CHANNELS_PER_BLOCK channels). */
 #if FAST_SB >= 8
 #define FAST_SP_RB 1
 #else
@@ -382,17 +382,17 @@ static FAST_FN void fast_spatial_rows(const fast_spatial_args *a, int oy0, int o
         int nv = (ow - ox0 + VL - 1) / VL;
         if (a->nco > 1) { /* channel blocks (full convolutions) */
             if (nv >= FAST_SB) {
-                FAST_SP_ROWS(FAST_SP_C, FAST_SB, 1);
+                FAST_SP_ROWS(FAST_SPATIAL_CHANNELS_PER_BLOCK, FAST_SB, 1);
                 nv = FAST_SB;
             }
 #if FAST_SB > 2
             else if (nv >= 2) {
-                FAST_SP_ROWS(FAST_SP_C, 2, 2);
+                FAST_SP_ROWS(FAST_SPATIAL_CHANNELS_PER_BLOCK, 2, 2);
                 nv = 2;
             }
 #endif
             else {
-                FAST_SP_ROWS(FAST_SP_C, 1, 4);
+                FAST_SP_ROWS(FAST_SPATIAL_CHANNELS_PER_BLOCK, 1, 4);
                 nv = 1;
             }
         } else if (nv >= FAST_SB) {
