@@ -79,11 +79,11 @@ typedef struct fast_matvec_args {
  * that nothing reads. Epilogue parameter arrays are padded to whole blocks. */
 
 /* Where a blocked result goes: unpadded (pw = 0, rows of out_w) or into the
- * interior of a zero-bordered plane of ph x pw positions at (pt, pl). */
+ * interior of a zero-bordered plane of ph x pw positions at (pad_top, pad_left). */
 typedef struct fast_cdst {
     float *data;
     size_t cbs; /* floats between channel blocks */
-    int ph, pw, pt, pl;
+    int ph, pw, pad_top, pad_left;
 } fast_cdst;
 
 /* 1x1 convolution, blocked input; weights [out blocks][cin][VL]. */
@@ -134,7 +134,7 @@ typedef struct fast_isa {
     void (*scale_channels)(const float *x, const float *gate, float *out, int c_begin,
                            int c_end, int plane);
     /* zero-padded copy of one plane (see fast_spatial_args) */
-    void (*pad_plane)(const float *x, int ih, int iw, int pt, int pl, int stride, int ph, int pw,
+    void (*pad_plane)(const float *x, int ih, int iw, int pad_top, int pad_left, int stride, int ph, int pw,
                       int rs, float *dst);
     /* global average pool in the CASCADE8 order, plane >= 8 */
     void (*pool_cascade8)(const float *x, int plane, int c_begin, int c_end, float *out);
@@ -151,7 +151,7 @@ typedef struct fast_isa {
     void (*cscale)(const float *x, const float *gate, float *out, int channels, int plane,
                    int v_begin, int v_end);
     /* zero border of a padded blocked value (fast_cdst geometry; ih x iw inside) */
-    void (*czero_border)(float *data, size_t cbs, int ncb, int ph, int pw, int pt, int pl, int ih,
+    void (*czero_border)(float *data, size_t cbs, int ncb, int ph, int pw, int pad_top, int pad_left, int ih,
                          int iw);
     /* NHWC 3-channel image -> planar, pixels [p_begin, p_end); rescale: the in-model
      * Rescaling(1/127.5, -1) as the reference computes it */
