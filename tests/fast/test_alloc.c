@@ -2,8 +2,9 @@
  * calloc, realloc, free, aligned_alloc and posix_memalign are interposed with
  * counters (glibc's __libc_* entry points do the work), the session runs
  * several times at 1 and 2 threads, fast and reference kernels, and the
- * counters must not move during the runs (also with two run contexts). Skipped (77) under sanitizers,
- * which interpose the allocator themselves, and off glibc. */
+ * counters must not move during the runs (also with two run contexts).
+ * Skipped (77) under sanitizers, which interpose the allocator themselves,
+ * and off glibc. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
