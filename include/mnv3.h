@@ -232,7 +232,7 @@ typedef struct mnv3_session_options {
     void *tap_user;
     int planar_maps;     /* fast kernels: keep maps planar, never channel-blocked (for tests) */
     int time_steps;      /* time every fused step (mnv3_session_step_times) */
-    /* Runs that may be in flight at once from different threads; 0 = 1. Each
+    /* Runs that may be in flight at once from different threads (1..16; 0 = 1). Each
      * gets its own arena and threads, made at creation; a run that finds all
      * of them busy waits for one. */
     int max_concurrent_runs;
