@@ -93,17 +93,17 @@ static void nothing(void *ctx, int thread, int begin, int end) {
 }
 
 static void handoff(void) {
-    fast_pool *p = fast_pool_create(2);
+    fast_threads *p = fast_threads_create(2);
     if (!p) return;
     double best = 1e9;
     for (int r = 0; r < 20; r++) {
         double t = now();
-        for (int i = 0; i < 1000; i++) fast_pool_run(p, 64, nothing, NULL);
+        for (int i = 0; i < 1000; i++) fast_threads_run(p, 64, nothing, NULL);
         t = (now() - t) / 1000;
         if (t < best) best = t;
     }
-    printf("  fast_pool_run, 2 threads, empty work: %.2f us per hand-off\n", best * 1e6);
-    fast_pool_free(p);
+    printf("  fast_threads_run, 2 threads, empty work: %.2f us per hand-off\n", best * 1e6);
+    fast_threads_free(p);
 }
 
 int main(void) {

@@ -138,12 +138,15 @@ static int kernel_arg(int argc, char **argv, int *i, kernel_args *k, int *status
 
 static int run_session(const cli_session *s, const kernel_args *k, mnv3_tap_fn tap, void *user,
                        float *out, mnv3_error *err) {
-    mnv3_session_options o = {k->kernels ? k->kernels : "fast", k->threads ? (int)k->threads : 1,
-                              s->n, NULL, tap, user};
+    mnv3_session_options o = {.kernels = k->kernels ? k->kernels : "fast",
+                              .threads = k->threads ? (int)k->threads : 1, .max_batch = s->n,
+                              .tap = tap, .tap_user = user};
+    cli_session_env(&o);
     mnv3_session *ss;
     if (mnv3_session_create(s->model, &s->profile, s->h, s->w, s->layout, &o, &ss, err) != MNV3_OK)
         return MNV3_FAIL;
     int r = mnv3_session_run(ss, s->input.data, s->n, out, err);
+    cli_print_step_times(ss);
     mnv3_session_free(ss);
     return r;
 }

@@ -77,7 +77,9 @@ int cli_side_run(const cli_compare *c, const mnv3_side *s, mnv3_tensors *taps, f
     cli_tap_collector col = {.n = c->n};
     memset(taps, 0, sizeof *taps);
     /* fast kernels on every core: bit-identical to the reference kernels (tests/fast) */
-    mnv3_session_options so = {"fast", s->threads, c->n, NULL, cli_collect_tap, &col};
+    mnv3_session_options so = {.kernels = "fast", .threads = s->threads, .max_batch = c->n,
+                               .tap = cli_collect_tap, .tap_user = &col};
+    cli_session_env(&so);
     mnv3_session *session = NULL;
     int rc = mnv3_session_create(s->model, &s->profile, c->h, c->w, MNV3_NCHW, &so, &session, err);
     if (rc == MNV3_OK) rc = mnv3_session_run(session, s->input, c->n, output, err);

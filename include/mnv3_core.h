@@ -294,6 +294,12 @@ typedef struct mnv3_session_options {
     const char *isa;     /* fast kernels only: "avx512" | "avx2" | "scalar"; NULL = best */
     mnv3_tap_fn tap;     /* optional: every layer's output, as mnv3_run (keeps all values) */
     void *tap_user;
+    int planar_maps;     /* fast kernels: keep maps planar, never channel-blocked (for tests) */
+    int time_steps;      /* time every fused step (mnv3_session_step_times) */
+    /* Runs that may be in flight at once from different threads (1..16; 0 = 1). Each
+     * gets its own arena and threads, made at creation; a run that finds all
+     * of them busy waits for one. */
+    int max_concurrent_runs;
 } mnv3_session_options;
 
 /* "fast" kernels, 1 thread, any batch, the best instruction set, no tap. */
@@ -303,11 +309,23 @@ int mnv3_session_create(const mnv3_model *m, const mnv3_profile *p, int h, int w
                         mnv3_layout layout, const mnv3_session_options *o,
                         mnv3_session **out, mnv3_error *err);
 /* input: n samples in the session's layout; output: n * mnv3_output_size.
- * Safe to call from several threads at once on one session (see the top). */
+ * Leaves the session as it was: up to max_concurrent_runs threads may run one
+ * session at once (more wait), with bit-identical results (see the top). */
 int mnv3_session_run(mnv3_session *s, const float *input, int n, float *output,
                      mnv3_error *err);
-/* Bytes of the activation arenas (values and scratch; the batch lanes' too),
- * allocated at creation. */
+/* Time spent in one fused step, summed over every run with time_steps set
+ * (batches split over lanes are not timed). */
+typedef struct mnv3_step_time {
+    const char *kind; /* "pointwise", "spatial", "matvec", "pool", "scale", "ref" */
+    const char *op;   /* the step's first op */
+    int out_h, out_w, in_c, out_c;
+    double seconds;
+} mnv3_step_time;
+/* Fills out[0 .. min(count, max)) and returns the count of steps. Call it
+ * while no run is in flight. */
+int mnv3_session_step_times(const mnv3_session *s, mnv3_step_time *out, int max);
+/* Bytes of the activation arenas (values and scratch; the batch lanes' and
+ * every concurrent run's too), allocated at creation. */
 size_t mnv3_session_arena_bytes(const mnv3_session *s);
 /* Bytes of weights repacked for the fast kernels (0 for reference). */
 size_t mnv3_session_packed_bytes(const mnv3_session *s);

@@ -12,7 +12,7 @@
 #include "kit.h"
 
 static int run_side(const mnv3_side *s, int n, int h, int w, float *out, mnv3_error *err) {
-    mnv3_session_options so = {"fast", s->threads, n, NULL, NULL, NULL};
+    mnv3_session_options so = {.kernels = "fast", .threads = s->threads, .max_batch = n};
     mnv3_session *session = NULL;
     if (mnv3_session_create(s->model, &s->profile, h, w, MNV3_NCHW, &so, &session, err) != MNV3_OK)
         return MNV3_FAIL;

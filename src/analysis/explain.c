@@ -27,7 +27,8 @@ static int run_subset(game *g, unsigned mask, float *out, mnv3_error *err) {
     s.profile.option[MNV3_FACTOR_OUTPUT] = MNV3_OUTPUT_LOGITS;
     g->runs++;
     /* The fast kernels give the reference kernels' results bit for bit (tests/fast). */
-    mnv3_session_options so = {"fast", s.threads > 0 ? s.threads : 1, g->n, NULL, NULL, NULL};
+    mnv3_session_options so = {.kernels = "fast", .threads = s.threads > 0 ? s.threads : 1,
+                               .max_batch = g->n};
     mnv3_session *session = NULL;
     if (mnv3_session_create(s.model, &s.profile, g->h, g->w, MNV3_NCHW, &so, &session, err) !=
         MNV3_OK)

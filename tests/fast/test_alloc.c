@@ -2,8 +2,9 @@
  * calloc, realloc, free, aligned_alloc and posix_memalign are interposed with
  * counters (glibc's __libc_* entry points do the work), the session runs
  * several times at 1 and 2 threads, fast and reference kernels, and the
- * counters must not move during the runs. Skipped (77) under sanitizers,
- * which interpose the allocator themselves, and off glibc. */
+ * counters must not move during the runs (also with two run contexts).
+ * Skipped (77) under sanitizers, which interpose the allocator themselves,
+ * and off glibc. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,14 +60,16 @@ void free(void *p) {
     __libc_free(p);
 }
 
-static int run_case(const mnv3_model *m, const char *profile, const char *kernels, int threads) {
+static int run_case(const mnv3_model *m, const char *profile, const char *kernels, int threads,
+                    int concurrent_runs) {
     const mnv3_profile *p = mnv3_profile_find(profile);
     mnv3_layout layout = p->option[mnv3_factor_find("layout")] ? MNV3_NHWC : MNV3_NCHW;
     const int n = 2, h = 224, w = 224, out_size = mnv3_output_size(m);
     float *x = malloc((size_t)n * 3 * (size_t)(h * w) * sizeof *x);
     float *y = malloc((size_t)n * (size_t)out_size * sizeof *y);
     mnv3_synth_input(7, n, 3, h, w, x);
-    mnv3_session_options o = {kernels, threads, n, NULL, NULL, NULL};
+    mnv3_session_options o = {.kernels = kernels, .threads = threads, .max_batch = n,
+                              .max_concurrent_runs = concurrent_runs};
     mnv3_session *s;
     mnv3_error err;
     if (mnv3_session_create(m, p, h, w, layout, &o, &s, &err) != MNV3_OK) {
@@ -107,8 +110,9 @@ int main(void) {
     int bad = 0;
     static const char *profiles[] = {"torch", "keras", "litert"};
     for (int i = 0; i < 3; i++)
-        for (int t = 1; t <= 2; t++) bad += run_case(m, profiles[i], "fast", t);
-    bad += run_case(m, "torch", "reference", 1);
+        for (int t = 1; t <= 2; t++) bad += run_case(m, profiles[i], "fast", t, 1);
+    bad += run_case(m, "torch", "fast", 2, 2); /* a session for two concurrent callers */
+    bad += run_case(m, "torch", "reference", 1, 1);
     mnv3_model_free(m);
     printf("%d failures\n", bad);
     return bad ? 1 : 0;

@@ -9,6 +9,8 @@
 
 #include "kit.h"
 
+static int planar_maps; /* sessions keep planar maps (mnv3_session_options.planar_maps) */
+
 /* Compares two tap sets; returns the number of layers that differ in any bit. */
 static int compare_taps(const kit_tap_set *a, const kit_tap_set *ref, const char *label) {
     int bad = 0;
@@ -71,9 +73,12 @@ static void run_case(const mnv3_model *m, const char *profile, int h, int w, int
         for (int threads = 1; threads <= 2; threads++) {
             for (int tapped = 0; tapped <= 1; tapped++) {
                 kit_tap_set got = {0};
-                mnv3_session_options o = {k < 0 ? "reference" : "fast", threads, n,
-                                          k < 0 ? NULL : isas[k], tapped ? kit_taps : NULL,
-                                          tapped ? &got : NULL};
+                mnv3_session_options o = {.kernels = k < 0 ? "reference" : "fast",
+                                          .threads = threads, .max_batch = n,
+                                          .isa = k < 0 ? NULL : isas[k],
+                                          .tap = tapped ? kit_taps : NULL,
+                                          .tap_user = tapped ? &got : NULL,
+                                          .planar_maps = planar_maps};
                 mnv3_session *s;
                 char what[160];
                 snprintf(what, sizeof what, "%s %s %dx%d %s threads %d%s", label, profile, h, w,
@@ -134,9 +139,9 @@ int main(int argc, char **argv) {
         mnv3_model_free(odd);
     }
     /* the planar layout without taps (normally only sessions with taps use it) */
-    setenv("MNV3_FAST_LAYOUT", "planar", 1);
+    planar_maps = 1;
     run_case(head, "torch", 224, 224, 1, "synth+head planar");
-    unsetenv("MNV3_FAST_LAYOUT");
+    planar_maps = 0;
     /* float64 accumulation falls back to the reference kernels */
     mnv3_model_free(head);
     mnv3_model_free(backbone);

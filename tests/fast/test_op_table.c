@@ -246,8 +246,9 @@ static int run_session(const mnv3_profile *p, const shape_case *sc, const char *
     float *x = make_input(p, sc, &layout);
     size_t out_n = (size_t)sc->n * (size_t)mnv3_output_size(m);
     r->output = malloc(out_n * sizeof *r->output);
-    mnv3_session_options o = {isa ? "fast" : "reference", threads, sc->n, isa,
-                              tapped ? kit_taps : NULL, tapped ? &r->taps : NULL};
+    mnv3_session_options o = {.kernels = isa ? "fast" : "reference", .threads = threads,
+                              .max_batch = sc->n, .isa = isa, .tap = tapped ? kit_taps : NULL,
+                              .tap_user = tapped ? &r->taps : NULL};
     mnv3_session *s = NULL;
     mnv3_error err = {0};
     int available = 1;

@@ -1,6 +1,5 @@
-/* Choosing the instruction set at run time. MNV3_FAST_ISA=avx512|avx2|scalar
- * (environment) or the name given overrides the choice, for tests. */
-#include <stdlib.h>
+/* dispatch.c: choosing the instruction set at run time. A name given
+ * (mnv3_session_options.isa: avx512, avx2, scalar) overrides the choice. */
 #include <string.h>
 
 #include "kernels/fast/fast.h"
@@ -17,7 +16,6 @@ static int cpu_has(const char *what) {
 }
 
 const fast_isa *fast_isa_select(const char *name) {
-    if (!name || !*name) name = getenv("MNV3_FAST_ISA");
     if (name && *name) {
         if (!strcmp(name, "scalar")) return fast_isa_scalar();
         if (!strcmp(name, "avx512")) return cpu_has("avx512") ? fast_isa_avx512() : NULL;

@@ -58,7 +58,7 @@ typedef struct fast_spatial_args {
     const float *weight;  /* OIHW from channel co: [nco][cin_group][k][k] */
     int order_fma;        /* ky,kx,ci with fmaf; else ci,ky,kx multiply then add */
     int co;               /* first output channel (epilogue parameters, output offset) */
-    int nco;              /* output channels from co: 1, or up to FAST_SP_C (same input) */
+    int nco;              /* output channels from co: 1, or up to FAST_SPATIAL_CHANNELS_PER_BLOCK (same input) */
     fast_epilogue epi;
 } fast_spatial_args;
 
@@ -79,11 +79,11 @@ typedef struct fast_matvec_args {
  * that nothing reads. Epilogue parameter arrays are padded to whole blocks. */
 
 /* Where a blocked result goes: unpadded (pw = 0, rows of out_w) or into the
- * interior of a zero-bordered plane of ph x pw positions at (pt, pl). */
+ * interior of a zero-bordered plane of ph x pw positions at (pad_top, pad_left). */
 typedef struct fast_cdst {
     float *data;
     size_t cbs; /* floats between channel blocks */
-    int ph, pw, pt, pl;
+    int ph, pw, pad_top, pad_left;
 } fast_cdst;
 
 /* 1x1 convolution, blocked input; weights [out blocks][cin][VL]. */
@@ -127,14 +127,14 @@ typedef struct fast_isa {
     const char *name;
     int lanes;
     int pw_block, mv_block; /* floats per pointwise position block / matvec block */
-    /* position blocks [pb0, pb1) x channel blocks of FAST_PW_COB [cb0, cb1) */
+    /* position blocks [pb0, pb1) x channel blocks of FAST_POINTWISE_CHANNELS_PER_TILE [cb0, cb1) */
     void (*pointwise)(const fast_pointwise_args *a, int pb0, int pb1, int cb0, int cb1);
     void (*spatial_rows)(const fast_spatial_args *a, int oy_begin, int oy_end);
     void (*matvec)(const fast_matvec_args *a, int o_begin, int o_end);
     void (*scale_channels)(const float *x, const float *gate, float *out, int c_begin,
                            int c_end, int plane);
     /* zero-padded copy of one plane (see fast_spatial_args) */
-    void (*pad_plane)(const float *x, int ih, int iw, int pt, int pl, int stride, int ph, int pw,
+    void (*pad_plane)(const float *x, int ih, int iw, int pad_top, int pad_left, int stride, int ph, int pw,
                       int rs, float *dst);
     /* global average pool in the CASCADE8 order, plane >= 8 */
     void (*pool_cascade8)(const float *x, int plane, int c_begin, int c_end, float *out);
@@ -151,7 +151,7 @@ typedef struct fast_isa {
     void (*cscale)(const float *x, const float *gate, float *out, int channels, int plane,
                    int v_begin, int v_end);
     /* zero border of a padded blocked value (fast_cdst geometry; ih x iw inside) */
-    void (*czero_border)(float *data, size_t cbs, int ncb, int ph, int pw, int pt, int pl, int ih,
+    void (*czero_border)(float *data, size_t cbs, int ncb, int ph, int pw, int pad_top, int pad_left, int ih,
                          int iw);
     /* NHWC 3-channel image -> planar, pixels [p_begin, p_end); rescale: the in-model
      * Rescaling(1/127.5, -1) as the reference computes it */
@@ -161,8 +161,8 @@ typedef struct fast_isa {
     void (*div6)(const float *in, float *out, int n);
 } fast_isa;
 
-#define FAST_PW_COB 4
-#define FAST_SP_C 4 /* output channels per full k x k convolution block */
+#define FAST_POINTWISE_CHANNELS_PER_TILE 4
+#define FAST_SPATIAL_CHANNELS_PER_BLOCK 4 /* output channels per full k x k convolution block */
 
 const fast_isa *fast_isa_scalar(void);
 const fast_isa *fast_isa_avx2(void);   /* NULL where not compiled */
@@ -171,12 +171,12 @@ const fast_isa *fast_isa_avx512(void); /* NULL where not compiled */
  * NULL if name is not available. */
 const fast_isa *fast_isa_select(const char *name);
 
-/* ---- thread pool: static contiguous split of [0, n) over threads ---------- */
-typedef struct fast_pool fast_pool;
+/* ---- worker threads: static contiguous split of [0, n) over threads ------- */
+typedef struct fast_threads fast_threads;
 typedef void (*fast_task_fn)(void *ctx, int thread, int begin, int end);
-fast_pool *fast_pool_create(int threads);
-int fast_pool_threads(const fast_pool *p);
-void fast_pool_run(fast_pool *p, int n, fast_task_fn fn, void *ctx);
-void fast_pool_free(fast_pool *p);
+fast_threads *fast_threads_create(int threads);
+/* Not reentrant: one caller at a time per fast_threads. */
+void fast_threads_run(fast_threads *p, int n, fast_task_fn fn, void *ctx);
+void fast_threads_free(fast_threads *p);
 
 #endif

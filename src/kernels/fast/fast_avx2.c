@@ -9,20 +9,20 @@ typedef __m256 V;
 typedef __m256i M;
 #define FAST_INLINE inline __attribute__((always_inline))
 #define VL 8
-#define FAST_PV 2
-#define FAST_SB 4
-#define FAST_MB 4
+#define FAST_POINTWISE_VECTORS_PER_TILE 2
+#define FAST_SPATIAL_VECTORS_PER_ROW 4
+#define FAST_MATVEC_VECTORS_PER_BLOCK 4
 /* blocked kernels: positions per 1x1 tile of 1..6 channel blocks (groups of at
- * most FAST_CPW_MAXNB); positions per k x k block */
-#define FAST_CP1 12
-#define FAST_CP2 6
-#define FAST_CP3 4
-#define FAST_CP4 2
-#define FAST_CP5 2
-#define FAST_CP6 2
-#define FAST_CPW_MAXNB 4
-#define FAST_CR 7
-#define FAST_CDW_ROWS 0 /* registers for a depthwise row of inputs */
+ * most FAST_BLOCKED_POINTWISE_MAX_BLOCKS); positions per k x k block */
+#define FAST_BLOCKED_POINTWISE_POSITIONS_1 12
+#define FAST_BLOCKED_POINTWISE_POSITIONS_2 6
+#define FAST_BLOCKED_POINTWISE_POSITIONS_3 4
+#define FAST_BLOCKED_POINTWISE_POSITIONS_4 2
+#define FAST_BLOCKED_POINTWISE_POSITIONS_5 2
+#define FAST_BLOCKED_POINTWISE_POSITIONS_6 2
+#define FAST_BLOCKED_POINTWISE_MAX_BLOCKS 4
+#define FAST_BLOCKED_SPATIAL_POSITIONS 7
+#define FAST_DEPTHWISE_ROW_IN_REGISTERS 0 /* registers for a depthwise row of inputs */
 #define FAST_ISA_NAME "avx2"
 #define FAST_ISA_GETTER fast_isa_avx2
 

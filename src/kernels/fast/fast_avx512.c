@@ -9,20 +9,20 @@ typedef __m512 V;
 typedef __mmask16 M;
 #define FAST_INLINE inline __attribute__((always_inline))
 #define VL 16
-#define FAST_PV 4
-#define FAST_SB 4
-#define FAST_MB 4
+#define FAST_POINTWISE_VECTORS_PER_TILE 4
+#define FAST_SPATIAL_VECTORS_PER_ROW 4
+#define FAST_MATVEC_VECTORS_PER_BLOCK 4
 /* blocked kernels: positions per 1x1 tile of 1..6 channel blocks (groups of at
- * most FAST_CPW_MAXNB); positions per k x k block */
-#define FAST_CP1 24
-#define FAST_CP2 12
-#define FAST_CP3 8
-#define FAST_CP4 6
-#define FAST_CP5 4
-#define FAST_CP6 4
-#define FAST_CPW_MAXNB 6
-#define FAST_CR 7
-#define FAST_CDW_ROWS 1 /* registers for a depthwise row of inputs */
+ * most FAST_BLOCKED_POINTWISE_MAX_BLOCKS); positions per k x k block */
+#define FAST_BLOCKED_POINTWISE_POSITIONS_1 24
+#define FAST_BLOCKED_POINTWISE_POSITIONS_2 12
+#define FAST_BLOCKED_POINTWISE_POSITIONS_3 8
+#define FAST_BLOCKED_POINTWISE_POSITIONS_4 6
+#define FAST_BLOCKED_POINTWISE_POSITIONS_5 4
+#define FAST_BLOCKED_POINTWISE_POSITIONS_6 4
+#define FAST_BLOCKED_POINTWISE_MAX_BLOCKS 6
+#define FAST_BLOCKED_SPATIAL_POSITIONS 7
+#define FAST_DEPTHWISE_ROW_IN_REGISTERS 1 /* registers for a depthwise row of inputs */
 #define FAST_ISA_NAME "avx512"
 #define FAST_ISA_GETTER fast_isa_avx512
 

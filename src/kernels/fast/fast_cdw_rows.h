@@ -1,16 +1,16 @@
 /* Blocked depthwise block for a fixed kernel size and stride, included by
  * fast_template.h once per (FAST_CDW_K, FAST_CDW_S) where the ISA has the
- * registers (FAST_CDW_ROWS). Each kernel row's input vectors are loaded once
- * and shared by the FAST_CR outputs and k taps that read them (the generic
+ * registers (FAST_DEPTHWISE_ROW_IN_REGISTERS). Each kernel row's input vectors are loaded once
+ * and shared by the FAST_BLOCKED_SPATIAL_POSITIONS outputs and k taps that read them (the generic
  * block loads one vector per tap); each accumulator still receives its taps in
- * the order ky, kx. Full blocks only (nr = FAST_CR). */
+ * the order ky, kx. Full blocks only (nr = FAST_BLOCKED_SPATIAL_POSITIONS). */
 #define FAST_CAT_(a, b, c) a##b##_##c
 #define FAST_CAT(a, b, c) FAST_CAT_(a, b, c)
 #define FAST_CDW_ROWS_FN FAST_CAT(fast_cdw_rows_, FAST_CDW_K, FAST_CDW_S)
 
 static FAST_NOINLINE FAST_FN void FAST_CDW_ROWS_FN(const fast_cdw_args *a, int cb, int oy,
                                                    int ox0) {
-    enum { K = FAST_CDW_K, S = FAST_CDW_S, R = FAST_CR, NX = (FAST_CR - 1) * FAST_CDW_S + FAST_CDW_K };
+    enum { K = FAST_CDW_K, S = FAST_CDW_S, R = FAST_BLOCKED_SPATIAL_POSITIONS, NX = (FAST_BLOCKED_SPATIAL_POSITIONS - 1) * FAST_CDW_S + FAST_CDW_K };
     const float *w = a->wpack + (size_t)cb * (size_t)(K * K) * VL;
     const float *in = a->in + (size_t)cb * a->in_cbs +
                       ((size_t)oy * S * (size_t)a->in_pw + (size_t)ox0 * S) * VL;

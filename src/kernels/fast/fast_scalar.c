@@ -10,20 +10,20 @@ typedef int M;
 #define FAST_INLINE inline
 #endif
 #define VL 1
-#define FAST_PV 8
-#define FAST_SB 8
-#define FAST_MB 8
+#define FAST_POINTWISE_VECTORS_PER_TILE 8
+#define FAST_SPATIAL_VECTORS_PER_ROW 8
+#define FAST_MATVEC_VECTORS_PER_BLOCK 8
 /* blocked kernels: positions per 1x1 tile of 1..6 channel blocks (groups of at
- * most FAST_CPW_MAXNB); positions per k x k block */
-#define FAST_CP1 8
-#define FAST_CP2 4
-#define FAST_CP3 2
-#define FAST_CP4 2
-#define FAST_CP5 2
-#define FAST_CP6 2
-#define FAST_CPW_MAXNB 4
-#define FAST_CR 7
-#define FAST_CDW_ROWS 0 /* registers for a depthwise row of inputs */
+ * most FAST_BLOCKED_POINTWISE_MAX_BLOCKS); positions per k x k block */
+#define FAST_BLOCKED_POINTWISE_POSITIONS_1 8
+#define FAST_BLOCKED_POINTWISE_POSITIONS_2 4
+#define FAST_BLOCKED_POINTWISE_POSITIONS_3 2
+#define FAST_BLOCKED_POINTWISE_POSITIONS_4 2
+#define FAST_BLOCKED_POINTWISE_POSITIONS_5 2
+#define FAST_BLOCKED_POINTWISE_POSITIONS_6 2
+#define FAST_BLOCKED_POINTWISE_MAX_BLOCKS 4
+#define FAST_BLOCKED_SPATIAL_POSITIONS 7
+#define FAST_DEPTHWISE_ROW_IN_REGISTERS 0 /* registers for a depthwise row of inputs */
 #define FAST_ISA_NAME "scalar"
 #define FAST_ISA_GETTER fast_isa_scalar
 

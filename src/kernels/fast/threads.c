@@ -1,4 +1,4 @@
-/* A fixed pool of worker threads. fast_pool_run splits [0, n) into one
+/* threads.c: a fixed set of worker threads. fast_threads_run splits [0, n) into one
  * contiguous range per thread (the caller takes range 0), so which thread
  * computes an output never changes how it is computed: results do not depend
  * on the thread count. Workers spin briefly between tasks, then sleep. */
@@ -33,7 +33,7 @@ void fast_pool_free(fast_pool *p) { free(p); }
 
 typedef struct worker_arg worker_arg;
 
-struct fast_pool {
+struct fast_threads {
     int threads;
     worker_arg *args;
     pthread_t *ids;
@@ -48,7 +48,7 @@ struct fast_pool {
 };
 
 struct worker_arg {
-    fast_pool *pool;
+    fast_threads *team;
     int index;
 };
 
@@ -65,13 +65,13 @@ static void cpu_relax(void) {
 
 static void *worker_main(void *p) {
     worker_arg *w = p;
-    fast_pool *pool = w->pool;
+    fast_threads *team = w->team;
     unsigned seen = 0;
     for (;;) {
         unsigned g;
         int spins = 0;
-        while ((g = atomic_load_explicit(&pool->generation, memory_order_acquire)) == seen &&
-               !atomic_load_explicit(&pool->quit, memory_order_acquire)) {
+        while ((g = atomic_load_explicit(&team->generation, memory_order_acquire)) == seen &&
+               !atomic_load_explicit(&team->quit, memory_order_acquire)) {
             if (++spins < SPIN_ROUNDS) {
                 cpu_relax();
                 continue;
@@ -80,23 +80,23 @@ static void *worker_main(void *p) {
                 sched_yield();
                 continue;
             }
-            pthread_mutex_lock(&pool->lock);
-            while (atomic_load(&pool->generation) == seen && !atomic_load(&pool->quit))
-                pthread_cond_wait(&pool->wake, &pool->lock);
-            pthread_mutex_unlock(&pool->lock);
+            pthread_mutex_lock(&team->lock);
+            while (atomic_load(&team->generation) == seen && !atomic_load(&team->quit))
+                pthread_cond_wait(&team->wake, &team->lock);
+            pthread_mutex_unlock(&team->lock);
         }
-        if (atomic_load(&pool->quit)) return NULL;
+        if (atomic_load(&team->quit)) return NULL;
         seen = g;
         int begin, end;
-        range_of(pool->n, pool->threads, w->index, &begin, &end);
-        if (begin < end) pool->fn(pool->ctx, w->index, begin, end);
-        atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_release);
+        range_of(team->n, team->threads, w->index, &begin, &end);
+        if (begin < end) team->fn(team->ctx, w->index, begin, end);
+        atomic_fetch_sub_explicit(&team->pending, 1, memory_order_release);
     }
 }
 
-fast_pool *fast_pool_create(int threads) {
+fast_threads *fast_threads_create(int threads) {
     if (threads < 1) threads = 1;
-    fast_pool *p = calloc(1, sizeof *p);
+    fast_threads *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->threads = threads;
     pthread_mutex_init(&p->lock, NULL);
@@ -109,23 +109,21 @@ fast_pool *fast_pool_create(int threads) {
     p->args = calloc((size_t)threads, sizeof *p->args);
     if (!p->ids || !p->args) {
         p->threads = 1;
-        fast_pool_free(p);
+        fast_threads_free(p);
         return NULL;
     }
     for (int t = 1; t < threads; t++) {
         p->args[t] = (worker_arg){p, t};
         if (pthread_create(&p->ids[t], NULL, worker_main, &p->args[t]) != 0) {
             p->threads = t; /* join the ones started */
-            fast_pool_free(p);
+            fast_threads_free(p);
             return NULL;
         }
     }
     return p;
 }
 
-int fast_pool_threads(const fast_pool *p) { return p->threads; }
-
-void fast_pool_run(fast_pool *p, int n, fast_task_fn fn, void *ctx) {
+void fast_threads_run(fast_threads *p, int n, fast_task_fn fn, void *ctx) {
     if (n <= 0) return;
     if (p->threads == 1 || n == 1) {
         fn(ctx, 0, 0, n);
@@ -148,7 +146,7 @@ void fast_pool_run(fast_pool *p, int n, fast_task_fn fn, void *ctx) {
     }
 }
 
-void fast_pool_free(fast_pool *p) {
+void fast_threads_free(fast_threads *p) {
     if (!p) return;
     if (p->ids) {
         pthread_mutex_lock(&p->lock);
