@@ -7,20 +7,20 @@
 #include "kernels/fast/fast.h"
 
 #ifdef MNV3_NO_THREADS /* a build without pthreads: the caller runs every range */
-struct fast_pool {
+struct fast_threads {
     int threads;
 };
-fast_pool *fast_pool_create(int threads) {
+fast_threads *fast_threads_create(int threads) {
     (void)threads;
-    fast_pool *p = calloc(1, sizeof *p);
+    fast_threads *p = calloc(1, sizeof *p);
     if (p) p->threads = 1;
     return p;
 }
-void fast_pool_run(fast_pool *p, int n, fast_task_fn fn, void *ctx) {
+void fast_threads_run(fast_threads *p, int n, fast_task_fn fn, void *ctx) {
     (void)p;
     if (n > 0) fn(ctx, 0, 0, n);
 }
-void fast_pool_free(fast_pool *p) { free(p); }
+void fast_threads_free(fast_threads *p) { free(p); }
 #else
 #include <pthread.h>
 #include <sched.h>
