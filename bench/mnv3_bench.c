@@ -40,30 +40,7 @@ static double median(double *v, int n) {
 }
 
 #include "peak.h"
-
-/* The library reads no environment: the variables users know are read here.
- * MNV3_FAST_ISA=avx512|avx2|scalar, MNV3_FAST_LAYOUT=planar, and
- * MNV3_SESSION_PROFILE (time every step, table on stderr per session). */
-static void session_env(mnv3_session_options *o) {
-    const char *isa = getenv("MNV3_FAST_ISA"), *layout = getenv("MNV3_FAST_LAYOUT");
-    if (isa && *isa) o->isa = isa;
-    if (layout && !strcmp(layout, "planar")) o->planar_maps = 1;
-    if (getenv("MNV3_SESSION_PROFILE")) o->time_steps = 1;
-}
-
-static void print_step_times(const mnv3_session *s) {
-    if (!getenv("MNV3_SESSION_PROFILE")) return;
-    mnv3_step_time t[512];
-    int n = mnv3_session_step_times(s, t, 512);
-    if (n > 512) n = 512;
-    double total = 0;
-    for (int k = 0; k < n; k++) total += t[k].seconds;
-    for (int k = 0; k < n; k++)
-        fprintf(stderr, "%-10s %-18s %4dx%-4d c%4d->%4d %9.3f ms %5.1f%%\n", t[k].kind, t[k].op,
-                t[k].out_h, t[k].out_w, t[k].in_c, t[k].out_c, t[k].seconds * 1e3,
-                total > 0 ? 100.0 * t[k].seconds / total : 0.0);
-    fprintf(stderr, "total %.3f ms\n", total * 1e3);
-}
+#include "session_env.h"
 
 static long peak_rss_kb(void) {
     struct rusage u;
@@ -147,7 +124,7 @@ int main(int argc, char **argv) {
     for (int k = 0; k < n_counts; k++) {
         int threads = counts[k];
         mnv3_session_options o = {.kernels = kernels, .threads = threads, .max_batch = batch};
-        session_env(&o);
+        cli_session_env(&o);
         mnv3_session *s;
         double t1 = now();
         if (mnv3_session_create(m, p, size, size, layout, &o, &s, &err) != MNV3_OK) {
@@ -185,7 +162,7 @@ int main(int argc, char **argv) {
                    t_load * 1e3, peak_rss_kb() / 1024.0, mnv3_session_arena_bytes(s),
                    (long long)macs, (double)macs / lat * 1e-9,
                    peak > 0 ? 100.0 * (double)macs / lat * 1e-9 / (peak * threads) : 0.0, threads);
-        print_step_times(s);
+        cli_print_step_times(s);
         mnv3_session_free(s);
     }
     if (json) printf("]}\n");

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "mnv3.h"
+#include "session_env.h"
 
 typedef int (*cli_command_fn)(int argc, char **argv);
 
@@ -53,12 +54,7 @@ typedef struct cli_session {
 int cli_session_open(const cli_model_args *a, cli_session *s);
 void cli_session_close(cli_session *s);
 
-/* Session options users set from the environment (the library reads none):
- * MNV3_FAST_ISA=avx512|avx2|scalar, MNV3_FAST_LAYOUT=planar and
- * MNV3_SESSION_PROFILE (time every step; cli_print_step_times prints them). */
-void cli_session_env(mnv3_session_options *o);
-/* The step timing table on stderr, if MNV3_SESSION_PROFILE asked for it. */
-void cli_print_step_times(const mnv3_session *s);
+/* Session options from the environment, the step-time table: session_env.h. */
 
 /* Label of class i for a 1000- or 1001-class head, or NULL. */
 const char *cli_imagenet_label(int num_classes, int i);

@@ -23,29 +23,6 @@ int cli_usage_error(const char *fmt, ...) {
     return 2;
 }
 
-void cli_session_env(mnv3_session_options *o) {
-    const char *isa = getenv("MNV3_FAST_ISA"), *layout = getenv("MNV3_FAST_LAYOUT");
-    if (!o->isa && isa && *isa) o->isa = isa;
-    if (layout && !strcmp(layout, "planar")) o->planar_maps = 1;
-    if (getenv("MNV3_SESSION_PROFILE")) o->time_steps = 1;
-}
-
-void cli_print_step_times(const mnv3_session *s) {
-    if (!getenv("MNV3_SESSION_PROFILE")) return;
-    int n = mnv3_session_step_times(s, NULL, 0);
-    mnv3_step_time *t = n > 0 ? malloc((size_t)n * sizeof *t) : NULL;
-    if (!t) return;
-    mnv3_session_step_times(s, t, n);
-    double total = 0;
-    for (int k = 0; k < n; k++) total += t[k].seconds;
-    for (int k = 0; k < n; k++)
-        fprintf(stderr, "%-10s %-18s %4dx%-4d c%4d->%4d %9.3f ms %5.1f%%\n", t[k].kind, t[k].op,
-                t[k].out_h, t[k].out_w, t[k].in_c, t[k].out_c, t[k].seconds * 1e3,
-                total > 0 ? 100.0 * t[k].seconds / total : 0.0);
-    fprintf(stderr, "total %.3f ms\n", total * 1e3);
-    free(t);
-}
-
 int cli_take(int argc, char **argv, int *i, const char *name, const char **value) {
     if (strcmp(argv[*i], name) != 0) return 0;
     if (*i + 1 >= argc) {
