@@ -7,8 +7,13 @@
 #include "cli.h"
 
 static const char *problem_kind(mnv3_problem_kind k) {
-    static const char *names[] = {"missing", "extra", "shape", "nonfinite", "dtype"};
-    return names[k];
+    static const char *const names[] = {
+        [MNV3_PROBLEM_MISSING] = "missing", [MNV3_PROBLEM_EXTRA] = "extra",
+        [MNV3_PROBLEM_SHAPE] = "shape",     [MNV3_PROBLEM_NONFINITE] = "nonfinite",
+        [MNV3_PROBLEM_DTYPE] = "dtype"};
+    _Static_assert(sizeof names / sizeof names[0] == MNV3_PROBLEM_KIND_COUNT,
+                   "a name for every problem kind");
+    return k >= 0 && k < MNV3_PROBLEM_KIND_COUNT ? names[k] : "?";
 }
 
 int cmd_info(int argc, char **argv) {

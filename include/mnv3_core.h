@@ -198,7 +198,8 @@ typedef struct mnv3_model mnv3_model;
 
 typedef enum mnv3_problem_kind {
     MNV3_PROBLEM_MISSING, MNV3_PROBLEM_EXTRA, MNV3_PROBLEM_SHAPE, MNV3_PROBLEM_NONFINITE,
-    MNV3_PROBLEM_DTYPE
+    MNV3_PROBLEM_DTYPE,
+    MNV3_PROBLEM_KIND_COUNT /* number of kinds, not a kind */
 } mnv3_problem_kind;
 
 typedef struct mnv3_problem {
@@ -233,7 +234,8 @@ const mnv3_tensors *mnv3_model_tensors(const mnv3_model *m);
 typedef enum mnv3_naming {
     MNV3_NAMING_CANONICAL,   /* stem.conv.weight, OIHW */
     MNV3_NAMING_TORCHVISION, /* features.0.0.weight, OIHW, with num_batches_tracked */
-    MNV3_NAMING_KERAS        /* Keras 3: conv/kernel, HWIO; depthwise (kh,kw,C,1) */
+    MNV3_NAMING_KERAS,       /* Keras 3: conv/kernel, HWIO; depthwise (kh,kw,C,1) */
+    MNV3_NAMING_COUNT        /* number of namings, not a naming */
 } mnv3_naming;
 
 /* The model's weights in a framework's names and layouts, in model order.

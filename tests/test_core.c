@@ -19,8 +19,8 @@ static float frand(void) {
 }
 
 /* Convolution with asymmetric padding against a float64 direct sum. */
-static void test_conv(int cin, int cout, int k, int stride, int groups, int h, int w, int pt,
-                      int pb, int pl, int pr, int bias) {
+static void test_conv(int cin, int cout, int k, int stride, int groups, int h, int w, int pad_t,
+                      int pad_b, int pad_l, int pad_r, int bias) {
     mnv3_op op = {0};
     op.kind = MNV3_OP_CONV;
     op.in_ch = cin, op.out_ch = cout, op.kernel = k, op.stride = stride, op.groups = groups;
@@ -34,8 +34,8 @@ static void test_conv(int cin, int cout, int k, int stride, int groups, int h, i
     e.op = &op;
     e.conv_fused_from_batch = INT_MAX; /* input channel, row, column; multiply then add */
     e.in = (mnv3_shape){cin, h, w};
-    e.pad_top = pt, e.pad_bottom = pb, e.pad_left = pl, e.pad_right = pr;
-    e.out = (mnv3_shape){cout, (h + pt + pb - k) / stride + 1, (w + pl + pr - k) / stride + 1};
+    e.pad_top = pad_t, e.pad_bottom = pad_b, e.pad_left = pad_l, e.pad_right = pad_r;
+    e.out = (mnv3_shape){cout, (h + pad_t + pad_b - k) / stride + 1, (w + pad_l + pad_r - k) / stride + 1};
     size_t in_n = (size_t)cin * h * w, out_n = (size_t)cout * e.out.h * e.out.w;
     float *x = malloc(in_n * sizeof *x), *y = malloc(out_n * sizeof *y);
     double *scratch = malloc((size_t)e.out.h * e.out.w * sizeof *scratch);
@@ -53,7 +53,7 @@ static void test_conv(int cin, int cout, int k, int stride, int groups, int h, i
                     for (int ci = 0; ci < cpg; ci++)
                         for (int ky = 0; ky < k; ky++)
                             for (int kx = 0; kx < k; kx++) {
-                                int iy = oy * stride - pt + ky, ix = ox * stride - pl + kx;
+                                int iy = oy * stride - pad_t + ky, ix = ox * stride - pad_l + kx;
                                 if (iy < 0 || ix < 0 || iy >= h || ix >= w) continue;
                                 int c = (co / opg) * cpg + ci;
                                 double t = (double)x[((size_t)c * h + iy) * w + ix] *
@@ -68,7 +68,7 @@ static void test_conv(int cin, int cout, int k, int stride, int groups, int h, i
                 }
     }
     CHECKF(worst <= 1.0, "conv %d->%d k%d s%d g%d pads %d%d%d%d: error %g x the float32 bound", cin, cout, k, stride,
-           groups, pt, pb, pl, pr, worst);
+           groups, pad_t, pad_b, pad_l, pad_r, worst);
     free(wt), free(b), free(x), free(y), free(scratch);
 }
 

@@ -337,8 +337,8 @@ static const mnv3_bn_layer_stats *find_stats(const mnv3_bn_stats *s, const char 
 
 /* Folds BatchNorm op i into the convolution that produces its input. */
 static int fold_into_conv(runner *r, int i, mnv3_error *err) {
-    mnv3_plan *pl = &r->plan;
-    int j = pl->src[i] - 1;
+    mnv3_plan *plan = &r->plan;
+    int j = plan->src[i] - 1;
     if (j < 0 || r->ops[j].kind != MNV3_OP_CONV)
         return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL, "%s: no convolution before it to fold into", r->ops[i].name);
     mnv3_op *bn = &r->ops[i], *cv = &r->ops[j];
@@ -372,17 +372,17 @@ int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats
 
     runner *r = calloc(1, sizeof *r);
     if (!r) return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory");
-    mnv3_plan *pl = &r->plan;
-    if (mnv3_plan_build(m, p, h, w, pl, err) != MNV3_OK) {
+    mnv3_plan *plan = &r->plan;
+    if (mnv3_plan_build(m, p, h, w, plan, err) != MNV3_OK) {
         runner_free(r);
         return MNV3_FAIL;
     }
-    for (int i = 0; i < pl->n; i++) {
-        r->ops[i] = *pl->ops[i].op;
-        pl->ops[i].op = &r->ops[i];
+    for (int i = 0; i < plan->n; i++) {
+        r->ops[i] = *plan->ops[i].op;
+        plan->ops[i].op = &r->ops[i];
     }
     /* eval statistics and folding */
-    for (int i = 0; i < pl->n; i++) {
+    for (int i = 0; i < plan->n; i++) {
         mnv3_op *op = &r->ops[i];
         if (op->kind != MNV3_OP_BATCHNORM) continue;
         if (!o->training && stats) {
@@ -401,12 +401,12 @@ int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats
     }
 
     size_t total;
-    if (!mnv3_mul_size(pl->arena_floats, (size_t)n, &total)) {
+    if (!mnv3_mul_size(plan->arena_floats, (size_t)n, &total)) {
         runner_free(r);
         return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL, "batch too large");
     }
     float *arena = malloc(total * sizeof *arena);
-    double *scratch = malloc((pl->scratch_doubles ? pl->scratch_doubles : 1) * sizeof *scratch);
+    double *scratch = malloc((plan->scratch_doubles ? plan->scratch_doubles : 1) * sizeof *scratch);
     float **ins = malloc((size_t)n * sizeof *ins), **outs = malloc((size_t)n * sizeof *outs);
     if (!arena || !scratch || !ins || !outs) {
         free(arena), free(scratch), free(ins), free(outs);
@@ -416,7 +416,7 @@ int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats
     const mnv3_kernel_set *k = mnv3_reference_kernels();
     const size_t plane = (size_t)h * (size_t)w, per_sample = 3 * plane;
     for (int s = 0; s < n; s++) {
-        float *x = arena + (size_t)s * pl->arena_floats;
+        float *x = arena + (size_t)s * plan->arena_floats;
         const float *src = input + (size_t)s * per_sample;
         if (layout == MNV3_NHWC)
             for (size_t q = 0; q < plane; q++)
@@ -433,13 +433,13 @@ int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats
         stats->num_batches_tracked++;
         if (o->cumulative) mom_d = 1.0 / (double)stats->num_batches_tracked;
     }
-    for (int i = 0; i < pl->n && rc == MNV3_OK; i++) {
-        const mnv3_exec_op *e = &pl->ops[i];
+    for (int i = 0; i < plan->n && rc == MNV3_OK; i++) {
+        const mnv3_exec_op *e = &plan->ops[i];
         size_t numel = mnv3_shape_numel(e->out);
         for (int s = 0; s < n; s++) {
-            float *base = arena + (size_t)s * pl->arena_floats;
-            ins[s] = base + pl->offset[pl->src[i]];
-            outs[s] = base + pl->offset[i + 1];
+            float *base = arena + (size_t)s * plan->arena_floats;
+            ins[s] = base + plan->offset[plan->src[i]];
+            outs[s] = base + plan->offset[i + 1];
         }
         if (e->op->kind == MNV3_OP_BATCHNORM && r->skip[i]) {
             for (int s = 0; s < n; s++) memcpy(outs[s], ins[s], numel * sizeof(float));
@@ -454,22 +454,22 @@ int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats
             rc = train_bn(e, ins, outs, n, mom_d, up, err);
         } else {
             for (int s = 0; s < n; s++) {
-                float *base = arena + (size_t)s * pl->arena_floats;
-                const float *b = pl->src2[i] >= 0 ? base + pl->offset[pl->src2[i]] : NULL;
+                float *base = arena + (size_t)s * plan->arena_floats;
+                const float *b = plan->src2[i] >= 0 ? base + plan->offset[plan->src2[i]] : NULL;
                 k->fn[e->op->kind](e, n, ins[s], b, outs[s], scratch);
             }
         }
         if (rc == MNV3_OK && o->tap && !r->skip[i])
             for (int s = 0; s < n; s++) {
                 int64_t shape[4] = {1, e->out.c, e->out.h, e->out.w};
-                o->tap(o->tap_user, s, e->op->tap, pl->vector[i + 1] ? 2 : 4, shape, outs[s]);
+                o->tap(o->tap_user, s, e->op->tap, plan->vector[i + 1] ? 2 : 4, shape, outs[s]);
             }
     }
     if (rc == MNV3_OK) {
         int out_size = mnv3_output_size(m);
         for (int s = 0; s < n; s++)
             memcpy(output + (size_t)s * (size_t)out_size,
-                   arena + (size_t)s * pl->arena_floats + pl->offset[pl->n],
+                   arena + (size_t)s * plan->arena_floats + plan->offset[plan->n],
                    (size_t)out_size * sizeof *output);
     }
     free(arena), free(scratch), free(ins), free(outs);

@@ -192,9 +192,11 @@ int mnv3_model_from_tensors(const mnv3_tensors *ts, const char *source, mnv3_mod
                          "no MobileNetV3 tensors found (no torchvision 'features.0.0.weight', "
                          "canonical 'stem.conv.weight' or Keras 3 'conv/kernel')");
     }
-    static const char *naming_names[] = {
+    static const char *const naming_names[] = {
         [MNV3_NAMING_CANONICAL] = "canonical", [MNV3_NAMING_TORCHVISION] = "torchvision",
         [MNV3_NAMING_KERAS] = "keras"};
+    _Static_assert(sizeof naming_names / sizeof naming_names[0] == MNV3_NAMING_COUNT,
+                   "a name for every naming");
     strcpy(r->naming, naming_names[nm]);
     int classes = head_classes(ts, &m->graph, nm);
     mnv3_arch_small(&m->arch, classes);

@@ -134,36 +134,36 @@ static int valid_options(const mnv3_profile *p, mnv3_error *err) {
 
 /* ---- building ---------------------------------------------------------------- */
 
-int mnv3_plan_build(const mnv3_model *m, const mnv3_profile *p, int h, int w, mnv3_plan *pl,
+int mnv3_plan_build(const mnv3_model *m, const mnv3_profile *p, int h, int w, mnv3_plan *plan,
                     mnv3_error *err) {
     if (valid_options(p, err) != MNV3_OK) return MNV3_FAIL;
     const int *opt = p->option;
     int rescale = opt[MNV3_FACTOR_INPUT_RESCALE] == MNV3_RESCALE_KERAS;
     int softmax = m->arch.num_classes > 0 && opt[MNV3_FACTOR_OUTPUT] == MNV3_OUTPUT_SOFTMAX;
-    memset(pl, 0, sizeof *pl);
-    pl->shape[0] = (mnv3_shape){3, h, w};
+    memset(plan, 0, sizeof *plan);
+    plan->shape[0] = (mnv3_shape){3, h, w};
 
     /* graph value v -> plan value */
     int shift = rescale ? 1 : 0;
 #define PLAN_VALUE(v) ((v) < 0 ? -1 : (v) == 0 ? shift : (v) + shift)
     int total = m->graph.n_ops + rescale + softmax;
     for (int i = 0; i < total; i++) {
-        mnv3_exec_op *e = &pl->ops[i];
+        mnv3_exec_op *e = &plan->ops[i];
         int gi = i - rescale;
         if (rescale && i == 0) {
             e->op = &rescale_op;
-            pl->src[i] = 0, pl->src2[i] = -1;
+            plan->src[i] = 0, plan->src2[i] = -1;
         } else if (gi < m->graph.n_ops) {
             e->op = &m->graph.ops[gi];
-            pl->src[i] = PLAN_VALUE(e->op->src);
-            pl->src2[i] = PLAN_VALUE(e->op->src2);
+            plan->src[i] = PLAN_VALUE(e->op->src);
+            plan->src2[i] = PLAN_VALUE(e->op->src2);
         } else {
             e->op = &softmax_op;
-            pl->src[i] = i; /* output of the previous op */
-            pl->src2[i] = -1;
+            plan->src[i] = i; /* output of the previous op */
+            plan->src2[i] = -1;
         }
-        e->in = pl->shape[pl->src[i]];
-        if (pl->src2[i] >= 0) e->in2 = pl->shape[pl->src2[i]];
+        e->in = plan->shape[plan->src[i]];
+        if (plan->src2[i] >= 0) e->in2 = plan->shape[plan->src2[i]];
         mnv3_shape o = e->in;
         const mnv3_op *op = e->op;
         switch (op->kind) {
@@ -190,24 +190,24 @@ int mnv3_plan_build(const mnv3_model *m, const mnv3_profile *p, int h, int w, mn
         }
         e->out = o;
         resolve_numerics(e, p);
-        pl->shape[i + 1] = o;
-        pl->vector[i + 1] = op->kind == MNV3_OP_LINEAR ||
-                            (op->kind != MNV3_OP_GLOBAL_POOL && pl->vector[pl->src[i]]);
+        plan->shape[i + 1] = o;
+        plan->vector[i + 1] = op->kind == MNV3_OP_LINEAR ||
+                            (op->kind != MNV3_OP_GLOBAL_POOL && plan->vector[plan->src[i]]);
         size_t plane = (size_t)o.h * (size_t)o.w;
-        if (plane > pl->scratch_doubles) pl->scratch_doubles = plane;
+        if (plane > plan->scratch_doubles) plan->scratch_doubles = plane;
     }
-    pl->n = total;
+    plan->n = total;
     size_t at = 0;
     for (int v = 0; v <= total; v++) {
-        pl->offset[v] = at;
-        at += (mnv3_shape_numel(pl->shape[v]) + 15) & ~(size_t)15; /* 64-byte aligned values */
+        plan->offset[v] = at;
+        at += (mnv3_shape_numel(plan->shape[v]) + 15) & ~(size_t)15; /* 64-byte aligned values */
     }
-    pl->arena_floats = at;
+    plan->arena_floats = at;
     return MNV3_OK;
 #undef PLAN_VALUE
 }
 
 /* Name of the tap that holds value v (0 = input). */
-const char *mnv3_plan_value_name(const mnv3_plan *pl, int v) {
-    return v == 0 ? "input" : pl->ops[v - 1].op->tap;
+const char *mnv3_plan_value_name(const mnv3_plan *plan, int v) {
+    return v == 0 ? "input" : plan->ops[v - 1].op->tap;
 }

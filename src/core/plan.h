@@ -20,13 +20,13 @@ typedef struct mnv3_plan {
     size_t arena_floats, scratch_doubles;
 } mnv3_plan;
 
-int mnv3_plan_build(const mnv3_model *m, const mnv3_profile *p, int h, int w, mnv3_plan *pl,
+int mnv3_plan_build(const mnv3_model *m, const mnv3_profile *p, int h, int w, mnv3_plan *plan,
                     mnv3_error *err);
 /* The running-statistics update rule of a profile (enum mnv3_bn_update), as
  * every BatchNorm op of its plan gets it. */
 int mnv3_plan_bn_update_rule(const mnv3_profile *p);
 /* Canonical tap name of value v. */
-const char *mnv3_plan_value_name(const mnv3_plan *pl, int v);
+const char *mnv3_plan_value_name(const mnv3_plan *plan, int v);
 size_t mnv3_shape_numel(mnv3_shape s);
 
 #endif

@@ -12,9 +12,9 @@
 #define MAX_SIDE 8192
 
 /* In replay mode, the reference run's copy of value v for sample s. */
-static const float *replayed(const mnv3_tensors *replay, const mnv3_plan *pl, int v, int s) {
-    const mnv3_tensor *t = replay ? mnv3_tensors_find(replay, mnv3_plan_value_name(pl, v)) : NULL;
-    size_t per = mnv3_shape_numel(pl->shape[v]);
+static const float *replayed(const mnv3_tensors *replay, const mnv3_plan *plan, int v, int s) {
+    const mnv3_tensor *t = replay ? mnv3_tensors_find(replay, mnv3_plan_value_name(plan, v)) : NULL;
+    size_t per = mnv3_shape_numel(plan->shape[v]);
     if (!t || t->dtype != MNV3_F32 || t->ndim < 1 || t->shape[0] <= s ||
         (size_t)mnv3_tensor_numel(t) != per * (size_t)t->shape[0])
         return NULL;
@@ -33,19 +33,19 @@ int mnv3_run(const mnv3_model *m, const mnv3_run_options *opt, const float *inpu
     if (n < 1 || h < 1 || w < 1 || h > MAX_SIDE || w > MAX_SIDE)
         return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, NULL, "input size %dx%dx%d is out of range (1..%d per side)", n,
                          h, w, MAX_SIDE);
-    mnv3_plan *pl = malloc(sizeof *pl);
-    if (!pl) return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory");
-    if (mnv3_plan_build(m, opt->profile, h, w, pl, err) != MNV3_OK) {
-        free(pl);
+    mnv3_plan *plan = malloc(sizeof *plan);
+    if (!plan) return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory");
+    if (mnv3_plan_build(m, opt->profile, h, w, plan, err) != MNV3_OK) {
+        free(plan);
         return MNV3_FAIL;
     }
-    size_t arena_bytes = pl->arena_floats * sizeof(float) + pl->scratch_doubles * sizeof(double);
+    size_t arena_bytes = plan->arena_floats * sizeof(float) + plan->scratch_doubles * sizeof(double);
     float *arena = malloc(arena_bytes);
     if (!arena) {
-        free(pl);
+        free(plan);
         return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory (arena of %zu bytes)", arena_bytes);
     }
-    double *scratch = (double *)(arena + pl->arena_floats);
+    double *scratch = (double *)(arena + plan->arena_floats);
     const mnv3_kernel_set *k = mnv3_reference_kernels();
     const size_t plane = (size_t)h * (size_t)w, per_sample = 3 * plane;
     const int out_size = mnv3_output_size(m);
@@ -57,26 +57,26 @@ int mnv3_run(const mnv3_model *m, const mnv3_run_options *opt, const float *inpu
             for (size_t p = 0; p < plane; p++)
                 for (int c = 0; c < 3; c++) x[(size_t)c * plane + p] = src[p * 3 + (size_t)c];
         else memcpy(x, src, per_sample * sizeof *x);
-        if (opt->tap) tap_value(opt, s, "input", pl->shape[0], 0, x);
+        if (opt->tap) tap_value(opt, s, "input", plan->shape[0], 0, x);
 
-        for (int i = 0; i < pl->n; i++) {
-            const mnv3_exec_op *e = &pl->ops[i];
-            const float *a = arena + pl->offset[pl->src[i]];
-            const float *b = pl->src2[i] >= 0 ? arena + pl->offset[pl->src2[i]] : NULL;
+        for (int i = 0; i < plan->n; i++) {
+            const mnv3_exec_op *e = &plan->ops[i];
+            const float *a = arena + plan->offset[plan->src[i]];
+            const float *b = plan->src2[i] >= 0 ? arena + plan->offset[plan->src2[i]] : NULL;
             if (opt->replay) {
-                const float *ra = replayed(opt->replay, pl, pl->src[i], s);
-                const float *rb = b ? replayed(opt->replay, pl, pl->src2[i], s) : NULL;
+                const float *ra = replayed(opt->replay, plan, plan->src[i], s);
+                const float *rb = b ? replayed(opt->replay, plan, plan->src2[i], s) : NULL;
                 a = ra ? ra : a;
                 b = rb ? rb : b;
             }
-            float *y = arena + pl->offset[i + 1];
+            float *y = arena + plan->offset[i + 1];
             k->fn[e->op->kind](e, n, a, b, y, scratch);
-            if (opt->tap) tap_value(opt, s, e->op->tap, e->out, pl->vector[i + 1], y);
+            if (opt->tap) tap_value(opt, s, e->op->tap, e->out, plan->vector[i + 1], y);
         }
-        const float *last = arena + pl->offset[pl->n];
+        const float *last = arena + plan->offset[plan->n];
         memcpy(output + (size_t)s * (size_t)out_size, last, (size_t)out_size * sizeof *output);
     }
     free(arena);
-    free(pl);
+    free(plan);
     return MNV3_OK;
 }

@@ -110,9 +110,5 @@ mnv3_decoder mnv3_pipeline_decoder(int i);
  * and out->data. */
 int mnv3_preprocess(const char *pipeline, const char *image_path, mnv3_layout layout,
                     mnv3_tensor *out, mnv3_error *err);
-/* The same on an image already in memory (name for messages). */
-int mnv3_preprocess_buffer(const char *pipeline, const uint8_t *data, size_t size,
-                           const char *name, mnv3_layout layout, mnv3_tensor *out,
-                           mnv3_error *err);
 
 #endif
