@@ -1,0 +1,108 @@
+/* Seeded dropout masks as the frameworks draw them, so that a seeded run of
+ * mnv3 drops the same elements as the framework without replaying a dump.
+ *
+ * PyTorch (CPU, torch 1.13.1 without MKL): torch.manual_seed(s) seeds one
+ * mt19937; F.dropout(x, p, training=True) on a float32 tensor is
+ * noise.bernoulli_(1 - p) (two mt19937 words per element, serial, whatever
+ * the thread count), noise.div_(1 - p), x * noise. torch.randperm(n) on CPU
+ * and the DataLoader's shuffle draw from the same generator.
+ *
+ * Keras 3 on TensorFlow: Dropout(rate, seed=S) owns a SeedGenerator whose
+ * state [S, k] is the seed of call k (k = 0, 1, ...); each call is
+ * tf.nn.experimental.stateless_dropout: Philox-4x32-10 uniforms, keep where
+ * u >= rate. docs/dropout.md has the derivations and the measurements.
+ *
+ * Everything here is deterministic, allocates nothing and needs libm alone. */
+#ifndef MNV3_TRAIN_RNG_H
+#define MNV3_TRAIN_RNG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- PyTorch's CPU generator ---------------------------------------------- */
+
+#define MNV3_MT19937_N 624
+
+/* mt19937 and its position: at::CPUGeneratorImpl's engine, and CPython's
+ * `random` module (which Keras draws unseeded layers' seeds from). */
+typedef struct mnv3_mt19937 {
+    uint32_t state[MNV3_MT19937_N];
+    int next;      /* index of the next word in state; N: regenerate first */
+    uint64_t seed; /* what torch.initial_seed() reports */
+} mnv3_mt19937;
+typedef mnv3_mt19937 mnv3_torch_generator;
+
+/* torch.manual_seed(seed) / Generator.manual_seed(seed): the engine takes the
+ * low 32 bits (mt19937's init_genrand); initial_seed keeps all 64. */
+void mnv3_torch_generator_seed(mnv3_torch_generator *g, uint64_t seed);
+/* One engine word (CPUGeneratorImpl::random). */
+uint32_t mnv3_torch_random32(mnv3_torch_generator *g);
+/* Two engine words, the first one high (CPUGeneratorImpl::random64). */
+uint64_t mnv3_torch_random64(mnv3_torch_generator *g);
+
+/* The keep mask of F.dropout(x, p, training=True) over n elements of a float32
+ * CPU tensor, in memory order (1 = keep): element i keeps when the 53 low bits
+ * of random64() times 2^-53 are < 1 - p (computed in double). Consumes 2n
+ * engine words. 0 < p < 1 (p == 0 and p == 1 draw nothing in PyTorch). */
+void mnv3_torch_dropout_keep(mnv3_torch_generator *g, double p, size_t n, uint8_t *keep);
+/* The factor a kept element is multiplied by: noise.div_(1 - p) divides the
+ * float32 1 by the scalar rounded to float32, so 1.0f / (float)(1 - p). */
+float mnv3_torch_dropout_scale(double p);
+
+/* torch.randperm(n) on CPU (int64, n >= 1): identity, then for i < n-1 swap
+ * i with i + random32() % (n - i). Consumes n - 1 engine words. */
+void mnv3_torch_randperm(mnv3_torch_generator *g, int64_t n, int64_t *perm);
+/* torch.empty((), dtype=torch.int64).random_(): random64() modulo 2^63. */
+int64_t mnv3_torch_random_int64(mnv3_torch_generator *g);
+/* The order in which torch.utils.data.DataLoader(shuffle=True) without its
+ * own generator visits n samples in one epoch (one `for batch in loader`):
+ * the iterator draws its base seed, then RandomSampler draws a seed for a
+ * fresh Generator and takes randperm(n) from it. Consumes 4 words of g. */
+void mnv3_torch_dataloader_epoch_order(mnv3_torch_generator *g, int64_t n, int64_t *order);
+
+/* ---- CPython's random, for Keras's unseeded layers ----------------------- */
+
+/* random.seed(seed) for 0 <= seed < 2^64: init_by_array over its 32-bit words,
+ * low word first (one word for seeds below 2^32). */
+void mnv3_python_random_seed(mnv3_mt19937 *g, uint64_t seed);
+/* random.randint(1, 10**9): what keras.random.SeedGenerator(seed=None) takes
+ * as its seed (make_default_seed). After keras.utils.set_random_seed(S) the
+ * first unseeded Dropout built gets the first of these from
+ * mnv3_python_random_seed(S); every other Python `random` use before it moves
+ * the stream on. */
+int64_t mnv3_keras_default_seed(mnv3_mt19937 *python_random);
+
+/* ---- Keras 3 / TensorFlow stateless dropout ------------------------------ */
+
+/* keras.random.SeedGenerator: an int64 variable [seed, counter]. */
+typedef struct mnv3_keras_seed_generator {
+    int64_t seed;
+    int64_t counter;
+} mnv3_keras_seed_generator;
+
+void mnv3_keras_seed_generator_init(mnv3_keras_seed_generator *g, int64_t seed);
+
+/* Philox-4x32-10 key and counter, as TF's stateless ops derive them from an
+ * int32 seed pair (stateless_random_ops.cc GenerateKey). */
+typedef struct mnv3_philox {
+    uint32_t key[2];
+    uint32_t counter[4];
+} mnv3_philox;
+void mnv3_philox_from_seed(mnv3_philox *ph, int32_t seed0, int32_t seed1);
+/* One Philox-4x32-10 block at the current counter, then counter += 1. */
+void mnv3_philox_next(mnv3_philox *ph, uint32_t out[4]);
+/* tf.random.stateless_uniform(shape=[n], seed=[seed0, seed1]) in float32:
+ * 23 low bits of each word as the mantissa of [1, 2), minus 1. */
+void mnv3_tf_stateless_uniform(int32_t seed0, int32_t seed1, size_t n, float *out);
+
+/* keras.layers.Dropout(rate, seed=...)(x, training=True) over n elements of a
+ * float32 tensor (noise_shape None), in memory order: draws the state (then
+ * counter += 1), casts it to int32 by floormod(., 2^31 - 2), and keeps where
+ * the uniform >= (float)rate. 0 < rate < 1. */
+void mnv3_keras_dropout_keep(mnv3_keras_seed_generator *g, double rate, size_t n,
+                             uint8_t *keep);
+/* The kept elements' factor: scale = 1 / (1 - rate) in double, to float32;
+ * the layer computes x * scale (then selects it or 0). */
+float mnv3_keras_dropout_scale(double rate);
+
+#endif
