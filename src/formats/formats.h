@@ -43,7 +43,13 @@ void mnv3_convert_elems(mnv3_elem e, const unsigned char *src, size_t n, void *d
 
 /* ---- npy (npy.c) ---- */
 
-/* Parses one .npy image; out->name becomes a copy of name. */
+/* The header of one .npy image (any dtype): its descr ("<f4", "|u1", "|b1", ...),
+ * shape, and the offset of its C-order data (<= len; the size is not checked). */
+#define MNV3_NPY_DESCR_CAP 32
+int mnv3_parse_npy_header(const void *buf, size_t len, const char *label,
+                          char descr[MNV3_NPY_DESCR_CAP], int *ndim,
+                          int64_t shape[MNV3_MAX_DIMS], size_t *data_start, mnv3_error *err);
+/* Parses one float32 .npy image; out->name becomes a copy of name. */
 int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const char *name,
                          mnv3_tensor *out, mnv3_error *err);
 /* Encodes a float32 tensor as a v1.0 .npy image (malloc'd). */

@@ -86,8 +86,8 @@ static int read_shape(dict_cursor *c, int *ndim, int64_t *shape, const char *lab
     }
 }
 
-static int parse_header_dict(const char *text, size_t len, const char *label, int *ndim,
-                             int64_t *shape, mnv3_error *err) {
+static int parse_header_dict(const char *text, size_t len, const char *label, char *descr,
+                             size_t descr_cap, int *ndim, int64_t *shape, mnv3_error *err) {
     dict_cursor c = {text, text + len};
     int have_descr = 0, have_order = 0, have_shape = 0;
     if (!accept_char(&c, '{'))
@@ -98,16 +98,12 @@ static int parse_header_dict(const char *text, size_t len, const char *label, in
         if (!read_quoted(&c, key, sizeof key) || !accept_char(&c, ':'))
             return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "npy header: malformed dict");
         if (strcmp(key, "descr") == 0) {
-            char descr[32];
             skip_spaces(&c);
             if (c.p < c.end && *c.p == '[')
                 return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, label,
-                                      "dtype is a structured type, not float32");
-            if (!read_quoted(&c, descr, sizeof descr))
+                                      "dtype is a structured type, not a plain number type");
+            if (!read_quoted(&c, descr, descr_cap))
                 return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "npy header: malformed descr");
-            if (strcmp(descr, "<f4") != 0)
-                return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, label, "dtype '%s' is not float32",
-                                      descr);
             have_descr = 1;
         } else if (strcmp(key, "fortran_order") == 0) {
             if (read_word(&c, "True"))
@@ -139,10 +135,10 @@ static int parse_header_dict(const char *text, size_t len, const char *label, in
     return MNV3_OK;
 }
 
-int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const char *name,
-                         mnv3_tensor *out, mnv3_error *err) {
+int mnv3_parse_npy_header(const void *buf, size_t len, const char *label,
+                          char descr[MNV3_NPY_DESCR_CAP], int *ndim,
+                          int64_t shape[MNV3_MAX_DIMS], size_t *data_start, mnv3_error *err) {
     const unsigned char *b = buf;
-    memset(out, 0, sizeof *out);
     if (len < 10 || memcmp(b, npy_magic, sizeof npy_magic) != 0)
         return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "not a .npy file (bad magic)");
     int major = b[6];
@@ -169,10 +165,27 @@ int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const c
     for (size_t i = 0; i < header_len; i++) /* v3 allows UTF-8, our dict never needs it */
         if (text[i] == '\0')
             return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "npy header contains a NUL byte");
+    *ndim = 0;
+    if (parse_header_dict(text, header_len, label, descr, MNV3_NPY_DESCR_CAP, ndim, shape, err) !=
+        MNV3_OK)
+        return MNV3_FAIL;
+    *data_start = header_start + header_len;
+    return MNV3_OK;
+}
+
+int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const char *name,
+                         mnv3_tensor *out, mnv3_error *err) {
+    const unsigned char *b = buf;
+    memset(out, 0, sizeof *out);
+    char descr[MNV3_NPY_DESCR_CAP];
     int ndim = 0;
     int64_t shape[MNV3_MAX_DIMS];
-    if (parse_header_dict(text, header_len, label, &ndim, shape, err) != MNV3_OK)
+    size_t data_start;
+    if (mnv3_parse_npy_header(buf, len, label, descr, &ndim, shape, &data_start, err) != MNV3_OK)
         return MNV3_FAIL;
+    if (strcmp(descr, "<f4") != 0)
+        return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, label, "dtype '%s' is not float32",
+                              descr);
 
     size_t numel = 1, bytes;
     for (int i = 0; i < ndim; i++)
@@ -181,7 +194,7 @@ int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const c
     if (!mnv3_mul_size(numel, 4, &bytes) || bytes > MNV3_FORMATS_MAX_BYTES)
         return mnv3_fail_code(err, MNV3_ERR_LIMIT, label, "array of %zu elements is too large",
                               numel);
-    size_t data_start = header_start + header_len, have = len - data_start;
+    size_t have = len - data_start;
     if (have < bytes)
         return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
                               "truncated: header declares %zu bytes of data, file holds %zu", bytes,
