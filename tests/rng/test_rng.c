@@ -149,10 +149,12 @@ static int replay(const char *side, const char *path) {
             }
             free(u);
             others++;
-        } else if (!torch && strcmp(w[0], "default") == 0 && nw == 3) {
+        } else if (!torch && strcmp(w[0], "default") == 0 && nw >= 4) {
             mnv3_mt19937 py;
             mnv3_python_random_seed(&py, strtoull(w[1], NULL, 10));
-            long long got = (long long)mnv3_keras_default_seed(&py), want = strtoll(w[2], NULL, 10);
+            long skip = strtol(w[2], NULL, 10);
+            for (long k = 0; k < skip; k++) (void)mnv3_keras_default_seed(&py);
+            long long got = (long long)mnv3_keras_default_seed(&py), want = strtoll(w[3], NULL, 10);
             CHECKF(got == want, "%s: unseeded Dropout seed %lld, Keras's %lld", where, got, want);
             others++;
         } else {

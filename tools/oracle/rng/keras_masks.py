@@ -17,10 +17,12 @@ Fixture lines (in order; 'seed' makes a fresh Dropout(rate, seed=S)):
   seed S
   dropout RATE N SCALE_HEX MASK_HEX   (mask packed LSB first)
   uniform SEED0 SEED1 N HEX32...      (tf.random.stateless_uniform float32 bits)
-  default SETSEED LAYERSEED           (set_random_seed(SETSEED); Dropout(r) seed)
+  default SETSEED K LAYERSEED         (after set_random_seed(SETSEED), the K-th
+                                      (from 0) unseeded SeedGenerator's seed)
 """
 import argparse
 import os
+import random
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -101,7 +103,19 @@ def write_fixture(path):
     for s in [0, 5, 42, 2**32 - 1]:
         keras.utils.set_random_seed(s)
         layer = keras.layers.Dropout(0.5)
-        lines.append(f"default {s} {int(layer.seed_generator.state.value.numpy()[0])}")
+        lines.append(f"default {s} 0 {int(layer.seed_generator.state.value.numpy()[0])}")
+    # keras.applications.MobileNetV3Small: its unseeded Dropout takes the n-th
+    # make_default_seed() after set_random_seed (the initializers draw first).
+    for s in [0, 7]:
+        keras.utils.set_random_seed(s)
+        model = keras.applications.MobileNetV3Small(input_shape=(224, 224, 3), weights=None)
+        drops = [la for la in model.layers if isinstance(la, keras.layers.Dropout)]
+        seed = int(drops[0].seed_generator.state.value.numpy()[0])
+        random.seed(s)
+        draws = [random.randint(1, int(1e9)) for _ in range(1000)]
+        if len(drops) != 1 or seed not in draws:
+            fail("MobileNetV3Small's Dropout seed is not one of the first 1000 default seeds")
+        lines.append(f"default {s} {draws.index(seed)} {seed}  # MobileNetV3Small")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 

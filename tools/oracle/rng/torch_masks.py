@@ -9,7 +9,8 @@ order, written as a line-based fixture that tests/rng/test_rng.c replays.
 Before writing, it measures (and fails, exit 1, if one does not hold):
   - the mask does not depend on torch.set_num_threads (1 vs 2);
   - dropout's output is x * noise, noise = keep ? 1.0f / float32(1 - p) : 0.0f
-    (bit for bit: a dropped negative x gives -0.0), and nn.Dropout(inplace=True) draws the same mask;
+    (bit for bit: a dropped negative x gives -0.0); under autograd the mask is
+    the same and the input gradient is grad_out * noise;, and nn.Dropout(inplace=True) draws the same mask;
   - one train-mode forward of torchvision's MobileNetV3-Small consumes exactly
     the words of one bernoulli over batch x 1024 (dropout is the only draw).
 Fixture lines (in order; 'seed' resets the default generator):
@@ -75,6 +76,22 @@ def measure():
             bad = int(np.sum(want.view(np.uint32) != y.view(np.uint32)))
             fail(f"p={p}: output is not x * noise, noise = keep ? 1.0f / float32(1 - p) : 0 "
                  f"({bad} elements differ)")
+    # Under autograd (x.requires_grad): the same mask, and the gradient is
+    # grad_out * noise with the same noise.
+    for p in RATES:
+        torch.manual_seed(9)
+        xt = torch.from_numpy(x.copy()).requires_grad_(True)
+        y = torch.nn.functional.dropout(xt, p, training=True)
+        g = torch.from_numpy(rng.standard_normal(x.shape).astype(np.float32))
+        y.backward(g)
+        torch.manual_seed(9)
+        keep = keep_mask(p, x.shape).reshape(x.shape)
+        noise = np.where(keep, np.float32(1.0) / np.float32(1.0 - p), np.float32(0))
+        if not np.array_equal((y.detach().numpy() != 0), keep):
+            fail(f"p={p}: autograd draws another mask")
+        want = g.numpy() * noise
+        if not np.array_equal(want.view(np.uint32), xt.grad.numpy().view(np.uint32)):
+            fail(f"p={p}: the gradient is not grad_out * noise")
     # What a MobileNetV3-Small train-mode forward draws: only the classifier's dropout.
     import torchvision
     model = torchvision.models.mobilenet_v3_small(weights=None).train()
@@ -89,7 +106,7 @@ def measure():
     if not torch.equal(after_forward, after_bernoulli):
         fail("a train-mode forward draws more than one bernoulli over batch x 1024")
     print("torch_masks: threads 1 == 2, apply = x * (keep ? 1.0f/float32(1-p) : 0), forward draws one "
-          f"bernoulli(batch x 1024); torch {torch.__version__}, "
+          f"bernoulli(batch x 1024), grad = grad_out * noise; torch {torch.__version__}, "
           f"mkl {torch.backends.mkl.is_available()}", file=sys.stderr)
 
 
