@@ -197,8 +197,13 @@ static int32_t keras_cast_seed(int64_t v) {
     return (int32_t)r;
 }
 
-void mnv3_keras_dropout_keep(mnv3_keras_seed_generator *g, double rate, size_t n,
-                             uint8_t *keep) {
+/* XLA's ConvertRandomBitsToUniformFloatingPoint: the 23 high bits, scaled. */
+static float uint32_high_bits_to_unit_float(uint32_t x) {
+    return (float)(x >> 9) * 0x1p-23f;
+}
+
+void mnv3_keras_dropout_keep_bits(mnv3_keras_seed_generator *g, double rate, size_t n,
+                                  mnv3_uniform_bits bits, uint8_t *keep) {
     int32_t seed0 = keras_cast_seed(g->seed), seed1 = keras_cast_seed(g->counter);
     g->counter++;
     const float threshold = (float)rate;
@@ -207,8 +212,15 @@ void mnv3_keras_dropout_keep(mnv3_keras_seed_generator *g, double rate, size_t n
     uint32_t block[4];
     for (size_t i = 0; i < n; i++) {
         if (i % 4 == 0) mnv3_philox_next(&ph, block);
-        keep[i] = (uint8_t)(uint32_to_unit_float(block[i % 4]) >= threshold);
+        float u = bits == MNV3_UNIFORM_HIGH_BITS ? uint32_high_bits_to_unit_float(block[i % 4])
+                                                 : uint32_to_unit_float(block[i % 4]);
+        keep[i] = (uint8_t)(u >= threshold);
     }
+}
+
+void mnv3_keras_dropout_keep(mnv3_keras_seed_generator *g, double rate, size_t n,
+                             uint8_t *keep) {
+    mnv3_keras_dropout_keep_bits(g, rate, n, MNV3_UNIFORM_LOW_MANTISSA, keep);
 }
 
 float mnv3_keras_dropout_scale(double rate) {

@@ -95,10 +95,23 @@ void mnv3_philox_next(mnv3_philox *ph, uint32_t out[4]);
  * 23 low bits of each word as the mantissa of [1, 2), minus 1. */
 void mnv3_tf_stateless_uniform(int32_t seed0, int32_t seed1, size_t n, float *out);
 
+/* How a Philox word becomes a float32 uniform in [0, 1). */
+typedef enum mnv3_uniform_bits {
+    MNV3_UNIFORM_LOW_MANTISSA, /* TF's CPU/GPU kernels: (x & 0x7fffff) * 2^-23 (mantissa trick) */
+    MNV3_UNIFORM_HIGH_BITS,    /* XLA (jit_compile=True): (x >> 9) * 2^-23 */
+    MNV3_UNIFORM_BITS_COUNT
+} mnv3_uniform_bits;
+
 /* keras.layers.Dropout(rate, seed=...)(x, training=True) over n elements of a
  * float32 tensor (noise_shape None), in memory order: draws the state (then
  * counter += 1), casts it to int32 by floormod(., 2^31 - 2), and keeps where
- * the uniform >= (float)rate. 0 < rate < 1. */
+ * the uniform >= (float)rate. 0 < rate < 1. The same Philox words feed both
+ * conversions: eager and tf.function use LOW_MANTISSA, XLA-compiled steps
+ * HIGH_BITS. */
+void mnv3_keras_dropout_keep_bits(mnv3_keras_seed_generator *g, double rate, size_t n,
+                                  mnv3_uniform_bits bits, uint8_t *keep);
+/* The same with LOW_MANTISSA: Keras's model.fit on a CPU-only machine (which
+ * turns jit_compile="auto" off), eager calls and tf.function. */
 void mnv3_keras_dropout_keep(mnv3_keras_seed_generator *g, double rate, size_t n,
                              uint8_t *keep);
 /* The kept elements' factor: scale = 1 / (1 - rate) in double, to float32;

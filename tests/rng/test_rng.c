@@ -108,7 +108,8 @@ static int replay(const char *side, const char *path) {
         if (strcmp(w[0], "seed") == 0 && nw == 2) {
             if (torch) mnv3_torch_generator_seed(&tg, strtoull(w[1], NULL, 10));
             else mnv3_keras_seed_generator_init(&kg, strtoll(w[1], NULL, 10));
-        } else if (strcmp(w[0], "dropout") == 0 && nw == 5) {
+        } else if ((strcmp(w[0], "dropout") == 0 || (!torch && strcmp(w[0], "xla_dropout") == 0)) &&
+                   nw == 5) {
             double p = strtod(w[1], NULL);
             size_t n = (size_t)strtoull(w[2], NULL, 10);
             uint8_t *keep = malloc(n);
@@ -117,7 +118,10 @@ static int replay(const char *side, const char *path) {
                 mnv3_torch_dropout_keep(&tg, p, n, keep);
                 check_scale(where, mnv3_torch_dropout_scale(p), w[3]);
             } else {
-                mnv3_keras_dropout_keep(&kg, p, n, keep);
+                mnv3_keras_dropout_keep_bits(&kg, p, n,
+                                             w[0][0] == 'x' ? MNV3_UNIFORM_HIGH_BITS
+                                                            : MNV3_UNIFORM_LOW_MANTISSA,
+                                             keep);
                 check_scale(where, mnv3_keras_dropout_scale(p), w[3]);
             }
             check_mask(where, keep, w[4], n);

@@ -11,11 +11,14 @@ Before writing, it measures (and fails, exit 1, if one does not hold):
     [0, 1] per call);
   - the output is where(keep, x * float32(1 / (1 - rate)), 0) bit for bit;
   - a tf.function (graph, no XLA) call draws the eager mask.
-It reports (stderr) whether an XLA-compiled call (jit_compile=True) draws the
-same mask: it does not (XLA's own Philox stream and float conversion).
+It reports (stderr) how far an XLA-compiled call (jit_compile=True) is from the
+eager mask: about half the elements differ (same Philox words, but XLA turns
+the high 23 bits into the float, TF's kernel the low 23); the fixture records
+XLA masks too ('xla_dropout').
 Fixture lines (in order; 'seed' makes a fresh Dropout(rate, seed=S)):
   seed S
   dropout RATE N SCALE_HEX MASK_HEX   (mask packed LSB first)
+  xla_dropout RATE N SCALE_HEX MASK_HEX  (the same call under jit_compile=True)
   uniform SEED0 SEED1 N HEX32...      (tf.random.stateless_uniform float32 bits)
   default SETSEED K LAYERSEED         (after set_random_seed(SETSEED), the K-th
                                       (from 0) unseeded SeedGenerator's seed)
@@ -95,6 +98,17 @@ def write_fixture(path):
             layer = keras.layers.Dropout(rate, seed=seed)
             for n in SIZES:
                 lines.append(f"dropout {rate!r} {n} {scale_hex(rate)} {hexbits(keep_of(layer, (n,)))}")
+    # XLA-compiled calls (jit_compile=True): same Philox words, high-bit floats;
+    # eager and XLA calls of one layer share its SeedGenerator.
+    for rate in RATES:
+        lines.append("seed 99")
+        layer = keras.layers.Dropout(rate, seed=99)
+        xla = tf.function(lambda t, la=layer: la(t, training=True), jit_compile=True,
+                          autograph=False)
+        for n in [7, 1000, 2 * 1024]:
+            keep = (xla(tf.ones((n,))).numpy() != 0).reshape(-1)
+            lines.append(f"xla_dropout {rate!r} {n} {scale_hex(rate)} {hexbits(keep)}")
+        lines.append(f"dropout {rate!r} 1000 {scale_hex(rate)} {hexbits(keep_of(layer, (1000,)))}")
     lines.append("seed 1234")
     layer = keras.layers.Dropout(0.2, seed=1234)
     for _ in range(2):  # a training batch: 32 x 1024, twice
