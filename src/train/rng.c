@@ -226,3 +226,44 @@ void mnv3_keras_dropout_keep(mnv3_keras_seed_generator *g, double rate, size_t n
 float mnv3_keras_dropout_scale(double rate) {
     return (float)(1.0 / (1.0 - rate));
 }
+
+/* ---- tf-keras: the legacy stateful RandomUniform kernel ------------------ */
+
+static uint64_t tf_truncate_seed(int64_t seed) {
+    const int64_t m = 2147483647; /* Python's %: never negative */
+    int64_t r = seed % m;
+    return (uint64_t)(r < 0 ? r + m : r);
+}
+
+void mnv3_tf_legacy_kernel_init(mnv3_philox *kernel, int64_t global_seed, int64_t op_seed) {
+    uint64_t seed = tf_truncate_seed(global_seed), seed2 = tf_truncate_seed(op_seed);
+    if (seed == 0 && seed2 == 0) seed2 = 2147483647u; /* (0, 0) would mean "random" */
+    kernel->key[0] = (uint32_t)seed;
+    kernel->key[1] = (uint32_t)(seed >> 32);
+    kernel->counter[0] = 0;
+    kernel->counter[1] = 0;
+    kernel->counter[2] = (uint32_t)seed2;
+    kernel->counter[3] = (uint32_t)(seed2 >> 32);
+}
+
+/* counter += blocks, as a 128-bit number (PhiloxRandom::Skip). */
+static void philox_skip(mnv3_philox *ph, uint64_t blocks) {
+    uint64_t low = (uint64_t)ph->counter[0] | ((uint64_t)ph->counter[1] << 32);
+    uint64_t sum = low + blocks;
+    ph->counter[0] = (uint32_t)sum;
+    ph->counter[1] = (uint32_t)(sum >> 32);
+    if (sum < low)
+        for (int i = 2; i < 4; i++)
+            if (++ph->counter[i] != 0) break;
+}
+
+void mnv3_tf_legacy_dropout_keep(mnv3_philox *kernel, double rate, size_t n, uint8_t *keep) {
+    mnv3_philox ph = *kernel; /* ReserveRandomOutputs(n, 256) */
+    philox_skip(kernel, (uint64_t)n * 256u);
+    const float threshold = (float)rate;
+    uint32_t block[4];
+    for (size_t i = 0; i < n; i++) {
+        if (i % 4 == 0) mnv3_philox_next(&ph, block);
+        keep[i] = (uint8_t)(uint32_to_unit_float(block[i % 4]) >= threshold);
+    }
+}

@@ -10,7 +10,9 @@
  * Keras 3 on TensorFlow: Dropout(rate, seed=S) owns a SeedGenerator whose
  * state [S, k] is the seed of call k (k = 0, 1, ...); each call is
  * tf.nn.experimental.stateless_dropout: Philox-4x32-10 uniforms, keep where
- * u >= rate. docs/dropout.md has the derivations and the measurements.
+ * u >= rate. tf-keras: TF's legacy stateful RandomUniform kernel (Philox keyed
+ * by the global seed, a counter that persists between executions).
+ * docs/dropout.md has the derivations and the measurements.
  *
  * Everything here is deterministic, allocates nothing and needs libm alone. */
 #ifndef MNV3_TRAIN_RNG_H
@@ -117,5 +119,24 @@ void mnv3_keras_dropout_keep(mnv3_keras_seed_generator *g, double rate, size_t n
 /* The kept elements' factor: scale = 1 / (1 - rate) in double, to float32;
  * the layer computes x * scale (then selects it or 0). */
 float mnv3_keras_dropout_scale(double rate);
+
+/* ---- tf-keras (Keras 2) seeded dropout: TF's legacy stateful op ---------- */
+
+/* tf_keras.layers.Dropout(rate, seed=S) (tf.random.Generator not enabled, the
+ * default) calls tf.nn.dropout(seed=S + j) on its j-th call (j counts traced
+ * calls: model.fit traces once, so every step uses S). That is a stateful
+ * RandomUniform op with attributes seed = the global seed (tf.random.set_seed,
+ * else 87654321) and seed2 = the op seed, each taken modulo 2^31 - 1 ((0, 0)
+ * becomes (0, 2^31 - 1)). Its kernel holds one Philox: key = seed, counter =
+ * (0, 0, seed2) in 64-bit halves, and every execution over n elements starts
+ * at the kernel's counter and moves it on by n * 256 blocks. Eager TF caches
+ * that kernel per attribute set, so a second layer with the same seed in one
+ * process continues the first one's counter. */
+void mnv3_tf_legacy_kernel_init(mnv3_philox *kernel, int64_t global_seed, int64_t op_seed);
+/* One execution of the kernel for the keep mask over n elements (keep where
+ * the float32 uniform, low-mantissa, >= (float)rate); counter += n * 256. */
+void mnv3_tf_legacy_dropout_keep(mnv3_philox *kernel, double rate, size_t n, uint8_t *keep);
+/* tf.random.set_seed's default when none was set, for global_seed. */
+#define MNV3_TF_DEFAULT_GRAPH_SEED 87654321
 
 #endif

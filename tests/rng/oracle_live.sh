@@ -2,7 +2,7 @@
 # Live dropout-mask conformance: re-runs tools/oracle/rng/<side>_masks.py (which
 # first checks its measurements: threads, apply formula, draws per step) and
 # replays its fixture with 0 differing elements; torch also replays its .npy dumps.
-#   tests/rng/oracle_live.sh TEST_RNG REPO_ROOT torch|keras
+#   tests/rng/oracle_live.sh TEST_RNG REPO_ROOT torch|keras|tf-keras
 # Exits 77 (skipped) without the oracle environment.
 set -euo pipefail
 test_rng=$1 root=$2 side=$3
@@ -14,6 +14,7 @@ case "$side" in
 torch) "$py" "$root/tools/oracle/rng/torch_masks.py" --out "$tmp/fixture.txt" --dump-npy "$tmp/npy"
        "$test_rng" masks "$tmp/npy" ;;
 keras) "$py" "$root/tools/oracle/rng/keras_masks.py" --out "$tmp/fixture.txt" ;;
+tf-keras) "$py" "$root/tools/oracle/rng/tf_keras_masks.py" --out "$tmp/fixture.txt" ;;
 *) echo "unknown side $side" >&2; exit 2 ;;
 esac
 "$test_rng" "$side" "$tmp/fixture.txt"

@@ -3,6 +3,7 @@
  *
  *   test_rng torch FIXTURE   lines from tools/oracle/rng/torch_masks.py
  *   test_rng keras FIXTURE   lines from tools/oracle/rng/keras_masks.py
+ *   test_rng tf-keras FIXTURE  lines from tools/oracle/rng/tf_keras_masks.py
  *   test_rng masks DIR       .npy masks from torch_masks.py --dump-npy
  * Every mask must have 0 differing elements. */
 #include <math.h>
@@ -91,7 +92,9 @@ static int replay(const char *side, const char *path) {
         printf("SKIP: %s not found\n", path);
         return 77;
     }
-    int torch = strcmp(side, "torch") == 0;
+    int torch = strcmp(side, "torch") == 0, tf_keras = strcmp(side, "tf-keras") == 0;
+    mnv3_philox kernel;
+    mnv3_tf_legacy_kernel_init(&kernel, MNV3_TF_DEFAULT_GRAPH_SEED, 1);
     mnv3_torch_generator tg;
     mnv3_keras_seed_generator kg;
     mnv3_torch_generator_seed(&tg, 67280421310721ull); /* each fixture seeds first */
@@ -137,6 +140,18 @@ static int replay(const char *side, const char *path) {
             check_list(where, perm, n, w[2]);
             free(perm);
             lists++;
+        } else if (tf_keras && strcmp(w[0], "kernel") == 0 && nw == 3) {
+            mnv3_tf_legacy_kernel_init(&kernel, strtoll(w[1], NULL, 10), strtoll(w[2], NULL, 10));
+        } else if (tf_keras && strcmp(w[0], "legacy_dropout") == 0 && nw == 5) {
+            double p = strtod(w[1], NULL);
+            size_t n = (size_t)strtoull(w[2], NULL, 10);
+            uint8_t *keep = malloc(n);
+            if (!keep) return 1;
+            mnv3_tf_legacy_dropout_keep(&kernel, p, n, keep);
+            check_scale(where, mnv3_keras_dropout_scale(p), w[3]);
+            check_mask(where, keep, w[4], n);
+            free(keep);
+            masks++;
         } else if (!torch && strcmp(w[0], "uniform") == 0 && nw == 5) {
             size_t n = (size_t)strtoull(w[3], NULL, 10);
             float *u = malloc(n * sizeof *u);
@@ -257,9 +272,10 @@ static int masks(const char *dir) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 3 && (strcmp(argv[1], "torch") == 0 || strcmp(argv[1], "keras") == 0))
+    if (argc == 3 && (strcmp(argv[1], "torch") == 0 || strcmp(argv[1], "keras") == 0 ||
+                      strcmp(argv[1], "tf-keras") == 0))
         return replay(argv[1], argv[2]);
     if (argc == 3 && strcmp(argv[1], "masks") == 0) return masks(argv[2]);
-    fprintf(stderr, "usage: test_rng torch|keras FIXTURE | test_rng masks DIR\n");
+    fprintf(stderr, "usage: test_rng torch|keras|tf-keras FIXTURE | test_rng masks DIR\n");
     return 2;
 }
