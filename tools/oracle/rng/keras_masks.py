@@ -9,7 +9,8 @@ written as a line-based fixture that tests/rng/test_rng.c replays.
 Before writing, it measures (and fails, exit 1, if one does not hold):
   - the layer's SeedGenerator state is [seed, k] before call k (it advances by
     [0, 1] per call);
-  - the output is where(keep, x * float32(1 / (1 - rate)), 0) bit for bit;
+  - the output is where(keep, x * float32(1 / (1 - rate)), 0) bit for bit, and
+    the input gradient where(keep, dy * float32(1 / (1 - rate)), 0);
   - a tf.function (graph, no XLA) call draws the eager mask.
 It reports (stderr) how far an XLA-compiled call (jit_compile=True) is from the
 eager mask: about half the elements differ (same Philox words, but XLA turns
@@ -72,6 +73,19 @@ def measure():
         want = np.where(keep, x * scale, np.float32(0))
         if not np.array_equal(want.view(np.uint32), y.view(np.uint32)):
             fail(f"rate={rate}: output is not where(keep, x * float32(1/(1-rate)), 0)")
+    # Gradient: d(x) = keep ? d(y) * scale : +0 (the where's zero branch, then the mul).
+    for i, rate in enumerate(RATES):
+        layer_g = keras.layers.Dropout(rate, seed=19)
+        xt = tf.constant(x)
+        dy = tf.constant(np.random.default_rng(2).standard_normal(x.shape).astype(np.float32))
+        with tf.GradientTape() as tape:
+            tape.watch(xt)
+            y = layer_g(xt, training=True)
+        dx = tape.gradient(y, xt, output_gradients=dy).numpy()
+        keep = y.numpy() != 0
+        want = np.where(keep, dy.numpy() * np.float32(1.0 / (1.0 - rate)), np.float32(0))
+        if not np.array_equal(want.view(np.uint32), dx.view(np.uint32)):
+            fail(f"rate={rate}: the gradient is not where(keep, dy * scale, 0)")
     eager = keep_of(keras.layers.Dropout(0.5, seed=1337), (32, 1024))
     graph_layer = keras.layers.Dropout(0.5, seed=1337)
     graph = tf.function(lambda t: graph_layer(t, training=True), autograph=False)

@@ -7,7 +7,8 @@ tf.function, written as a line-based fixture that tests/rng/test_rng.c replays.
 
 Before writing, it measures (and fails, exit 1, if one does not hold):
   - the layer uses the legacy stateful RNG (tf.random.Generator not enabled);
-  - the output is where(keep, x * float32(1 / (1 - rate)), 0) bit for bit;
+  - the output is where(keep, x * float32(1 / (1 - rate)), 0) bit for bit, and
+    the input gradient where(keep, dy * float32(1 / (1 - rate)), 0);
   - its seed attribute moves on by one per (traced) call.
 Fixture lines (in order; 'kernel' starts a fresh RandomUniform kernel):
   kernel GLOBAL_SEED OP_SEED
@@ -26,6 +27,7 @@ import tensorflow as tf  # noqa: E402
 import tf_keras  # noqa: E402
 
 DEFAULT_GRAPH_SEED = 87654321
+RATES = [0.2, 0.5, 0.8]
 
 
 def fail(msg):
@@ -56,11 +58,24 @@ def measure():
     if rng_type != "legacy_stateful":
         fail(f"Dropout's RandomGenerator is {rng_type!r}, not legacy_stateful")
     x = np.random.default_rng(1).standard_normal((8, 1024)).astype(np.float32)
-    for i, rate in enumerate([0.2, 0.5, 0.8]):
+    for i, rate in enumerate(RATES):
         y = np.asarray(tf_keras.layers.Dropout(rate, seed=900100 + i)(x, training=True))
         want = np.where(y != 0, x * np.float32(1.0 / (1.0 - rate)), np.float32(0))
         if not np.array_equal(want.view(np.uint32), y.view(np.uint32)):
             fail(f"rate={rate}: output is not where(keep, x * float32(1/(1-rate)), 0)")
+    # Gradient: d(x) = keep ? d(y) * scale : +0 (the where's zero branch, then the mul).
+    for i, rate in enumerate(RATES):
+        layer_g = tf_keras.layers.Dropout(rate, seed=900200 + i)
+        xt = tf.constant(x)
+        dy = tf.constant(np.random.default_rng(2).standard_normal(x.shape).astype(np.float32))
+        with tf.GradientTape() as tape:
+            tape.watch(xt)
+            y = layer_g(xt, training=True)
+        dx = tape.gradient(y, xt, output_gradients=dy).numpy()
+        keep = y.numpy() != 0
+        want = np.where(keep, dy.numpy() * np.float32(1.0 / (1.0 - rate)), np.float32(0))
+        if not np.array_equal(want.view(np.uint32), dx.view(np.uint32)):
+            fail(f"rate={rate}: the gradient is not where(keep, dy * scale, 0)")
     keep_of(layer, (4,))
     keep_of(layer, (4,))
     if layer._random_generator._seed != 900003:
