@@ -81,6 +81,21 @@ int64_t mnv3_keras_default_seed(mnv3_mt19937 *python_random) {
 
 /* ---- PyTorch dropout, randperm, DataLoader order ------------------------- */
 
+void mnv3_torch_skip(mnv3_torch_generator *g, uint64_t words) {
+    for (uint64_t i = 0; i < words; i++) (void)mnv3_torch_random32(g);
+}
+
+uint64_t mnv3_torch_init_words(size_t layers, const uint64_t *weight_counts,
+                               const uint64_t *bias_counts) {
+    uint64_t words = 0;
+    for (size_t i = 0; i < layers; i++) {
+        uint64_t n = weight_counts[i];
+        words += n + bias_counts[i];      /* reset_parameters: uniform_, 1 word each */
+        words += n + (n % 16 ? 16u : 0u); /* normal_: n uniforms, the last 16 redrawn */
+    }
+    return words;
+}
+
 void mnv3_torch_dropout_keep(mnv3_torch_generator *g, double p, size_t n, uint8_t *keep) {
     /* bernoulli_distribution<double>(1 - p): uniform_real_distribution<double>
      * takes random64()'s 53 low bits times 2^-53 (exact in double). */

@@ -42,6 +42,16 @@ uint32_t mnv3_torch_random32(mnv3_torch_generator *g);
 /* Two engine words, the first one high (CPUGeneratorImpl::random64). */
 uint64_t mnv3_torch_random64(mnv3_torch_generator *g);
 
+/* Draws and discards `words` engine words (what other consumers took). */
+void mnv3_torch_skip(mnv3_torch_generator *g, uint64_t words);
+/* The words that building a torchvision-style model after manual_seed takes:
+ * every Conv2d/Linear constructor draws one word per weight and bias element
+ * (reset_parameters: kaiming_uniform_, uniform_), then torchvision re-draws each
+ * weight with normal_ (n words, plus 16 when n % 16 != 0; n >= 16 here).
+ * weight_counts/bias_counts: per Conv2d/Linear layer (bias 0 when absent). */
+uint64_t mnv3_torch_init_words(size_t layers, const uint64_t *weight_counts,
+                               const uint64_t *bias_counts);
+
 /* The keep mask of F.dropout(x, p, training=True) over n elements of a float32
  * CPU tensor, in memory order (1 = keep): element i keeps when the 53 low bits
  * of random64() times 2^-53 are < 1 - p (computed in double). Consumes 2n

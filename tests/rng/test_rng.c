@@ -140,6 +140,20 @@ static int replay(const char *side, const char *path) {
             check_list(where, perm, n, w[2]);
             free(perm);
             lists++;
+        } else if (torch && strcmp(w[0], "skip") == 0 && nw == 2) {
+            mnv3_torch_skip(&tg, strtoull(w[1], NULL, 10));
+        } else if (torch && strcmp(w[0], "init") == 0 && nw == 2) {
+            uint64_t weights[128], biases[128];
+            size_t layers = 0;
+            for (char *p = w[1]; *p && layers < 128; layers++) {
+                char *end;
+                weights[layers] = strtoull(p, &end, 10);
+                biases[layers] = *end == ':' ? strtoull(end + 1, &end, 10) : 0;
+                p = *end == ',' ? end + 1 : end;
+            }
+            CHECKF(layers < 128, "%s: more layers than the test reads", where);
+            mnv3_torch_skip(&tg, mnv3_torch_init_words(layers, weights, biases));
+            others++;
         } else if (tf_keras && strcmp(w[0], "kernel") == 0 && nw == 3) {
             mnv3_tf_legacy_kernel_init(&kernel, strtoll(w[1], NULL, 10), strtoll(w[2], NULL, 10));
         } else if (tf_keras && strcmp(w[0], "legacy_dropout") == 0 && nw == 5) {

@@ -18,6 +18,9 @@ Fixture lines (in order; 'seed' resets the default generator):
   dropout P N SCALE_HEX MASK_HEX   (mask packed LSB first, np.packbits little)
   randperm N V0,V1,...
   epoch N V0,V1,...                (one `for batch in DataLoader(shuffle=True)`)
+  init W0:B0,W1:B1,...             (a torchvision model built here: skip the words
+                                    its Conv2d/Linear constructors and init draw)
+  skip K                           (K words drawn by something else)
 --dump-npy writes small keep masks as bool, uint8 and float32 .npy for the
 mask-replay loader's tests.
 """
@@ -131,6 +134,22 @@ def write_fixture(path):
         m = keep_mask(0.2, (32, 1024))
         scale = np.float32(1.0) / np.float32(0.8)
         lines.append(f"dropout 0.2 {32 * 1024} {scale.view(np.uint32):08x} {hexbits(m)}")
+    # Seeding before building the model: its constructors draw first. 'layers'
+    # lists every Conv2d/Linear (weight, bias) count; the C side sums the words
+    # (mnv3_torch_init_words) and skips them, and the mask after must agree.
+    import torchvision
+    for classes in [1000, 10]:
+        lines.append("seed 3")
+        torch.manual_seed(3)
+        model = torchvision.models.mobilenet_v3_small(num_classes=classes).train()
+        counts = [(mod.weight.numel(), mod.bias.numel() if mod.bias is not None else 0)
+                  for mod in model.modules() if isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear))]
+        lines.append("init " + ",".join(f"{w}:{b}" for w, b in counts))
+        with torch.no_grad():
+            model(torch.zeros(2, 3, 32, 32))  # the forward's one draw: dropout over 2 x 1024
+        after = keep_mask(0.2, (1024,))
+        lines.append(f"skip {2 * 2 * 1024}")
+        lines.append(f"dropout 0.2 1024 {np.float32(1.25).view(np.uint32):08x} {hexbits(after)}")
     # randperm and the DataLoader's shuffle (two epochs) from one seed.
     lines.append("seed 7")
     torch.manual_seed(7)
