@@ -99,6 +99,10 @@ uint64_t mnv3_torch_init_words(size_t layers, const uint64_t *weight_counts,
 void mnv3_torch_dropout_keep(mnv3_torch_generator *g, double p, size_t n, uint8_t *keep) {
     /* bernoulli_distribution<double>(1 - p): uniform_real_distribution<double>
      * takes random64()'s 53 low bits times 2^-53 (exact in double). */
+    if (p <= 0.0 || p >= 1.0) { /* _dropout_impl returns x or x * 0: no draws */
+        memset(keep, p <= 0.0 ? 1 : 0, n);
+        return;
+    }
     const double keep_probability = 1.0 - p;
     const uint64_t mask53 = ((uint64_t)1 << 53) - 1;
     const double two_to_minus_53 = 1.0 / (double)((uint64_t)1 << 53);
@@ -219,6 +223,10 @@ static float uint32_high_bits_to_unit_float(uint32_t x) {
 
 void mnv3_keras_dropout_keep_bits(mnv3_keras_seed_generator *g, double rate, size_t n,
                                   mnv3_uniform_bits bits, uint8_t *keep) {
+    if (rate <= 0.0 || rate >= 1.0) { /* inputs or zeros_like, before draw_seed */
+        memset(keep, rate <= 0.0 ? 1 : 0, n);
+        return;
+    }
     int32_t seed0 = keras_cast_seed(g->seed), seed1 = keras_cast_seed(g->counter);
     g->counter++;
     const float threshold = (float)rate;
@@ -273,6 +281,10 @@ static void philox_skip(mnv3_philox *ph, uint64_t blocks) {
 }
 
 void mnv3_tf_legacy_dropout_keep(mnv3_philox *kernel, double rate, size_t n, uint8_t *keep) {
+    if (rate <= 0.0 || rate >= 1.0) { /* the layer returns x; TF refuses rate 1 */
+        memset(keep, rate <= 0.0 ? 1 : 0, n);
+        return;
+    }
     mnv3_philox ph = *kernel; /* ReserveRandomOutputs(n, 256) */
     philox_skip(kernel, (uint64_t)n * 256u);
     const float threshold = (float)rate;

@@ -55,7 +55,8 @@ uint64_t mnv3_torch_init_words(size_t layers, const uint64_t *weight_counts,
 /* The keep mask of F.dropout(x, p, training=True) over n elements of a float32
  * CPU tensor, in memory order (1 = keep): element i keeps when the 53 low bits
  * of random64() times 2^-53 are < 1 - p (computed in double). Consumes 2n
- * engine words. 0 < p < 1 (p == 0 and p == 1 draw nothing in PyTorch). */
+ * engine words. p <= 0 keeps all and p >= 1 keeps none, drawing nothing, as
+ * PyTorch (which returns x, or x * 0, for those). */
 void mnv3_torch_dropout_keep(mnv3_torch_generator *g, double p, size_t n, uint8_t *keep);
 /* The factor a kept element is multiplied by: noise.div_(1 - p) divides the
  * float32 1 by the scalar rounded to float32, so 1.0f / (float)(1 - p). */
@@ -117,7 +118,8 @@ typedef enum mnv3_uniform_bits {
 /* keras.layers.Dropout(rate, seed=...)(x, training=True) over n elements of a
  * float32 tensor (noise_shape None), in memory order: draws the state (then
  * counter += 1), casts it to int32 by floormod(., 2^31 - 2), and keeps where
- * the uniform >= (float)rate. 0 < rate < 1. The same Philox words feed both
+ * the uniform >= (float)rate. rate <= 0 keeps all and rate >= 1 none, without
+ * drawing a seed (Keras returns x or zeros before it). The same Philox words feed both
  * conversions: eager and tf.function use LOW_MANTISSA, XLA-compiled steps
  * HIGH_BITS. */
 void mnv3_keras_dropout_keep_bits(mnv3_keras_seed_generator *g, double rate, size_t n,
@@ -144,7 +146,9 @@ float mnv3_keras_dropout_scale(double rate);
  * process continues the first one's counter. */
 void mnv3_tf_legacy_kernel_init(mnv3_philox *kernel, int64_t global_seed, int64_t op_seed);
 /* One execution of the kernel for the keep mask over n elements (keep where
- * the float32 uniform, low-mantissa, >= (float)rate); counter += n * 256. */
+ * the float32 uniform, low-mantissa, >= (float)rate); counter += n * 256.
+ * rate <= 0 keeps all without executing (the layer returns x); tf.nn.dropout
+ * refuses rate >= 1, here it keeps none without executing. */
 void mnv3_tf_legacy_dropout_keep(mnv3_philox *kernel, double rate, size_t n, uint8_t *keep);
 /* tf.random.set_seed's default when none was set, for global_seed. */
 #define MNV3_TF_DEFAULT_GRAPH_SEED 87654321

@@ -123,6 +123,12 @@ def write_fixture(path):
             keep = (xla(tf.ones((n,))).numpy() != 0).reshape(-1)
             lines.append(f"xla_dropout {rate!r} {n} {scale_hex(rate)} {hexbits(keep)}")
         lines.append(f"dropout {rate!r} 1000 {scale_hex(rate)} {hexbits(keep_of(layer, (1000,)))}")
+    # rate 0 and 1 draw no seed: the next call still uses [S, 0].
+    lines.append("seed 8")
+    gen = keras.random.SeedGenerator(8)
+    for rate in [0.0, 1.0, 0.5]:
+        y = np.asarray(keras.random.dropout(np.ones((16,), np.float32), rate, seed=gen))
+        lines.append(f"dropout {rate!r} 16 - {hexbits(y != 0)}")
     lines.append("seed 1234")
     layer = keras.layers.Dropout(0.2, seed=1234)
     for _ in range(2):  # a training batch: 32 x 1024, twice

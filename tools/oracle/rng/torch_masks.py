@@ -127,6 +127,12 @@ def write_fixture(path):
                 m = keep_mask(p, (n,))
                 scale = np.float32(1.0) / np.float32(1.0 - p)
                 lines.append(f"dropout {p!r} {n} {scale.view(np.uint32):08x} {hexbits(m)}")
+    # p = 0 and p = 1 draw nothing: the mask after them continues the stream.
+    lines.append("seed 8")
+    torch.manual_seed(8)
+    for p in [0.0, 1.0, 0.5]:
+        m = keep_mask(p, (16,))
+        lines.append(f"dropout {p!r} 16 - {hexbits(m)}")
     # A training batch: 32 x 1024 (the classifier's input), twice in a row.
     lines.append("seed 1234")
     torch.manual_seed(1234)
