@@ -44,10 +44,10 @@ static void fields(const mnv3_exec_op *e, int *out) {
                      e->conv_fused_from_batch, e->pointwise_fma, e->bias_first, e->bn_apply,
                      e->bn_rsqrt, e->hardsigmoid, e->hardswish, e->pool_order, e->f64,
                      e->bn_batch_stats, e->bn_train_apply, e->bn_update, e->bn_refuse_single_value,
-                     e->bn_update_unbiased};
+                     e->bn_update_unbiased, e->hardswish_grad, e->hardsigmoid_grad};
     memcpy(out, v, sizeof v);
 }
-enum { N_FIELDS = 18 };
+enum { N_FIELDS = 20 };
 
 /* Switching any option of a factor that reaches the kernels changes some
  * resolved field of some op; the interface factors change the plan's ops. */
@@ -73,7 +73,10 @@ static void test_resolution(void) {
                 CHECKF(0, "plan %s=%s: %s", mnv3_factor_name(f), mnv3_factor_option_name(f, o), err.message);
                 continue;
             }
-            int changed = other.n != base.n;
+            mnv3_train_rule rule_base, rule_other;
+            mnv3_plan_train_rule(torch, &rule_base);
+            mnv3_plan_train_rule(&p, &rule_other);
+            int changed = other.n != base.n || memcmp(&rule_base, &rule_other, sizeof rule_base) != 0;
             for (int i = 0; i < base.n && i < other.n && !changed; i++) {
                 int a[N_FIELDS], b[N_FIELDS];
                 fields(&base.ops[i], a);

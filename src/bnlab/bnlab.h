@@ -10,6 +10,7 @@
 #ifndef MNV3_BNLAB_H
 #define MNV3_BNLAB_H
 
+#include "train/bn_train.h"
 #include "mnv3.h"
 
 /* A framework's training conventions are factors of its profile
@@ -68,15 +69,5 @@ void mnv3_bn_options_init(mnv3_bn_options *o, const mnv3_profile *p);
 int mnv3_bn_forward(const mnv3_model *m, const mnv3_bn_options *o, mnv3_bn_stats *stats,
                     const float *input, mnv3_layout layout, int n, int h, int w, float *output,
                     mnv3_error *err);
-
-/* One channel's batch statistics by method (enum mnv3_bn_batch_stats in
- * kernels/kernels.h), for tests: n_samples planes of plane_size values. */
-typedef struct mnv3_bn_moments {
-    float mean;
-    float var;     /* biased, the one that normalises */
-    float var_sum; /* PyTorch's sum of squared deviations (float) */
-} mnv3_bn_moments;
-mnv3_bn_moments mnv3_bn_channel_moments(int batch_stats, const float *const *planes,
-                                        int n_samples, size_t plane_size);
 
 #endif

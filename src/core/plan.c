@@ -110,6 +110,24 @@ static void resolve_bn_training(mnv3_exec_op *e, const mnv3_profile *p) {
     e->bn_update_unbiased = opt[MNV3_FACTOR_BN_UPDATE_VARIANCE] == MNV3_BN_UPDATE_VARIANCE_UNBIASED;
 }
 
+/* The activation gradients: ATen's closed or open affine piece, or TF's
+ * product rule over the forward formula. */
+static void resolve_activation_grad(mnv3_exec_op *e, int option) {
+    static const int hswish[MNV3_ACTIVATION_GRAD_COUNT] = {
+        [MNV3_ACTIVATION_GRAD_ATEN_1_13] = MNV3_HSWISH_GRAD_CLOSED_AFFINE,
+        [MNV3_ACTIVATION_GRAD_ATEN_OPEN] = MNV3_HSWISH_GRAD_OPEN_AFFINE,
+        [MNV3_ACTIVATION_GRAD_TF_AUTODIFF] = MNV3_HSWISH_GRAD_PRODUCT_RULE};
+    e->hardswish_grad = hswish[option];
+    e->hardsigmoid_grad = option == MNV3_ACTIVATION_GRAD_TF_AUTODIFF ? MNV3_HSIG_GRAD_FORWARD_FORMULA
+                                                                      : MNV3_HSIG_GRAD_TIMES_RECIP6;
+}
+
+void mnv3_plan_train_rule(const mnv3_profile *p, mnv3_train_rule *rule) {
+    rule->loss_divides_by_weight_sum = p->option[MNV3_FACTOR_LOSS_REDUCTION] == MNV3_LOSS_REDUCTION_WEIGHTED_MEAN;
+    rule->dropout_negative_zero = p->option[MNV3_FACTOR_DROPOUT_APPLY] == MNV3_DROPOUT_APPLY_MULTIPLY_NOISE;
+    rule->dropout_scale_f32_divide = rule->dropout_negative_zero;
+}
+
 /* Every option-dependent field of one op, shapes already known. */
 static void resolve_numerics(mnv3_exec_op *e, const mnv3_profile *p) {
     const int *opt = p->option;
@@ -122,6 +140,7 @@ static void resolve_numerics(mnv3_exec_op *e, const mnv3_profile *p) {
     e->pool_order = resolve_pool_order(opt[MNV3_FACTOR_POOL_SUM]);
     e->f64 = opt[MNV3_FACTOR_ACCUMULATE] == MNV3_ACCUMULATE_F64;
     resolve_bn_training(e, p);
+    resolve_activation_grad(e, p->option[MNV3_FACTOR_ACTIVATION_GRAD]);
 }
 
 static int valid_options(const mnv3_profile *p, mnv3_error *err) {

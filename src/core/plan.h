@@ -25,6 +25,13 @@ int mnv3_plan_build(const mnv3_model *m, const mnv3_profile *p, int h, int w, mn
 /* The running-statistics update rule of a profile (enum mnv3_bn_update), as
  * every BatchNorm op of its plan gets it. */
 int mnv3_plan_bn_update_rule(const mnv3_profile *p);
+/* Rules of a training step outside any one op (the loss, dropout). */
+typedef struct mnv3_train_rule {
+    int loss_divides_by_weight_sum; /* else by the batch size */
+    int dropout_negative_zero;      /* x * (keep / (1 - p)): a dropped x keeps its sign; else +0 */
+    int dropout_scale_f32_divide;   /* scale = 1.0f / f32(1 - p); else f32(1 / (1 - p)) in double */
+} mnv3_train_rule;
+void mnv3_plan_train_rule(const mnv3_profile *p, mnv3_train_rule *rule);
 /* Canonical tap name of value v. */
 const char *mnv3_plan_value_name(const mnv3_plan *plan, int v);
 size_t mnv3_shape_numel(mnv3_shape s);

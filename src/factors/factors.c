@@ -115,6 +115,25 @@ OPTIONS(bn_update_variance_options, MNV3_BN_UPDATE_VARIANCE_COUNT,
     [MNV3_BN_UPDATE_VARIANCE_UNBIASED] = {"unbiased",
         "running variance updated with the unbiased (Bessel-corrected) batch variance"},
     [MNV3_BN_UPDATE_VARIANCE_BIASED] = {"biased", "running variance updated with the biased batch variance"});
+OPTIONS(activation_grad_options, MNV3_ACTIVATION_GRAD_COUNT,
+    [MNV3_ACTIVATION_GRAD_ATEN_1_13] = {"aten_1_13",
+        "hardswish' = x / 3 + 0.5 on [-3, 3] (-0.5 at -3, 1.5 at +3), hardsigmoid' = dy * f32(1/6) on "
+        "(-3, 3) (PyTorch CPU before pytorch#147801; Debian torch 1.13.1, measured)"},
+    [MNV3_ACTIVATION_GRAD_ATEN_OPEN] = {"aten_open",
+        "hardswish' = x / 3 + 0.5 on (-3, 3), 0 below, 1 from +3 (PyTorch after pytorch#147801)"},
+    [MNV3_ACTIVATION_GRAD_TF_AUTODIFF] = {"tf_autodiff",
+        "the forward formula differentiated by TF: x * h(x) gives dy * h(x) + dy * x * h'(x), "
+        "relu6' = [0 < x + 3 < 6] (0 at -3, 1 at +3)"});
+OPTIONS(loss_reduction_options, MNV3_LOSS_REDUCTION_COUNT,
+    [MNV3_LOSS_REDUCTION_WEIGHTED_MEAN] = {"weighted_mean",
+        "sum of w[y] * loss / sum of w[y] (PyTorch CrossEntropyLoss, reduction='mean')"},
+    [MNV3_LOSS_REDUCTION_SUM_OVER_BATCH_SIZE] = {"sum_over_batch_size",
+        "sum of w * loss / batch size (Keras losses, sample weights included)"});
+OPTIONS(dropout_apply_options, MNV3_DROPOUT_APPLY_COUNT,
+    [MNV3_DROPOUT_APPLY_MULTIPLY_NOISE] = {"multiply_noise",
+        "x * noise, noise = keep / f32(1 - p): a dropped negative x gives -0 (PyTorch CPU)"},
+    [MNV3_DROPOUT_APPLY_SELECT_SCALED] = {"select_scaled",
+        "keep ? x * f32(1 / (1 - rate)) : +0 (Keras 3 / TF)"});
 
 #define FACTOR(id, name, description, options) [id] = {name, description, sizeof options / sizeof options[0], options}
 static const factor_info factors[MNV3_FACTOR_COUNT] = {
@@ -145,6 +164,12 @@ static const factor_info factors[MNV3_FACTOR_COUNT] = {
     FACTOR(MNV3_FACTOR_BN_UPDATE_VARIANCE, "bn_update_variance",
            "training BatchNorm: which batch variance updates the running variance",
            bn_update_variance_options),
+    FACTOR(MNV3_FACTOR_ACTIVATION_GRAD, "activation_grad",
+           "backward: hard-swish and hard-sigmoid gradients, at their kinks too", activation_grad_options),
+    FACTOR(MNV3_FACTOR_LOSS_REDUCTION, "loss_reduction", "cross-entropy: how the batch's losses are reduced",
+           loss_reduction_options),
+    FACTOR(MNV3_FACTOR_DROPOUT_APPLY, "dropout_apply", "training dropout: how the mask multiplies",
+           dropout_apply_options),
 };
 #undef FACTOR
 _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds every factor");
@@ -158,15 +183,25 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
     {name, description, {ROW(SET_OPTION)}}
 #define CHECK_ROW(ROW) _Static_assert(0 ROW(COUNT_ONE) == MNV3_FACTOR_COUNT, #ROW " names every factor")
 
+/* The backward pass and the loss. */
+#define TORCH_BACKWARD(X)                                                                      \
+    X(ACTIVATION_GRAD, MNV3_ACTIVATION_GRAD_ATEN_1_13) X(LOSS_REDUCTION, MNV3_LOSS_REDUCTION_WEIGHTED_MEAN)    \
+    X(DROPOUT_APPLY, MNV3_DROPOUT_APPLY_MULTIPLY_NOISE)
+#define TF_BACKWARD(X)                                                                         \
+    X(ACTIVATION_GRAD, MNV3_ACTIVATION_GRAD_TF_AUTODIFF) X(LOSS_REDUCTION, MNV3_LOSS_REDUCTION_SUM_OVER_BATCH_SIZE) \
+    X(DROPOUT_APPLY, MNV3_DROPOUT_APPLY_SELECT_SCALED)
 #define TORCH_TRAINING(X)                                                                      \
     X(BN_BATCH_STATS, MNV3_BN_BATCH_STATS_ATEN) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_APPLY_TORCH_FMA)             \
-    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TORCH) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_UNBIASED)
+    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TORCH) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_UNBIASED)           \
+    TORCH_BACKWARD(X)
 #define KERAS_TRAINING(X)                                                                      \
     X(BN_BATCH_STATS, MNV3_BN_BATCH_STATS_TF_MOMENTS) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_APPLY_TF_SCALE_SHIFT)  \
-    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_KERAS) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_BIASED)
+    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_KERAS) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_BIASED)            \
+    TF_BACKWARD(X)
 #define TF_KERAS_TRAINING(X)                                                                   \
     X(BN_BATCH_STATS, MNV3_BN_BATCH_STATS_TF_FUSED) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_APPLY_TF_SUBTRACT_FIRST) \
-    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TF_FUSED) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_UNBIASED)
+    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TF_FUSED) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_UNBIASED)         \
+    TF_BACKWARD(X)
 
 #define TORCH_ROW(X)                                                                           \
     X(PADDING, MNV3_PAD_SYMMETRIC) X(HARDSIGMOID, MNV3_HSIG_DIV6)                              \

@@ -62,6 +62,17 @@ enum mnv3_bn_update {
     MNV3_BN_UPDATE_OLD_WEIGHT_FACTOR /* f = 1 - m: (1 - f) * r + (f * adjust) * batch */
 };
 
+/* Backward formulas of the activations (src/train/backward.c). */
+enum mnv3_hardswish_grad {
+    MNV3_HSWISH_GRAD_CLOSED_AFFINE, /* x < -3: 0; x <= 3: dy * (x / 3 + 0.5); else dy */
+    MNV3_HSWISH_GRAD_OPEN_AFFINE,   /* x <= -3: 0; x < 3: dy * (x / 3 + 0.5); else dy */
+    MNV3_HSWISH_GRAD_PRODUCT_RULE   /* dy * h(x) + relu6'(x + 3) * (dy * x) / 6, h the forward's hard-sigmoid */
+};
+enum mnv3_hardsigmoid_grad {
+    MNV3_HSIG_GRAD_TIMES_RECIP6,   /* -3 < x < 3: dy * f32(1/6), else 0 */
+    MNV3_HSIG_GRAD_FORWARD_FORMULA /* relu6'(x + 3) times the forward's 1/6 step applied to dy */
+};
+
 /* One op ready to run: graph op + shapes + padding + resolved numerics. */
 typedef struct mnv3_exec_op {
     const mnv3_op *op;
@@ -83,6 +94,8 @@ typedef struct mnv3_exec_op {
     int bn_batch_stats, bn_train_apply, bn_update; /* the enums above */
     int bn_refuse_single_value; /* one value per channel is an error */
     int bn_update_unbiased;     /* the running variance takes the unbiased batch variance */
+    /* backward */
+    int hardswish_grad, hardsigmoid_grad; /* enum mnv3_hardswish_grad / mnv3_hardsigmoid_grad */
 } mnv3_exec_op;
 
 /* Does a k x k convolution of this op run the fused order for this batch? */
@@ -105,6 +118,9 @@ const mnv3_kernel_set *mnv3_reference_kernels(void);
 float mnv3_rsqrt_estimate_newton(float a);
 float mnv3_hardsigmoid(float x, int formula);
 float mnv3_hardswish(float x, int formula);
+/* The sum of one channel's plane in the order of the op's pool_order: the
+ * global pool, and the backward pass's sums over a plane. */
+float mnv3_plane_sum(const mnv3_exec_op *e, const float *x, size_t n);
 /* Inference BatchNorm of channel c as y = x * a + shift (bn_apply FMA and
  * MUL_ADD; SUBTRACT_FIRST uses a with the op's mean and bias). The one place
  * BatchNorm coefficients are computed. */

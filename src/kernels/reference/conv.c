@@ -263,6 +263,14 @@ static float cascade8_sum(const float *x, int64_t n) {
     return s;
 }
 
+float mnv3_plane_sum(const mnv3_exec_op *e, const float *x, size_t n) {
+    if (e->pool_order == MNV3_POOL_ORDER_PAIRWISE) return pairwise_sum(x, n);
+    if (e->pool_order == MNV3_POOL_ORDER_CASCADE8) return cascade8_sum(x, (int64_t)n);
+    float sum = 0.0f;
+    for (size_t i = 0; i < n; i++) sum += x[i];
+    return sum;
+}
+
 /* Global average pooling: sum, then divide by H*W (as every framework's mean). */
 MNV3_REF_KERNEL(mnv3_ref_global_pool) {
     (void)in2, (void)scratch, (void)batch;
@@ -275,12 +283,7 @@ MNV3_REF_KERNEL(mnv3_ref_global_pool) {
             out[c] = (float)(sum / (double)plane);
             continue;
         }
-        float sum = 0.0f;
-        if (e->pool_order == MNV3_POOL_ORDER_PAIRWISE) sum = pairwise_sum(x, plane);
-        else if (e->pool_order == MNV3_POOL_ORDER_CASCADE8) sum = cascade8_sum(x, (int64_t)plane);
-        else
-            for (size_t i = 0; i < plane; i++) sum += x[i];
-        out[c] = sum / (float)plane;
+        out[c] = mnv3_plane_sum(e, x, plane) / (float)plane;
     }
 }
 
