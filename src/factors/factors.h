@@ -31,6 +31,14 @@ enum mnv3_factor {
     MNV3_FACTOR_BN_TRAIN_APPLY,
     MNV3_FACTOR_BN_MOMENTUM,
     MNV3_FACTOR_BN_UPDATE_VARIANCE,
+    /* training: optimizers and schedules (src/train/optim.c) */
+    MNV3_FACTOR_OPTIM_SGD,
+    MNV3_FACTOR_OPTIM_ADAM,
+    MNV3_FACTOR_OPTIM_RMSPROP,
+    MNV3_FACTOR_OPTIM_WEIGHT_DECAY,
+    MNV3_FACTOR_OPTIM_SCALARS,
+    MNV3_FACTOR_OPTIM_DEFAULTS,
+    MNV3_FACTOR_LR_SCHEDULE,
     MNV3_FACTOR_COUNT
 };
 #define MNV3_FIRST_TRAINING_FACTOR MNV3_FACTOR_BN_BATCH_STATS
@@ -53,5 +61,21 @@ enum { MNV3_BN_TRAIN_APPLY_TORCH_FMA, MNV3_BN_TRAIN_APPLY_TF_SCALE_SHIFT, MNV3_B
 enum { MNV3_BN_MOMENTUM_TORCH, MNV3_BN_MOMENTUM_KERAS, MNV3_BN_MOMENTUM_TF_FUSED,
        MNV3_BN_MOMENTUM_COUNT };
 enum { MNV3_BN_UPDATE_VARIANCE_UNBIASED, MNV3_BN_UPDATE_VARIANCE_BIASED, MNV3_BN_UPDATE_VARIANCE_COUNT };
+/* optimizers and schedules: the formulas are in src/train/optim.h */
+enum { MNV3_OPTIM_SGD_TORCH, MNV3_OPTIM_SGD_KERAS, MNV3_OPTIM_SGD_TF_KERAS, MNV3_OPTIM_SGD_COUNT };
+enum { MNV3_OPTIM_ADAM_TORCH, MNV3_OPTIM_ADAM_KERAS, MNV3_OPTIM_ADAM_COUNT };
+enum { MNV3_OPTIM_RMSPROP_TORCH, MNV3_OPTIM_RMSPROP_KERAS, MNV3_OPTIM_RMSPROP_TF_KERAS, MNV3_OPTIM_RMSPROP_COUNT };
+enum { MNV3_OPTIM_WEIGHT_DECAY_TORCH, MNV3_OPTIM_WEIGHT_DECAY_KERAS, MNV3_OPTIM_WEIGHT_DECAY_COUNT };
+enum { MNV3_OPTIM_SCALARS_F64, MNV3_OPTIM_SCALARS_F32, MNV3_OPTIM_SCALARS_COUNT };
+enum { MNV3_OPTIM_DEFAULTS_TORCH, MNV3_OPTIM_DEFAULTS_KERAS, MNV3_OPTIM_DEFAULTS_COUNT };
+enum { MNV3_LR_SCHEDULE_TORCH, MNV3_LR_SCHEDULE_KERAS, MNV3_LR_SCHEDULE_COUNT };
+
+/* An optimizer's framework defaults (the optimizer's constructor defaults). */
+typedef struct mnv3_optim_defaults {
+    double lr, momentum, beta1, beta2, eps, rho, weight_decay;
+} mnv3_optim_defaults;
+/* Defaults of optimizer kind (mnv3_optimizer_kind, src/train/optim.h) under option
+ * `option` of MNV3_FACTOR_OPTIM_DEFAULTS; NULL when either is out of range. */
+const mnv3_optim_defaults *mnv3_optim_defaults_of(int option, int kind);
 
 #endif

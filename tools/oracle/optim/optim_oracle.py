@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Optimizer oracle: the real framework's optimizers and learning-rate schedules on
+seeded data, for tests/optim (bit-exact comparison with src/train/optim.c).
+
+  .venv-oracle/bin/python tools/oracle/optim/optim_oracle.py --framework torch --out DIR [--all-steps]
+  .venv-tf/bin/python     tools/oracle/optim/optim_oracle.py --framework keras|tf-keras --out DIR [--all-steps]
+
+Every case of tests/optim/cases.txt that names the framework runs STEPS steps on one
+float32 tensor of N values (seeded numpy normal), fed a seeded sequence of gradients
+(numpy, the same for every framework; some exact zeros). DIR/common.npz holds
+`init` [N] and `grads` [STEPS, N]; DIR/<framework>.npz holds per case
+  <case>/steps        the recorded 1-based steps (as float32)
+  <case>/param        the tensor after each recorded step [R, N]
+  <case>/state/<slot> the optimizer state after each recorded step [R, N]
+                      (slots: momentum; m, v; v, mean_grad, momentum)
+  <case>/lr           the learning rate in force at every step [STEPS, 3]: a double
+                      written as three float32 (hi, mid, lo) that add up to it exactly
+                      (torch keeps lr as a python float; Keras's is float32: mid = lo = 0)
+N = 43 covers the frameworks' vector loops and their scalar tails (ATen: 16-float
+blocks, Eigen: 4 x 8-float packets, one packet, then scalars). torch runs at 1 thread.
+Keras runs eagerly (CPU model.fit does not use XLA: jit_compile="auto" is off on CPU).
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+N = 43
+STEPS = 100
+RECORDED = [1, 2, 3, 10, 50, 100]
+HERE = os.path.dirname(os.path.abspath(__file__))
+CASES = os.path.join(HERE, "..", "..", "..", "tests", "optim", "cases.txt")
+
+
+def read_cases(framework):
+    cases = []
+    with open(CASES) as f:
+        for line in f:
+            line = line.split("#", 1)[0].split()
+            if not line:
+                continue
+            name, frameworks, kind = line[0], line[1].split(","), line[2]
+            keys = dict(kv.split("=", 1) for kv in line[3:])
+            if framework in frameworks:
+                cases.append((name, kind, keys))
+    return cases
+
+
+def data():
+    rng = np.random.default_rng(20261202)
+    init = rng.standard_normal(N).astype(np.float32)
+    grads = (rng.standard_normal((STEPS, N)) * 0.1).astype(np.float32)
+    grads *= rng.uniform(0.1, 3.0, size=(STEPS, 1)).astype(np.float32)  # varying scale per step
+    grads[:, 5] = 0.0  # one value that never gets a gradient
+    grads[::7, 11] = 0.0
+    return init, grads
+
+
+def split_double(x):
+    hi = np.float32(x)
+    mid = np.float32(x - float(hi))
+    lo = np.float32(x - float(hi) - float(mid))
+    assert float(hi) + float(mid) + float(lo) == x
+    return [hi, mid, lo]
+
+
+def fl(keys, k, default=None):
+    return float(keys[k]) if k in keys else default
+
+
+# ---------------------------------------------------------------- torch
+def run_torch(cases, init, grads, record):
+    import torch
+    torch.set_num_threads(1)
+    out = {}
+    for name, kind, keys in cases:
+        p = torch.nn.Parameter(torch.from_numpy(init.copy()))
+        kw = {"lr": fl(keys, "lr")}
+        if "wd" in keys:
+            kw["weight_decay"] = fl(keys, "wd")
+        if kind == "sgd":
+            for k, t in (("momentum", "momentum"), ("dampening", "dampening")):
+                if k in keys:
+                    kw[t] = fl(keys, k)
+            if keys.get("nesterov") == "1":
+                kw["nesterov"] = True
+            opt = torch.optim.SGD([p], **kw)
+        elif kind in ("adam", "adamw"):
+            if "beta1" in keys or "beta2" in keys:
+                kw["betas"] = (fl(keys, "beta1", 0.9), fl(keys, "beta2", 0.999))
+            if "eps" in keys:
+                kw["eps"] = fl(keys, "eps")
+            opt = (torch.optim.Adam if kind == "adam" else torch.optim.AdamW)([p], **kw)
+        elif kind == "rmsprop":
+            if "rho" in keys:
+                kw["alpha"] = fl(keys, "rho")
+            if "eps" in keys:
+                kw["eps"] = fl(keys, "eps")
+            if "momentum" in keys:
+                kw["momentum"] = fl(keys, "momentum")
+            if keys.get("centered") == "1":
+                kw["centered"] = True
+            opt = torch.optim.RMSprop([p], **kw)
+        sched, every = None, int(keys.get("every", "1"))
+        s = keys.get("sched")
+        if s == "step":
+            sched = torch.optim.lr_scheduler.StepLR(opt, int(keys["period"]), fl(keys, "gamma"))
+        elif s == "exp":
+            assert keys["period"] == "1"
+            sched = torch.optim.lr_scheduler.ExponentialLR(opt, fl(keys, "gamma"))
+        elif s == "cos":
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(
+                opt, int(keys["period"]), eta_min=fl(keys, "floor") * fl(keys, "lr"))
+        params, states, lrs = [], {}, []
+        for step in range(1, STEPS + 1):
+            lrs.append(split_double(opt.param_groups[0]["lr"]))
+            p.grad = torch.from_numpy(grads[step - 1].copy())
+            opt.step()
+            if sched is not None and step % every == 0:
+                sched.step()
+            if step in record:
+                params.append(p.detach().numpy().copy())
+                st = opt.state[p]
+                slots = {"sgd": [("momentum", "momentum_buffer")],
+                         "adam": [("m", "exp_avg"), ("v", "exp_avg_sq")],
+                         "adamw": [("m", "exp_avg"), ("v", "exp_avg_sq")],
+                         "rmsprop": [("v", "square_avg"), ("mean_grad", "grad_avg"),
+                                     ("momentum", "momentum_buffer")]}[kind]
+                for slot, key in slots:
+                    if key in st and st[key] is not None:
+                        states.setdefault(slot, []).append(st[key].numpy().copy())
+        finish(out, name, record, params, states, lrs)
+    return out
+
+
+# ---------------------------------------------------------------- Keras 3 / tf-keras
+def run_keras(cases, init, grads, record, framework):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+    if framework == "keras":
+        import keras
+    else:
+        import tf_keras as keras
+    out = {}
+    sch = keras.optimizers.schedules
+    for name, kind, keys in cases:
+        lr = fl(keys, "lr")
+        s = keys.get("sched")
+        if s == "step":
+            lr = sch.ExponentialDecay(lr, int(keys["period"]), fl(keys, "gamma"), staircase=True)
+        elif s == "exp":
+            lr = sch.ExponentialDecay(lr, int(keys["period"]), fl(keys, "gamma"))
+        elif s == "cos":
+            lr = sch.CosineDecay(lr, int(keys["period"]), alpha=fl(keys, "floor"))
+        assert "every" not in keys
+        kw = {"learning_rate": lr}
+        if "wd" in keys:
+            kw["weight_decay"] = fl(keys, "wd")
+        if kind == "sgd":
+            if "momentum" in keys:
+                kw["momentum"] = fl(keys, "momentum")
+            if keys.get("nesterov") == "1":
+                kw["nesterov"] = True
+            assert "dampening" not in keys
+            opt = keras.optimizers.SGD(**kw)
+        elif kind in ("adam", "adamw"):
+            for k, t in (("beta1", "beta_1"), ("beta2", "beta_2"), ("eps", "epsilon")):
+                if k in keys:
+                    kw[t] = fl(keys, k)
+            opt = (keras.optimizers.Adam if kind == "adam" else keras.optimizers.AdamW)(**kw)
+        elif kind == "rmsprop":
+            for k, t in (("rho", "rho"), ("eps", "epsilon"), ("momentum", "momentum")):
+                if k in keys:
+                    kw[t] = fl(keys, k)
+            if keys.get("centered") == "1":
+                kw["centered"] = True
+            opt = keras.optimizers.RMSprop(**kw)
+        var = tf.Variable(init.copy())
+        opt.build([var])
+        params, states, lrs = [], {}, []
+        for step in range(1, STEPS + 1):
+            if framework == "keras":  # the schedule at the current iteration count
+                lrs.append(lr_value(opt.learning_rate))
+            opt.apply_gradients([(tf.constant(grads[step - 1]), var)])
+            if framework == "tf-keras":  # apply_gradients stores the lr it used
+                lrs.append(lr_value(opt.learning_rate))
+            if step in record:
+                params.append(var.numpy().copy())
+                slots = {"sgd": [("momentum", "momentums")],
+                         "adam": [("m", "_momentums"), ("v", "_velocities")],
+                         "adamw": [("m", "_momentums"), ("v", "_velocities")],
+                         "rmsprop": [("v", "_velocities"), ("mean_grad", "_average_gradients"),
+                                     ("momentum", "_momentums")]}[kind]
+                for slot, attr in slots:
+                    lst = getattr(opt, attr, None)
+                    if lst:
+                        states.setdefault(slot, []).append(np.asarray(lst[0]).copy())
+        finish(out, name, record, params, states, lrs)
+    return out
+
+
+def lr_value(cur):
+    return split_double(float(np.float32(cur.numpy() if hasattr(cur, "numpy") else cur)))
+
+
+def finish(out, name, record, params, states, lrs):
+    out[f"{name}/steps"] = np.array(record, np.float32)
+    out[f"{name}/param"] = np.stack(params).astype(np.float32)
+    for slot, vals in states.items():
+        out[f"{name}/state/{slot}"] = np.stack(vals).astype(np.float32)
+    out[f"{name}/lr"] = np.array(lrs, np.float32)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--framework", required=True, choices=["torch", "keras", "tf-keras"])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--all-steps", action="store_true", help="record every step (live test)")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    init, grads = data()
+    np.savez_compressed(os.path.join(a.out, "common.npz"), init=init, grads=grads)
+    record = list(range(1, STEPS + 1)) if a.all_steps else RECORDED
+    cases = read_cases(a.framework)
+    if a.framework == "torch":
+        out = run_torch(cases, init, grads, record)
+    else:
+        out = run_keras(cases, init, grads, record, a.framework)
+    np.savez_compressed(os.path.join(a.out, a.framework.replace("-", "_") + ".npz"), **out)
+    print(f"{a.framework}: {len(cases)} cases, {len(record)} recorded steps -> {a.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
