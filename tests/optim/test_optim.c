@@ -20,7 +20,6 @@
 #include "train/optim.h"
 
 #define MAX_CASES 64
-#define STEPS 100
 
 typedef struct optim_case {
     char name[64], frameworks[64], kind[16];
@@ -102,38 +101,61 @@ static const mnv3_tensor *find(const mnv3_tensors *ts, const char *name) {
     return NULL;
 }
 
+/* Every step of one run: param[k*n + i], state[(k*3 + slot)*n + i], lr[k] (k = step - 1). */
 typedef struct run_result {
-    float param[STEPS][64];
-    float state[STEPS][3][64];
-    double lr[STEPS];
-    int n, slots;
+    float *param, *state;
+    double *lr;
+    int n, steps, slots;
     mnv3_optim_rule rule;
 } run_result;
 
+static void run_free(run_result *r) {
+    free(r->param);
+    free(r->state);
+    free(r->lr);
+    memset(r, 0, sizeof *r);
+}
+
 static int run_case(optim_case *c, const mnv3_profile *profile, const float *init, const float *grads, int n,
-                    run_result *out) {
+                    int steps, run_result *out) {
     mnv3_optim_rule rule;
     mnv3_error err;
-    if (case_apply(c, profile, &rule) != 0 || n > 64) return -1;
-    float p[64], state[3 * 64];
-    memcpy(p, init, (size_t)n * sizeof(float));
-    memset(state, 0, sizeof state);
+    run_free(out);
+    if (case_apply(c, profile, &rule) != 0 || n < 1 || steps < 1) return -1;
+    const size_t un = (size_t)n, us = (size_t)steps;
+    float *p = malloc(un * sizeof(float)), *state = calloc(3 * un, sizeof(float));
+    out->param = malloc(us * un * sizeof(float));
+    out->state = calloc(us * 3 * un, sizeof(float));
+    out->lr = malloc(us * sizeof(double));
+    if (!p || !state || !out->param || !out->state || !out->lr) {
+        free(p);
+        free(state);
+        run_free(out);
+        return -1;
+    }
+    memcpy(p, init, un * sizeof(float));
     out->n = n;
+    out->steps = steps;
     out->slots = mnv3_optim_state_slots(&rule, &c->h);
     out->rule = rule;
-    for (int k = 1; k <= STEPS; k++) {
+    int rc = 0;
+    for (int k = 1; k <= steps && rc == 0; k++) {
         double lr;
         if (mnv3_lr_at(&rule, &c->sched, k, &lr, &err) != MNV3_OK ||
             mnv3_optim_step_tensor(&rule, &c->h, k, lr, p, grads + (size_t)(k - 1) * (size_t)n, (size_t)n,
                                    state, &err) != MNV3_OK) {
             printf("FAIL %s under %s: %s\n", c->name, profile->name, err.message);
-            return -1;
+            rc = -1;
+            break;
         }
         out->lr[k - 1] = lr;
-        memcpy(out->param[k - 1], p, (size_t)n * sizeof(float));
-        for (int s = 0; s < out->slots; s++) memcpy(out->state[k - 1][s], state + s * n, (size_t)n * sizeof(float));
+        memcpy(out->param + (size_t)(k - 1) * un, p, un * sizeof(float));
+        for (int s = 0; s < out->slots; s++)
+            memcpy(out->state + ((size_t)(k - 1) * 3 + (size_t)s) * un, state + (size_t)s * un, un * sizeof(float));
     }
-    return 0;
+    free(p);
+    free(state);
+    return rc;
 }
 
 static int count_differing(const float *a, const float *b, int n) {
@@ -158,7 +180,11 @@ static long compare_case(const optim_case *c, const run_result *r, const mnv3_te
     const int R = (int)steps->shape[0], n = r->n;
     const float *sv = steps->data;
     long diff = 0, lr_diff = 0;
-    for (int k = 0; k < STEPS; k++) {
+    if (lr->shape[0] != r->steps) {
+        printf("FAIL %s: %lld learning rates in the fixture, %d steps here\n", c->name, (long long)lr->shape[0], r->steps);
+        return -1;
+    }
+    for (int k = 0; k < r->steps; k++) {
         const float *t = (const float *)lr->data + 3 * k;
         double want = (double)t[0] + (double)t[1] + (double)t[2];
         lr_diff += want != r->lr[k];
@@ -166,7 +192,8 @@ static long compare_case(const optim_case *c, const run_result *r, const mnv3_te
     char first[128] = "";
     for (int j = 0; j < R; j++) {
         int k = (int)sv[j];
-        int d = count_differing(r->param[k - 1], (const float *)param->data + (size_t)j * (size_t)n, n);
+        if (k < 1 || k > r->steps) return -1;
+        int d = count_differing(r->param + (size_t)(k - 1) * (size_t)n, (const float *)param->data + (size_t)j * (size_t)n, n);
         if (d && !first[0]) snprintf(first, sizeof first, "param at step %d: %d/%d", k, d, n);
         diff += d;
     }
@@ -188,7 +215,8 @@ static long compare_case(const optim_case *c, const run_result *r, const mnv3_te
         if (!present) continue;
         for (int j = 0; j < R; j++) {
             int k = (int)sv[j];
-            int d = count_differing(r->state[k - 1][s_at], (const float *)st->data + (size_t)j * (size_t)n, n);
+            int d = count_differing(r->state + ((size_t)(k - 1) * 3 + (size_t)s_at) * (size_t)n,
+                                    (const float *)st->data + (size_t)j * (size_t)n, n);
             if (d && !first[0]) snprintf(first, sizeof first, "state %s at step %d: %d/%d", order[kind][s], k, d, n);
             diff += d;
         }
@@ -224,17 +252,19 @@ static int check_framework(const char *dir, const char *fw, const char *cases_pa
     if (nc <= 0 || load(dir, "common.npz", &common) || load(dir, file, &fx)) return 1;
     const mnv3_tensor *init = find(&common, "init"), *grads = find(&common, "grads");
     if (!init || !grads) return 1;
-    int n = (int)init->shape[0], ran = 0;
+    int n = (int)init->shape[0], steps = (int)grads->shape[0], ran = 0;
+    if (grads->ndim != 2 || grads->shape[1] != n) return 1;
     for (int i = 0; i < nc; i++) {
         if (!framework_listed(cases[i].frameworks, fw)) continue;
         ran++;
-        if (run_case(&cases[i], mnv3_profile_find(fw), init->data, grads->data, n, &r) != 0) {
+        if (run_case(&cases[i], mnv3_profile_find(fw), init->data, grads->data, n, steps, &r) != 0) {
             kit_fail("%s: could not run", cases[i].name);
             continue;
         }
         if (compare_case(&cases[i], &r, &fx, 1) != 0) kit_fail("%s under %s", cases[i].name, fw);
     }
-    printf("%s: %d cases\n", fw, ran);
+    run_free(&r);
+    printf("%s: %d cases of %d values, %d steps\n", fw, ran, n, steps);
     CHECK(ran > 0);
     mnv3_tensors_free(&common);
     mnv3_tensors_free(&fx);
@@ -260,7 +290,7 @@ static int check_cross(const char *dir, const char *cases_path) {
     for (int f = 0; f < 3; f++)
         if (load(dir, files[f], &fx[f])) return 1;
     const mnv3_tensor *init = find(&common, "init"), *grads = find(&common, "grads");
-    int n = (int)init->shape[0], torch_keras_pairs = 0, torch_keras_differ = 0;
+    int n = (int)init->shape[0], steps = (int)grads->shape[0], torch_keras_pairs = 0, torch_keras_differ = 0;
     printf("%-18s %-18s %-24s %s\n", "case", "records", "param values differing", "relative L2 at step 100");
     for (int i = 0; i < nc; i++) {
         for (int a = 0; a < 3; a++) {
@@ -293,7 +323,7 @@ static int check_cross(const char *dir, const char *cases_path) {
                 const mnv3_profile *pbp = mnv3_profile_find(fws[b]);
                 for (size_t f = 0; f < sizeof optim_factors / sizeof optim_factors[0]; f++)
                     swapped.option[optim_factors[f]] = pbp->option[optim_factors[f]];
-                long d = run_case(&cases[i], &swapped, init->data, grads->data, n, &r) == 0
+                long d = run_case(&cases[i], &swapped, init->data, grads->data, n, steps, &r) == 0
                              ? compare_case(&cases[i], &r, &fx[b], 0)
                              : -1;
                 CHECKF(d == 0, "%s: profile %s with %s's optimizer factors: %ld values differ from %s's record",
@@ -319,13 +349,14 @@ static int check_cross(const char *dir, const char *cases_path) {
         for (size_t f = 0; f < sizeof optim_factors / sizeof optim_factors[0]; f++) {
             mnv3_profile one = *mnv3_profile_find("torch");
             one.option[optim_factors[f]] = mnv3_profile_find("keras")->option[optim_factors[f]];
-            if (run_case(&cases[i], &one, init->data, grads->data, n, &r) != 0) {
+            if (run_case(&cases[i], &one, init->data, grads->data, n, steps, &r) != 0) {
                 printf(" %18s", "-");
                 continue;
             }
             double num = 0, den = 0;
             for (int j = 0; j < n; j++) {
-                num += ((double)r.param[STEPS - 1][j] - want[j]) * ((double)r.param[STEPS - 1][j] - want[j]);
+                const double x = r.param[(size_t)(steps - 1) * (size_t)n + (size_t)j];
+                num += (x - want[j]) * (x - want[j]);
                 den += (double)want[j] * want[j];
             }
             printf(" %18.3g", sqrt(num / den));
@@ -336,6 +367,7 @@ static int check_cross(const char *dir, const char *cases_path) {
            "factors reproduces the other's record: %s\n",
            torch_keras_differ, torch_keras_pairs, kit_failures ? "no" : "yes");
     CHECK(torch_keras_differ == torch_keras_pairs);
+    run_free(&r);
     mnv3_tensors_free(&common);
     for (int f = 0; f < 3; f++) mnv3_tensors_free(&fx[f]);
     return kit_failures != 0;

@@ -17,7 +17,9 @@ float32 tensor of N values (seeded numpy normal), fed a seeded sequence of gradi
                       written as three float32 (hi, mid, lo) that add up to it exactly
                       (torch keeps lr as a python float; Keras's is float32: mid = lo = 0)
 N = 43 covers the frameworks' vector loops and their scalar tails (ATen: 16-float
-blocks, Eigen: 4 x 8-float packets, one packet, then scalars). torch runs at 1 thread.
+blocks, Eigen: 4 x 8-float packets, one packet, then scalars). torch runs at 1 thread
+unless --threads. --n, --steps and --cases make the large-tensor live check (a tensor
+ATen splits among threads: 32768 values a chunk).
 Keras runs eagerly (CPU model.fit does not use XLA: jit_compile="auto" is off on CPU).
 """
 import argparse
@@ -33,25 +35,29 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = os.path.join(HERE, "..", "..", "..", "tests", "optim", "cases.txt")
 
 
-def read_cases(framework):
-    cases = []
+def read_cases(framework, only=None, copy_to=None):
+    cases, kept = [], []
     with open(CASES) as f:
-        for line in f:
-            line = line.split("#", 1)[0].split()
+        for raw in f:
+            line = raw.split("#", 1)[0].split()
             if not line:
                 continue
             name, frameworks, kind = line[0], line[1].split(","), line[2]
             keys = dict(kv.split("=", 1) for kv in line[3:])
-            if framework in frameworks:
+            if framework in frameworks and (only is None or name in only):
                 cases.append((name, kind, keys))
+                kept.append(raw)
+    if copy_to:  # the subset run, for test_optim's CASES argument
+        with open(copy_to, "w") as f:
+            f.writelines(kept)
     return cases
 
 
-def data():
+def data(n=N, steps=STEPS):
     rng = np.random.default_rng(20261202)
-    init = rng.standard_normal(N).astype(np.float32)
-    grads = (rng.standard_normal((STEPS, N)) * 0.1).astype(np.float32)
-    grads *= rng.uniform(0.1, 3.0, size=(STEPS, 1)).astype(np.float32)  # varying scale per step
+    init = rng.standard_normal(n).astype(np.float32)
+    grads = (rng.standard_normal((steps, n)) * 0.1).astype(np.float32)
+    grads *= rng.uniform(0.1, 3.0, size=(steps, 1)).astype(np.float32)  # varying scale per step
     grads[:, 5] = 0.0  # one value that never gets a gradient
     grads[::7, 11] = 0.0
     return init, grads
@@ -70,9 +76,10 @@ def fl(keys, k, default=None):
 
 
 # ---------------------------------------------------------------- torch
-def run_torch(cases, init, grads, record):
+def run_torch(cases, init, grads, record, threads=1):
     import torch
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
+    STEPS = len(grads)
     out = {}
     for name, kind, keys in cases:
         p = torch.nn.Parameter(torch.from_numpy(init.copy()))
@@ -136,6 +143,7 @@ def run_torch(cases, init, grads, record):
 
 # ---------------------------------------------------------------- Keras 3 / tf-keras
 def run_keras(cases, init, grads, record, framework):
+    STEPS = len(grads)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
     if framework == "keras":
@@ -217,14 +225,19 @@ def main():
     ap.add_argument("--framework", required=True, choices=["torch", "keras", "tf-keras"])
     ap.add_argument("--out", required=True)
     ap.add_argument("--all-steps", action="store_true", help="record every step (live test)")
+    ap.add_argument("--n", type=int, default=N, help="values in the tensor")
+    ap.add_argument("--steps", type=int, default=STEPS)
+    ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    ap.add_argument("--cases", help="comma list: run only these (writes OUT/cases.txt)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    init, grads = data()
+    init, grads = data(a.n, a.steps)
     np.savez_compressed(os.path.join(a.out, "common.npz"), init=init, grads=grads)
-    record = list(range(1, STEPS + 1)) if a.all_steps else RECORDED
-    cases = read_cases(a.framework)
+    record = list(range(1, a.steps + 1)) if a.all_steps else [k for k in RECORDED if k <= a.steps]
+    only = set(a.cases.split(",")) if a.cases else None
+    cases = read_cases(a.framework, only, os.path.join(a.out, "cases.txt") if only else None)
     if a.framework == "torch":
-        out = run_torch(cases, init, grads, record)
+        out = run_torch(cases, init, grads, record, a.threads)
     else:
         out = run_keras(cases, init, grads, record, a.framework)
     np.savez_compressed(os.path.join(a.out, a.framework.replace("-", "_") + ".npz"), **out)
