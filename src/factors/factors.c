@@ -169,6 +169,12 @@ OPTIONS(lr_schedule_options, MNV3_LR_SCHEDULE_COUNT,
     [MNV3_LR_SCHEDULE_KERAS] = {"keras",
         "closed forms in float32 tensors from the step count: ExponentialDecay (staircase), "
         "CosineDecay (Keras 3, tf-keras)"});
+OPTIONS(optim_tf_graph_options, MNV3_OPTIM_TF_GRAPH_COUNT,
+    [MNV3_OPTIM_TF_GRAPH_EAGER] = {"eager", "the float32 update ops as written, each rounded (eager TensorFlow)"},
+    [MNV3_OPTIM_TF_GRAPH_GRAPPLER] = {"grappler",
+        "inside a tf.function (model.fit), as TF's graph optimizer rewrites them (measured): "
+        "p*wd*lr -> p*(wd*lr); lr*g/sqrt(d) -> g*(lr*rsqrt(d)) with TF's rsqrt; x/const -> x*(1/const) "
+        "in schedules"});
 
 #define FACTOR(id, name, description, options) [id] = {name, description, sizeof options / sizeof options[0], options}
 static const factor_info factors[MNV3_FACTOR_COUNT] = {
@@ -212,6 +218,9 @@ static const factor_info factors[MNV3_FACTOR_COUNT] = {
            optim_defaults_options),
     FACTOR(MNV3_FACTOR_LR_SCHEDULE, "lr_schedule", "learning-rate schedules: formula and precision",
            lr_schedule_options),
+    FACTOR(MNV3_FACTOR_OPTIM_TF_GRAPH, "optim_tf_graph",
+           "float32 optimizer ops run eagerly or rewritten by TensorFlow's graph optimizer",
+           optim_tf_graph_options),
 };
 #undef FACTOR
 _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds every factor");
@@ -230,17 +239,17 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
     X(OPTIM_SGD, MNV3_OPTIM_SGD_TORCH) X(OPTIM_ADAM, MNV3_OPTIM_ADAM_TORCH)                    \
     X(OPTIM_RMSPROP, MNV3_OPTIM_RMSPROP_TORCH) X(OPTIM_WEIGHT_DECAY, MNV3_OPTIM_WEIGHT_DECAY_TORCH) \
     X(OPTIM_SCALARS, MNV3_OPTIM_SCALARS_F64) X(OPTIM_DEFAULTS, MNV3_OPTIM_DEFAULTS_TORCH)      \
-    X(LR_SCHEDULE, MNV3_LR_SCHEDULE_TORCH)
+    X(LR_SCHEDULE, MNV3_LR_SCHEDULE_TORCH) X(OPTIM_TF_GRAPH, MNV3_OPTIM_TF_GRAPH_EAGER)
 #define KERAS_OPTIM(X)                                                                         \
     X(OPTIM_SGD, MNV3_OPTIM_SGD_KERAS) X(OPTIM_ADAM, MNV3_OPTIM_ADAM_KERAS)                    \
     X(OPTIM_RMSPROP, MNV3_OPTIM_RMSPROP_KERAS) X(OPTIM_WEIGHT_DECAY, MNV3_OPTIM_WEIGHT_DECAY_KERAS) \
     X(OPTIM_SCALARS, MNV3_OPTIM_SCALARS_F32) X(OPTIM_DEFAULTS, MNV3_OPTIM_DEFAULTS_KERAS)      \
-    X(LR_SCHEDULE, MNV3_LR_SCHEDULE_KERAS)
+    X(LR_SCHEDULE, MNV3_LR_SCHEDULE_KERAS) X(OPTIM_TF_GRAPH, MNV3_OPTIM_TF_GRAPH_GRAPPLER)
 #define TF_KERAS_OPTIM(X)                                                                      \
     X(OPTIM_SGD, MNV3_OPTIM_SGD_TF_KERAS) X(OPTIM_ADAM, MNV3_OPTIM_ADAM_KERAS)                    \
     X(OPTIM_RMSPROP, MNV3_OPTIM_RMSPROP_TF_KERAS) X(OPTIM_WEIGHT_DECAY, MNV3_OPTIM_WEIGHT_DECAY_KERAS) \
     X(OPTIM_SCALARS, MNV3_OPTIM_SCALARS_F32) X(OPTIM_DEFAULTS, MNV3_OPTIM_DEFAULTS_KERAS)      \
-    X(LR_SCHEDULE, MNV3_LR_SCHEDULE_KERAS)
+    X(LR_SCHEDULE, MNV3_LR_SCHEDULE_KERAS) X(OPTIM_TF_GRAPH, MNV3_OPTIM_TF_GRAPH_GRAPPLER)
 #define TORCH_TRAINING(X)                                                                      \
     X(BN_BATCH_STATS, MNV3_BN_BATCH_STATS_ATEN) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_APPLY_TORCH_FMA)             \
     X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TORCH) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_UNBIASED)        \

@@ -139,8 +139,11 @@ static void weight_decay_before(const mnv3_optim_rule *r, const mnv3_optim_hyper
         const float keep = (float)sc_sub(s, 1.0, sc_mul(s, sc_in(s, lr), sc_in(s, h->weight_decay)));
         for (size_t i = 0; i < n; i++) p[i] = p[i] * keep;
     } else if (r->decay_form[h->kind] == MNV3_DECAY_DECOUPLED_SUBTRACT) {
-        const float wd = (float)h->weight_decay, lrf = (float)lr;
-        for (size_t i = 0; i < n; i++) p[i] = p[i] - (p[i] * wd) * lrf;
+        const float wd = (float)h->weight_decay, lrf = (float)lr, wd_lr = wd * lrf;
+        if (r->graph_rewrites)
+            for (size_t i = 0; i < n; i++) p[i] = p[i] - p[i] * wd_lr;
+        else
+            for (size_t i = 0; i < n; i++) p[i] = p[i] - (p[i] * wd) * lrf;
     }
 }
 
@@ -230,22 +233,27 @@ static void rmsprop_step(const mnv3_optim_rule *r, const mnv3_optim_hyper *h, do
         }
     } else {
         const float lrf = (float)lr;
-        const size_t packets = r->rmsprop_form == MNV3_RMS_EPS_INSIDE_RSQRT_ESTIMATE ? n / 8 * 8 : 0;
+        const int rsqrt = r->rmsprop_form == MNV3_RMS_EPS_INSIDE_RSQRT_ESTIMATE || r->graph_rewrites;
+        const size_t packets = rsqrt ? n / 8 * 8 : 0;
         for (size_t i = 0; i < n; i++) {
             const float d = decayed_grad(r, h, wd, p[i], g[i]);
             v[i] = rho * v[i] + one_rho * (d * d);
             float den;
             if (mg) {
                 mg[i] = rho * mg[i] + one_rho * d;
-                den = (v[i] - mg[i] * mg[i]) + eps;
+                den = r->graph_rewrites ? v[i] - (mg[i] * mg[i] - eps) : (v[i] - mg[i] * mg[i]) + eps;
             } else {
                 den = v[i] + eps;
             }
             float inc;
-            if (r->rmsprop_form == MNV3_RMS_EPS_INSIDE_SQRT)
+            if (!rsqrt) {
                 inc = (lrf * d) / sqrtf(den);
-            else
-                inc = (lrf * d) * (i < packets ? mnv3_rsqrt_estimate_newton(den) : 1.0f / sqrtf(den));
+            } else {
+                const float rs = i < packets ? mnv3_rsqrt_estimate_newton(den) : 1.0f / sqrtf(den);
+                /* lr*g*rsqrt(d) is reassociated in the graph; lr*g/sqrt(d) only becomes (lr*g)*rsqrt(d) */
+                inc = r->graph_rewrites && r->rmsprop_form == MNV3_RMS_EPS_INSIDE_RSQRT_ESTIMATE ? d * (lrf * rs)
+                                                                                              : (lrf * d) * rs;
+            }
             if (buf) {
                 buf[i] = mu * buf[i] + inc;
                 p[i] = p[i] - buf[i];
@@ -331,14 +339,18 @@ int mnv3_lr_at(const mnv3_optim_rule *rule, const mnv3_lr_schedule *s, long step
     case MNV3_LR_CONSTANT: *lr = lr0; break;
     case MNV3_LR_STEP:
     case MNV3_LR_EXPONENTIAL: {
-        double pw = sc_div(f, c, period);
+        double pw = rule->graph_rewrites ? sc_mul(f, c, sc_div(f, 1.0, period)) : sc_div(f, c, period);
         if (s->kind == MNV3_LR_STEP) pw = floor(pw);
         *lr = sc_mul(f, lr0, sc_pow(f, sc_in(f, s->gamma), pw));
         break;
     }
     default: {
-        const double done = sc_div(f, c < period ? c : period, period);
-        const double cosine = sc_mul(f, 0.5, sc_add(f, 1.0, sc_cos(f, sc_mul(f, sc_in(f, 3.14159265358979323846), done))));
+        const double at = c < period ? c : period;
+        const double pi = sc_in(f, 3.14159265358979323846);
+        /* the graph folds the constants first: (pi * (1/T)) * step */
+        const double angle = rule->graph_rewrites ? sc_mul(f, sc_mul(f, pi, sc_div(f, 1.0, period)), at)
+                                                  : sc_mul(f, pi, sc_div(f, at, period));
+        const double cosine = sc_mul(f, 0.5, sc_add(f, 1.0, sc_cos(f, angle)));
         const double decayed = sc_add(f, sc_mul(f, sc_in(f, 1.0 - s->floor), cosine), sc_in(f, s->floor));
         *lr = sc_mul(f, lr0, decayed);
         break;

@@ -66,6 +66,12 @@ typedef struct mnv3_optim_rule {
     int decay_form[MNV3_OPTIM_KIND_COUNT];
     int scalars_f32;   /* 1: every scalar op rounded to float32 (powf, sqrtf); 0: double */
     int schedule_form;
+    /* The float32-op forms as a graph optimizer rewrites them: p - p*(wd*lr) for the
+     * decoupled subtract; g*(lr*rsqrt(d)) for lr*g/sqrt(d) and lr*g*rsqrt(d), rsqrt
+     * by estimate on whole 8-float packets; centered d = v - (mg^2 - eps); schedules
+     * multiply by a constant's float32 reciprocal instead of dividing, and the cosine
+     * angle is (pi * (1/T)) * step. */
+    int graph_rewrites;
     struct {
         double lr, momentum, beta1, beta2, eps, rho, weight_decay;
     } defaults[MNV3_OPTIM_KIND_COUNT];

@@ -16,11 +16,11 @@ int mnv3_optim_rule_from_profile(const mnv3_profile *p, mnv3_optim_rule *rule, m
     const int sgd = o[MNV3_FACTOR_OPTIM_SGD], adam = o[MNV3_FACTOR_OPTIM_ADAM],
               rms = o[MNV3_FACTOR_OPTIM_RMSPROP], wd = o[MNV3_FACTOR_OPTIM_WEIGHT_DECAY],
               sc = o[MNV3_FACTOR_OPTIM_SCALARS], def = o[MNV3_FACTOR_OPTIM_DEFAULTS],
-              lr = o[MNV3_FACTOR_LR_SCHEDULE];
+              lr = o[MNV3_FACTOR_LR_SCHEDULE], graph = o[MNV3_FACTOR_OPTIM_TF_GRAPH];
     if (sgd < 0 || sgd >= MNV3_OPTIM_SGD_COUNT || adam < 0 || adam >= MNV3_OPTIM_ADAM_COUNT || rms < 0 ||
         rms >= MNV3_OPTIM_RMSPROP_COUNT || wd < 0 || wd >= MNV3_OPTIM_WEIGHT_DECAY_COUNT || sc < 0 ||
         sc >= MNV3_OPTIM_SCALARS_COUNT || def < 0 || def >= MNV3_OPTIM_DEFAULTS_COUNT || lr < 0 ||
-        lr >= MNV3_LR_SCHEDULE_COUNT)
+        lr >= MNV3_LR_SCHEDULE_COUNT || graph < 0 || graph >= MNV3_OPTIM_TF_GRAPH_COUNT)
         return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, FILE_LABEL, "profile '%s': optimizer option out of range",
                               p->name);
     memset(rule, 0, sizeof *rule);
@@ -46,6 +46,7 @@ int mnv3_optim_rule_from_profile(const mnv3_profile *p, mnv3_optim_rule *rule, m
         rule->defaults[k].weight_decay = d->weight_decay;
     }
     rule->scalars_f32 = sc == MNV3_OPTIM_SCALARS_F32;
+    rule->graph_rewrites = graph == MNV3_OPTIM_TF_GRAPH_GRAPPLER;
     rule->schedule_form = lr == MNV3_LR_SCHEDULE_TORCH ? MNV3_SCHEDULE_CHAINED_F64 : MNV3_SCHEDULE_CLOSED_F32;
     return MNV3_OK;
 }

@@ -1,9 +1,11 @@
 /* test_optim.c: src/train/optim.c against the frameworks' own optimizers, bit for bit.
  *
- *   test_optim DIR FRAMEWORK [CASES]   every case of CASES (tests/optim/cases.txt) that
+ *   test_optim DIR FRAMEWORK [CASES|- [factor=option...]]
+ *                                      every case of CASES (tests/optim/cases.txt) that
  *                                      names FRAMEWORK (torch, keras, tf-keras), run under
- *                                      the profile of that name on DIR/common.npz, compared
- *                                      with DIR/<framework>.npz (tools/oracle/optim)
+ *                                      the profile of that name (with the overrides) on
+ *                                      DIR/common.npz, compared with DIR/<framework>.npz
+ *                                      (tools/oracle/optim)
  *   test_optim --cross DIR [CASES]     the conventions differ: each case run under the
  *                                      other profiles' rules and the fixtures compared
  *                                      with each other (counts printed, none hand-written)
@@ -240,7 +242,7 @@ static int load(const char *dir, const char *file, mnv3_tensors *ts) {
     return 0;
 }
 
-static int check_framework(const char *dir, const char *fw, const char *cases_path) {
+static int check_framework(const char *dir, const char *fw, const char *cases_path, char **assign, int n_assign) {
     static optim_case cases[MAX_CASES];
     static run_result r;
     int nc = read_cases(cases_path, cases);
@@ -254,10 +256,17 @@ static int check_framework(const char *dir, const char *fw, const char *cases_pa
     if (!init || !grads) return 1;
     int n = (int)init->shape[0], steps = (int)grads->shape[0], ran = 0;
     if (grads->ndim != 2 || grads->shape[1] != n) return 1;
+    mnv3_profile profile = *mnv3_profile_find(fw);
+    mnv3_error err;
+    for (int a = 0; a < n_assign; a++)
+        if (mnv3_profile_set(&profile, assign[a], &err) != MNV3_OK) {
+            printf("FAIL %s\n", err.message);
+            return 1;
+        }
     for (int i = 0; i < nc; i++) {
         if (!framework_listed(cases[i].frameworks, fw)) continue;
         ran++;
-        if (run_case(&cases[i], mnv3_profile_find(fw), init->data, grads->data, n, steps, &r) != 0) {
+        if (run_case(&cases[i], &profile, init->data, grads->data, n, steps, &r) != 0) {
             kit_fail("%s: could not run", cases[i].name);
             continue;
         }
@@ -274,7 +283,7 @@ static int check_framework(const char *dir, const char *fw, const char *cases_pa
 /* The optimizer factors of the profiles (a contiguous block in factors.h). */
 static const int optim_factors[] = {MNV3_FACTOR_OPTIM_SGD,      MNV3_FACTOR_OPTIM_ADAM,     MNV3_FACTOR_OPTIM_RMSPROP,
                                     MNV3_FACTOR_OPTIM_WEIGHT_DECAY, MNV3_FACTOR_OPTIM_SCALARS, MNV3_FACTOR_OPTIM_DEFAULTS,
-                                    MNV3_FACTOR_LR_SCHEDULE};
+                                    MNV3_FACTOR_LR_SCHEDULE,    MNV3_FACTOR_OPTIM_TF_GRAPH};
 
 /* The frameworks' records against each other (how far the conventions move the
  * weights, measured), and mnv3 under profile a with b's optimizer factors swapped
@@ -363,6 +372,28 @@ static int check_cross(const char *dir, const char *cases_path) {
         }
         printf("\n");
     }
+    /* Keras run eagerly against its record inside a tf.function (model.fit). */
+    printf("\nkeras with optim_tf_graph=eager against the keras record (tf.function)\n");
+    for (int i = 0; i < nc; i++) {
+        if (!framework_listed(cases[i].frameworks, "keras")) continue;
+        char key[160];
+        snprintf(key, sizeof key, "%s/param", cases[i].name);
+        const mnv3_tensor *pk = find(&fx[1], key);
+        const int R = (int)pk->shape[0];
+        const float *want = (const float *)pk->data + (size_t)(R - 1) * (size_t)n;
+        mnv3_profile eager = *mnv3_profile_find("keras");
+        eager.option[MNV3_FACTOR_OPTIM_TF_GRAPH] = MNV3_OPTIM_TF_GRAPH_EAGER;
+        if (run_case(&cases[i], &eager, init->data, grads->data, n, steps, &r) != 0) continue;
+        long d = compare_case(&cases[i], &r, &fx[1], 0);
+        double num = 0, den = 0;
+        for (int j = 0; j < n; j++) {
+            const double x = r.param[(size_t)(steps - 1) * (size_t)n + (size_t)j];
+            num += (x - want[j]) * (x - want[j]);
+            den += (double)want[j] * want[j];
+        }
+        printf("%-18s %5ld differing values (all recorded steps, state, lr), relative L2 at step 100 %.3g\n",
+               cases[i].name, d, sqrt(num / den));
+    }
     printf("torch and Keras 3 records differ in %d of %d shared cases; every profile with another's optimizer "
            "factors reproduces the other's record: %s\n",
            torch_keras_differ, torch_keras_pairs, kit_failures ? "no" : "yes");
@@ -379,7 +410,7 @@ static int check_unit(void) {
     CHECK(mnv3_optim_rule_from_profile(mnv3_profile_find("torch"), &torch, &err) == MNV3_OK);
     CHECK(mnv3_optim_rule_from_profile(mnv3_profile_find("keras"), &keras, &err) == MNV3_OK);
     /* every other option of every optimizer factor changes the resolved rule */
-    for (int f = MNV3_FACTOR_OPTIM_SGD; f <= MNV3_FACTOR_LR_SCHEDULE; f++)
+    for (int f = MNV3_FACTOR_OPTIM_SGD; f <= MNV3_FACTOR_OPTIM_TF_GRAPH; f++)
         for (int o = 0; o < mnv3_factor_option_count(f); o++) {
             if (o == mnv3_profile_find("torch")->option[f]) continue;
             mnv3_profile p = *mnv3_profile_find("torch");
@@ -426,7 +457,9 @@ int main(int argc, char **argv) {
     const char *cases = CASES_DEFAULT;
     if (argc >= 2 && !strcmp(argv[1], "--unit")) return check_unit();
     if (argc >= 3 && !strcmp(argv[1], "--cross")) return check_cross(argv[2], argc > 3 ? argv[3] : cases);
-    if (argc >= 3) return check_framework(argv[1], argv[2], argc > 3 ? argv[3] : cases);
-    fprintf(stderr, "usage: test_optim DIR FRAMEWORK [CASES] | --cross DIR [CASES] | --unit\n");
+    if (argc >= 3)
+        return check_framework(argv[1], argv[2], argc > 3 && strcmp(argv[3], "-") ? argv[3] : cases,
+                               argv + (argc > 3 ? 4 : 3), argc > 3 ? argc - 4 : 0);
+    fprintf(stderr, "usage: test_optim DIR FRAMEWORK [CASES|- [factor=option...]] | --cross DIR [CASES] | --unit\n");
     return 2;
 }

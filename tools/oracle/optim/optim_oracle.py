@@ -20,7 +20,9 @@ N = 43 covers the frameworks' vector loops and their scalar tails (ATen: 16-floa
 blocks, Eigen: 4 x 8-float packets, one packet, then scalars). torch runs at 1 thread
 unless --threads. --n, --steps and --cases make the large-tensor live check (a tensor
 ATen splits among threads: 32768 values a chunk).
-Keras runs eagerly (CPU model.fit does not use XLA: jit_compile="auto" is off on CPU).
+Keras runs apply_gradients inside a tf.function, as model.fit does (no XLA: jit_compile
+"auto" is off on a CPU-only machine), where TF's graph optimizer rewrites some float32 ops
+(factor optim_tf_graph=grappler); --eager runs it eagerly (optim_tf_graph=eager).
 """
 import argparse
 import os
@@ -142,7 +144,7 @@ def run_torch(cases, init, grads, record, threads=1):
 
 
 # ---------------------------------------------------------------- Keras 3 / tf-keras
-def run_keras(cases, init, grads, record, framework):
+def run_keras(cases, init, grads, record, framework, graph=False):
     STEPS = len(grads)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
@@ -186,11 +188,17 @@ def run_keras(cases, init, grads, record, framework):
             opt = keras.optimizers.RMSprop(**kw)
         var = tf.Variable(init.copy())
         opt.build([var])
+        apply = opt.apply_gradients
+        if graph:  # as model.fit runs it: inside a tf.function (grappler on)
+            apply = tf.function(lambda g, opt=opt, var=var: opt.apply_gradients([(g, var)]))
         params, states, lrs = [], {}, []
         for step in range(1, STEPS + 1):
             if framework == "keras":  # the schedule at the current iteration count
-                lrs.append(lr_value(opt.learning_rate))
-            opt.apply_gradients([(tf.constant(grads[step - 1]), var)])
+                lrs.append(lr_value(tf.function(lambda: opt.learning_rate)() if graph else opt.learning_rate))
+            if graph:
+                apply(tf.constant(grads[step - 1]))
+            else:
+                apply([(tf.constant(grads[step - 1]), var)])
             if framework == "tf-keras":  # apply_gradients stores the lr it used
                 lrs.append(lr_value(opt.learning_rate))
             if step in record:
@@ -228,6 +236,8 @@ def main():
     ap.add_argument("--n", type=int, default=N, help="values in the tensor")
     ap.add_argument("--steps", type=int, default=STEPS)
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    ap.add_argument("--eager", action="store_true",
+                    help="Keras: apply_gradients eagerly (default: inside a tf.function, as model.fit)")
     ap.add_argument("--cases", help="comma list: run only these (writes OUT/cases.txt)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -239,7 +249,7 @@ def main():
     if a.framework == "torch":
         out = run_torch(cases, init, grads, record, a.threads)
     else:
-        out = run_keras(cases, init, grads, record, a.framework)
+        out = run_keras(cases, init, grads, record, a.framework, not a.eager)
     np.savez_compressed(os.path.join(a.out, a.framework.replace("-", "_") + ".npz"), **out)
     print(f"{a.framework}: {len(cases)} cases, {len(record)} recorded steps -> {a.out}", file=sys.stderr)
 
