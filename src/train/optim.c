@@ -16,7 +16,7 @@
 
 static const char *const kind_names[MNV3_OPTIM_KIND_COUNT] = {"sgd", "adam", "adamw", "rmsprop"};
 static const char *const slot_names[MNV3_SLOT_COUNT] = {"momentum", "m", "v", "mean_grad"};
-static const char *const lr_kind_names[MNV3_LR_KIND_COUNT] = {"constant", "step", "exp", "cos"};
+static const char *const lr_kind_names[MNV3_LR_KIND_COUNT] = {"constant", "step", "exp", "cos", "multi"};
 
 const char *mnv3_optimizer_kind_name(int kind) {
     return kind >= 0 && kind < MNV3_OPTIM_KIND_COUNT ? kind_names[kind] : NULL;
@@ -304,9 +304,21 @@ int mnv3_lr_at(const mnv3_optim_rule *rule, const mnv3_lr_schedule *s, long step
         return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, FILE_LABEL, "unknown schedule kind %d", (int)s->kind);
     if (!isfinite(s->lr) || s->lr < 0 || !isfinite(s->gamma) || !isfinite(s->floor))
         return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, FILE_LABEL, "schedule: lr, gamma, floor must be finite");
-    if (step < 1 || s->every < 1 || (s->kind != MNV3_LR_CONSTANT && (s->period < 1 || s->period > (1L << 24))))
+    if (step < 1 || s->every < 1 ||
+        (s->kind != MNV3_LR_CONSTANT && s->kind != MNV3_LR_MULTISTEP && (s->period < 1 || s->period > (1L << 24))))
         return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, FILE_LABEL, "schedule: step, every and period must be >= 1");
+    if (s->kind == MNV3_LR_MULTISTEP) {
+        if (s->n_milestones < 1 || s->n_milestones > MNV3_LR_MAX_MILESTONES)
+            return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, FILE_LABEL, "multistep schedule: 1 to %d milestones",
+                                  MNV3_LR_MAX_MILESTONES);
+        for (int i = 0; i < s->n_milestones; i++)
+            if (s->milestones[i] < 1 || (i && s->milestones[i] <= s->milestones[i - 1]))
+                return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, FILE_LABEL,
+                                      "multistep schedule: milestones must increase from 1");
+    }
     const long count = (step - 1) / s->every;
+    int passed = 0; /* milestones reached by this count */
+    for (int i = 0; s->kind == MNV3_LR_MULTISTEP && i < s->n_milestones; i++) passed += count >= s->milestones[i];
     if (rule->schedule_form == MNV3_SCHEDULE_CHAINED_F64) {
         /* Each count computes the next lr from the last one, in double. */
         const double base = s->lr, eta_min = s->floor * s->lr, T = (double)s->period, pi = 3.14159265358979323846;
@@ -320,6 +332,12 @@ int mnv3_lr_at(const mnv3_optim_rule *rule, const mnv3_lr_schedule *s, long step
                 if (e % s->period == 0) x = x * s->gamma;
                 break;
             case MNV3_LR_EXPONENTIAL: x = x * s->gamma; break;
+            case MNV3_LR_MULTISTEP: {
+                int at = 0; /* a milestone listed k times multiplies by gamma^k; ours are distinct */
+                for (int i = 0; i < s->n_milestones; i++) at += s->milestones[i] == e;
+                if (at) x = x * pow(s->gamma, (double)at);
+                break;
+            }
             case MNV3_LR_COSINE:
                 if (python_mod(e - 1 - s->period, 2 * s->period) == 0)
                     x = x + (base - eta_min) * (1 - cos(pi / T)) / 2;
@@ -337,6 +355,7 @@ int mnv3_lr_at(const mnv3_optim_rule *rule, const mnv3_lr_schedule *s, long step
     const double lr0 = sc_in(f, s->lr), c = sc_in(f, (double)count), period = sc_in(f, (double)s->period);
     switch (s->kind) {
     case MNV3_LR_CONSTANT: *lr = lr0; break;
+    case MNV3_LR_MULTISTEP: *lr = (double)(float)(s->lr * pow(s->gamma, (double)passed)); break; /* the values */
     case MNV3_LR_STEP:
     case MNV3_LR_EXPONENTIAL: {
         double pw = rule->graph_rewrites ? sc_mul(f, c, sc_div(f, 1.0, period)) : sc_div(f, c, period);

@@ -108,11 +108,14 @@ typedef enum {
     MNV3_LR_EXPONENTIAL, /* x gamma^(count/period) (ExponentialLR: period 1 / ExponentialDecay) */
     MNV3_LR_COSINE,      /* cosine from lr to floor*lr over `period` counts
                             (CosineAnnealingLR eta_min = floor*lr / CosineDecay alpha = floor) */
+    MNV3_LR_MULTISTEP,   /* x gamma at each milestone count (MultiStepLR / PiecewiseConstantDecay with
+                            boundaries milestone-1 and values lr*gamma^i, i milestones passed) */
     MNV3_LR_KIND_COUNT
 } mnv3_lr_kind;
-const char *mnv3_lr_kind_name(int kind); /* "constant", "step", "exp", "cos" */
+const char *mnv3_lr_kind_name(int kind); /* "constant", "step", "exp", "cos", "multi" */
 int mnv3_lr_kind_find(const char *name);
 
+#define MNV3_LR_MAX_MILESTONES 8
 typedef struct mnv3_lr_schedule {
     mnv3_lr_kind kind;
     double lr;    /* the base learning rate */
@@ -120,6 +123,8 @@ typedef struct mnv3_lr_schedule {
     double gamma; /* STEP, EXPONENTIAL */
     double floor; /* COSINE */
     long every;   /* optimizer steps per count: 1 per step, steps-per-epoch per epoch */
+    int n_milestones; /* MULTISTEP: increasing counts >= 1 */
+    long milestones[MNV3_LR_MAX_MILESTONES];
 } mnv3_lr_schedule;
 
 /* The learning rate in force at optimizer step `step` (1-based): the schedule

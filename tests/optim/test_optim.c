@@ -73,6 +73,14 @@ static int case_apply(optim_case *c, const mnv3_profile *p, mnv3_optim_rule *rul
         else if (!strcmp(k, "gamma")) c->sched.gamma = x;
         else if (!strcmp(k, "floor")) c->sched.floor = x;
         else if (!strcmp(k, "every")) c->sched.every = (long)x;
+        else if (!strcmp(k, "milestones")) {
+            char *q = (char *)v;
+            c->sched.n_milestones = 0;
+            while (*q && c->sched.n_milestones < MNV3_LR_MAX_MILESTONES) {
+                c->sched.milestones[c->sched.n_milestones++] = strtol(q, &q, 10);
+                if (*q == ':') q++;
+            }
+        }
         else return -1;
     }
     c->sched.lr = c->h.lr;
@@ -446,10 +454,13 @@ static int check_unit(void) {
     h.momentum = 0.9;
     kit_expect_fail("dampening under keras", mnv3_optim_step_tensor(&keras, &h, 1, 0.1, p, g, 4, st, &err), &err,
                     "optim", "dampening");
-    mnv3_lr_schedule s = {MNV3_LR_EXPONENTIAL, 0.1, 7, 0.9, 0, 1};
+    mnv3_lr_schedule s = {.kind = MNV3_LR_EXPONENTIAL, .lr = 0.1, .period = 7, .gamma = 0.9, .every = 1};
     double lr;
     kit_expect_fail("chained exp period 7", mnv3_lr_at(&torch, &s, 3, &lr, &err), &err, "optim", "period");
     CHECK(mnv3_lr_at(&keras, &s, 3, &lr, &err) == MNV3_OK);
+    mnv3_lr_schedule ms = {.kind = MNV3_LR_MULTISTEP, .lr = 0.1, .gamma = 0.5, .every = 1, .n_milestones = 2,
+                           .milestones = {5, 5}};
+    kit_expect_fail("milestones not increasing", mnv3_lr_at(&torch, &ms, 3, &lr, &err), &err, "optim", "increase");
     return kit_failures != 0;
 }
 

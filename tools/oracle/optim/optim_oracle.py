@@ -118,6 +118,9 @@ def run_torch(cases, init, grads, record, threads=1):
         elif s == "exp":
             assert keys["period"] == "1"
             sched = torch.optim.lr_scheduler.ExponentialLR(opt, fl(keys, "gamma"))
+        elif s == "multi":
+            sched = torch.optim.lr_scheduler.MultiStepLR(
+                opt, [int(m) for m in keys["milestones"].split(":")], fl(keys, "gamma"))
         elif s == "cos":
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(
                 opt, int(keys["period"]), eta_min=fl(keys, "floor") * fl(keys, "lr"))
@@ -163,6 +166,10 @@ def run_keras(cases, init, grads, record, framework, graph=False):
             lr = sch.ExponentialDecay(lr, int(keys["period"]), fl(keys, "gamma"))
         elif s == "cos":
             lr = sch.CosineDecay(lr, int(keys["period"]), alpha=fl(keys, "floor"))
+        elif s == "multi":  # MultiStepLR's milestones as boundaries (change after step m-1)
+            ms = [int(m) for m in keys["milestones"].split(":")]
+            gamma = fl(keys, "gamma")
+            lr = sch.PiecewiseConstantDecay([m - 1 for m in ms], [lr * gamma ** i for i in range(len(ms) + 1)])
         assert "every" not in keys
         kw = {"learning_rate": lr}
         if "wd" in keys:
