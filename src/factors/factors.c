@@ -165,10 +165,10 @@ OPTIONS(optim_defaults_options, MNV3_OPTIM_DEFAULTS_COUNT,
 OPTIONS(lr_schedule_options, MNV3_LR_SCHEDULE_COUNT,
     [MNV3_LR_SCHEDULE_TORCH] = {"torch",
         "chainable schedulers in double, each lr from the previous one: StepLR, ExponentialLR, "
-        "CosineAnnealingLR's recursive form (torch.optim.lr_scheduler)"},
+        "MultiStepLR, CosineAnnealingLR's recursive form (torch.optim.lr_scheduler)"},
     [MNV3_LR_SCHEDULE_KERAS] = {"keras",
         "closed forms in float32 tensors from the step count: ExponentialDecay (staircase), "
-        "CosineDecay (Keras 3, tf-keras)"});
+        "PiecewiseConstantDecay, CosineDecay (Keras 3, tf-keras)"});
 OPTIONS(optim_tf_graph_options, MNV3_OPTIM_TF_GRAPH_COUNT,
     [MNV3_OPTIM_TF_GRAPH_EAGER] = {"eager", "the float32 update ops as written, each rounded (eager TensorFlow)"},
     [MNV3_OPTIM_TF_GRAPH_GRAPPLER] = {"grappler",
