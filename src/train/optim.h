@@ -19,7 +19,12 @@
  *   Adam(W):  m, v
  *   RMSprop:  v (square average), mean_grad (centered), momentum (momentum > 0)
  * mnv3_optim_state_slot says where a slot starts (in floats), or -1.
- * The step count (1-based) is the caller's: both frameworks count per optimizer. */
+ * The step count (1-based) is the caller's. PyTorch counts per parameter (Adam's
+ * state['step'], SGD's momentum buffer born at the parameter's first update); Keras
+ * counts per optimizer (iterations + 1). They agree when every tensor is updated at
+ * every step; for a tensor frozen for a while, pass its own count under the torch
+ * profile and the optimizer's under Keras. Buffers (BatchNorm statistics) are not
+ * optimizer tensors: skip them. */
 #ifndef MNV3_TRAIN_OPTIM_H
 #define MNV3_TRAIN_OPTIM_H
 
