@@ -147,6 +147,52 @@ def run_torch(cases, init, grads, record, threads=1):
 
 
 # ---------------------------------------------------------------- Keras 3 / tf-keras
+SLOTS = {"sgd": [("momentum", "momentums")],
+         "adam": [("m", "_momentums"), ("v", "_velocities")],
+         "adamw": [("m", "_momentums"), ("v", "_velocities")],
+         "rmsprop": [("v", "_velocities"), ("mean_grad", "_average_gradients"), ("momentum", "_momentums")]}
+
+
+def make_keras_optimizer(keras, kind, keys):
+    sch = keras.optimizers.schedules
+    lr = fl(keys, "lr")
+    s = keys.get("sched")
+    if s == "step":
+        lr = sch.ExponentialDecay(lr, int(keys["period"]), fl(keys, "gamma"), staircase=True)
+    elif s == "exp":
+        lr = sch.ExponentialDecay(lr, int(keys["period"]), fl(keys, "gamma"))
+    elif s == "cos":
+        lr = sch.CosineDecay(lr, int(keys["period"]), alpha=fl(keys, "floor"))
+    elif s == "multi":  # MultiStepLR's milestones as boundaries (change after step m-1)
+        ms = [int(m) for m in keys["milestones"].split(":")]
+        gamma = fl(keys, "gamma")
+        lr = sch.PiecewiseConstantDecay([m - 1 for m in ms], [lr * gamma ** i for i in range(len(ms) + 1)])
+    assert "every" not in keys
+    kw = {"learning_rate": lr}
+    if "wd" in keys:
+        kw["weight_decay"] = fl(keys, "wd")
+    if kind == "sgd":
+        if "momentum" in keys:
+            kw["momentum"] = fl(keys, "momentum")
+        if keys.get("nesterov") == "1":
+            kw["nesterov"] = True
+        assert "dampening" not in keys
+        opt = keras.optimizers.SGD(**kw)
+    elif kind in ("adam", "adamw"):
+        for k, t in (("beta1", "beta_1"), ("beta2", "beta_2"), ("eps", "epsilon")):
+            if k in keys:
+                kw[t] = fl(keys, k)
+        opt = (keras.optimizers.Adam if kind == "adam" else keras.optimizers.AdamW)(**kw)
+    elif kind == "rmsprop":
+        for k, t in (("rho", "rho"), ("eps", "epsilon"), ("momentum", "momentum")):
+            if k in keys:
+                kw[t] = fl(keys, k)
+        if keys.get("centered") == "1":
+            kw["centered"] = True
+        opt = keras.optimizers.RMSprop(**kw)
+    return opt
+
+
 def run_keras(cases, init, grads, record, framework, graph=False):
     STEPS = len(grads)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -156,43 +202,8 @@ def run_keras(cases, init, grads, record, framework, graph=False):
     else:
         import tf_keras as keras
     out = {}
-    sch = keras.optimizers.schedules
     for name, kind, keys in cases:
-        lr = fl(keys, "lr")
-        s = keys.get("sched")
-        if s == "step":
-            lr = sch.ExponentialDecay(lr, int(keys["period"]), fl(keys, "gamma"), staircase=True)
-        elif s == "exp":
-            lr = sch.ExponentialDecay(lr, int(keys["period"]), fl(keys, "gamma"))
-        elif s == "cos":
-            lr = sch.CosineDecay(lr, int(keys["period"]), alpha=fl(keys, "floor"))
-        elif s == "multi":  # MultiStepLR's milestones as boundaries (change after step m-1)
-            ms = [int(m) for m in keys["milestones"].split(":")]
-            gamma = fl(keys, "gamma")
-            lr = sch.PiecewiseConstantDecay([m - 1 for m in ms], [lr * gamma ** i for i in range(len(ms) + 1)])
-        assert "every" not in keys
-        kw = {"learning_rate": lr}
-        if "wd" in keys:
-            kw["weight_decay"] = fl(keys, "wd")
-        if kind == "sgd":
-            if "momentum" in keys:
-                kw["momentum"] = fl(keys, "momentum")
-            if keys.get("nesterov") == "1":
-                kw["nesterov"] = True
-            assert "dampening" not in keys
-            opt = keras.optimizers.SGD(**kw)
-        elif kind in ("adam", "adamw"):
-            for k, t in (("beta1", "beta_1"), ("beta2", "beta_2"), ("eps", "epsilon")):
-                if k in keys:
-                    kw[t] = fl(keys, k)
-            opt = (keras.optimizers.Adam if kind == "adam" else keras.optimizers.AdamW)(**kw)
-        elif kind == "rmsprop":
-            for k, t in (("rho", "rho"), ("eps", "epsilon"), ("momentum", "momentum")):
-                if k in keys:
-                    kw[t] = fl(keys, k)
-            if keys.get("centered") == "1":
-                kw["centered"] = True
-            opt = keras.optimizers.RMSprop(**kw)
+        opt = make_keras_optimizer(keras, kind, keys)
         var = tf.Variable(init.copy())
         opt.build([var])
         apply = opt.apply_gradients
@@ -210,12 +221,7 @@ def run_keras(cases, init, grads, record, framework, graph=False):
                 lrs.append(lr_value(opt.learning_rate))
             if step in record:
                 params.append(var.numpy().copy())
-                slots = {"sgd": [("momentum", "momentums")],
-                         "adam": [("m", "_momentums"), ("v", "_velocities")],
-                         "adamw": [("m", "_momentums"), ("v", "_velocities")],
-                         "rmsprop": [("v", "_velocities"), ("mean_grad", "_average_gradients"),
-                                     ("momentum", "_momentums")]}[kind]
-                for slot, attr in slots:
+                for slot, attr in SLOTS[kind]:
                     lst = getattr(opt, attr, None)
                     if lst:
                         states.setdefault(slot, []).append(np.asarray(lst[0]).copy())
@@ -225,6 +231,52 @@ def run_keras(cases, init, grads, record, framework, graph=False):
 
 def lr_value(cur):
     return split_double(float(np.float32(cur.numpy() if hasattr(cur, "numpy") else cur)))
+
+
+def run_keras_fit(cases, init, grads, framework):
+    """The same cases through model.fit: a layer whose output is sum(w * x), loss = the
+    output, batch 1, so the gradient of w at step k is exactly grads[k-1]. Records the
+    last step only (and the lr at every step, from a callback, in a tf.function)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+    keras = __import__("keras") if framework == "keras" else __import__("tf_keras")
+    steps, n = grads.shape
+    out = {}
+
+    class Dot(keras.layers.Layer):
+        def build(self, shape):
+            self.w = self.add_weight(shape=(n,), initializer=keras.initializers.Constant(init), name="w")
+
+        def call(self, x):
+            return tf.reduce_sum(x * self.w, axis=-1, keepdims=True)
+
+    for name, kind, keys in cases:
+        opt = make_keras_optimizer(keras, kind, keys)
+        inp = keras.Input((n,))
+        model = keras.Model(inp, Dot()(inp))
+        model.compile(optimizer=opt, loss=lambda y_true, y_pred: tf.reduce_sum(y_pred))
+        lrs = []
+
+        class LR(keras.callbacks.Callback):
+            def on_train_batch_begin(self, batch, logs=None):
+                if framework == "keras":
+                    lrs.append(lr_value(tf.function(lambda: opt.learning_rate)()))
+
+            def on_train_batch_end(self, batch, logs=None):
+                if framework == "tf-keras":
+                    lrs.append(lr_value(opt.learning_rate))
+
+        model.fit(grads, np.zeros((steps, 1), np.float32), batch_size=1, epochs=1, shuffle=False, verbose=0,
+                  callbacks=[LR()])
+        w = model.layers[-1].w
+        params = [np.asarray(w.numpy()).copy()]
+        states = {}
+        for slot, attr in SLOTS[kind]:
+            lst = getattr(opt, attr, None) or getattr(opt, attr.lstrip("_"), None)
+            if lst:
+                states[slot] = [np.asarray(lst[0]).copy()]
+        finish(out, name, [steps], params, states, lrs)
+    return out
 
 
 def finish(out, name, record, params, states, lrs):
@@ -245,6 +297,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     ap.add_argument("--eager", action="store_true",
                     help="Keras: apply_gradients eagerly (default: inside a tf.function, as model.fit)")
+    ap.add_argument("--fit", action="store_true", help="Keras: through model.fit (last step recorded)")
     ap.add_argument("--cases", help="comma list: run only these (writes OUT/cases.txt)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -256,9 +309,11 @@ def main():
     if a.framework == "torch":
         out = run_torch(cases, init, grads, record, a.threads)
     else:
-        out = run_keras(cases, init, grads, record, a.framework, not a.eager)
+        out = (run_keras_fit(cases, init, grads, a.framework) if a.fit
+               else run_keras(cases, init, grads, record, a.framework, not a.eager))
     np.savez_compressed(os.path.join(a.out, a.framework.replace("-", "_") + ".npz"), **out)
-    print(f"{a.framework}: {len(cases)} cases, {len(record)} recorded steps -> {a.out}", file=sys.stderr)
+    recorded = 1 if a.fit else len(record)
+    print(f"{a.framework}: {len(cases)} cases, {recorded} recorded steps -> {a.out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
