@@ -67,6 +67,8 @@ static void test_resolution(void) {
     for (int f = 0; f < MNV3_FACTOR_COUNT; f++)
         for (int o = 0; o < mnv3_factor_option_count(f); o++) {
             if (o == torch->option[f]) continue;
+            /* optimizer factors resolve into mnv3_optim_rule (checked in tests/optim) */
+            if (f >= MNV3_FACTOR_OPTIM_SGD && f <= MNV3_FACTOR_OPTIM_TF_GRAPH) continue;
             mnv3_profile p = *torch;
             p.option[f] = o;
             if (mnv3_plan_build(m, &p, 64, 64, &other, &err) != MNV3_OK) {

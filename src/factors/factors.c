@@ -5,6 +5,7 @@
 
 #include "core/util.h"
 #include "factors/factors.h"
+#include "train/optim.h"
 
 typedef struct option_info {
     const char *name, *description;
@@ -135,6 +136,65 @@ OPTIONS(dropout_apply_options, MNV3_DROPOUT_APPLY_COUNT,
     [MNV3_DROPOUT_APPLY_SELECT_SCALED] = {"select_scaled",
         "keep ? x * f32(1 / (1 - rate)) : +0 (Keras 3 / TF)"});
 
+OPTIONS(optim_sgd_options, MNV3_OPTIM_SGD_COUNT,
+    [MNV3_OPTIM_SGD_TORCH] = {"torch",
+        "velocity of gradients: v = mu*v + (1-dampening)*g (first step v = g), p -= lr*v; "
+        "nesterov p -= lr*(g + mu*v) (torch.optim.SGD, single-tensor path)"},
+    [MNV3_OPTIM_SGD_KERAS] = {"keras",
+        "velocity of steps: m = m*mu - g*lr, p += m; nesterov p += m*mu - g*lr; no dampening "
+        "(Keras 3)"},
+    [MNV3_OPTIM_SGD_TF_KERAS] = {"tf_keras",
+        "as keras, and the momentum slot is kept and updated at momentum 0 too: m = -g*lr + m*0 "
+        "(tf-keras; the weights are the same)"});
+OPTIONS(optim_adam_options, MNV3_OPTIM_ADAM_COUNT,
+    [MNV3_OPTIM_ADAM_TORCH] = {"torch",
+        "m = m*b1 + (1-b1)*g, v = v*b2 + (1-b2)*g*g; p -= (lr/(1-b1^t)) * m / (sqrt(v)/sqrt(1-b2^t) + eps): "
+        "eps after the bias correction (torch.optim.Adam/AdamW)"},
+    [MNV3_OPTIM_ADAM_KERAS] = {"keras",
+        "m += (g-m)*(1-b1), v += (g*g-v)*(1-b2); alpha = lr*sqrt(1-b2^t)/(1-b1^t); "
+        "p -= m*alpha / (sqrt(v) + eps): eps on the uncorrected sqrt(v) (Keras 3, tf-keras)"});
+OPTIONS(optim_rmsprop_options, MNV3_OPTIM_RMSPROP_COUNT,
+    [MNV3_OPTIM_RMSPROP_TORCH] = {"torch",
+        "v = a*v + (1-a)*g*g; p -= lr*g / (sqrt(v [- mean_g^2]) + eps): eps outside the root; "
+        "momentum b = mu*b + g/(..), p -= lr*b (torch.optim.RMSprop)"},
+    [MNV3_OPTIM_RMSPROP_KERAS] = {"keras",
+        "v = rho*v + (1-rho)*g*g; p -= lr*g / sqrt(v [- mean_g^2] + eps): eps inside the root; "
+        "momentum b = mu*b + lr*g/sqrt(..), p -= b (Keras 3)"},
+    [MNV3_OPTIM_RMSPROP_TF_KERAS] = {"tf_keras",
+        "as keras with lr*g * rsqrt(v + eps): TF's rsqrt estimate and one Newton step on whole "
+        "8-float packets, 1/sqrt on the tail (tf-keras)"});
+OPTIONS(optim_weight_decay_options, MNV3_OPTIM_WEIGHT_DECAY_COUNT,
+    [MNV3_OPTIM_WEIGHT_DECAY_TORCH] = {"torch",
+        "coupled L2 g += wd*p for SGD, Adam, RMSprop; AdamW decoupled p *= 1 - lr*wd (PyTorch)"},
+    [MNV3_OPTIM_WEIGHT_DECAY_KERAS] = {"keras",
+        "decoupled for every optimizer, before the update: p -= p*wd*lr (Keras 3, tf-keras)"});
+OPTIONS(optim_scalars_options, MNV3_OPTIM_SCALARS_COUNT,
+    [MNV3_OPTIM_SCALARS_F64] = {"f64",
+        "hyper-parameter arithmetic (1-b1, lr/(1-b1^t), lr*wd) in double (python floats), rounded to "
+        "float32 where it meets a tensor (PyTorch)"},
+    [MNV3_OPTIM_SCALARS_F32] = {"f32",
+        "every scalar is a float32 tensor: powf, sqrtf, each op rounded (Keras on TensorFlow)"});
+OPTIONS(optim_defaults_options, MNV3_OPTIM_DEFAULTS_COUNT,
+    [MNV3_OPTIM_DEFAULTS_TORCH] = {"torch",
+        "eps 1e-8; RMSprop lr 0.01, alpha 0.99; Adam(W) lr 1e-3, betas 0.9/0.999; AdamW wd 0.01; "
+        "SGD has no default lr (torch 1.13)"},
+    [MNV3_OPTIM_DEFAULTS_KERAS] = {"keras",
+        "eps 1e-7; RMSprop lr 1e-3, rho 0.9; Adam(W) lr 1e-3, betas 0.9/0.999; AdamW wd 0.004; "
+        "SGD lr 0.01 (Keras 3, tf-keras)"});
+OPTIONS(lr_schedule_options, MNV3_LR_SCHEDULE_COUNT,
+    [MNV3_LR_SCHEDULE_TORCH] = {"torch",
+        "chainable schedulers in double, each lr from the previous one: StepLR, ExponentialLR, "
+        "MultiStepLR, CosineAnnealingLR's recursive form (torch.optim.lr_scheduler)"},
+    [MNV3_LR_SCHEDULE_KERAS] = {"keras",
+        "closed forms in float32 tensors from the step count: ExponentialDecay (staircase), "
+        "PiecewiseConstantDecay, CosineDecay (Keras 3, tf-keras)"});
+OPTIONS(optim_tf_graph_options, MNV3_OPTIM_TF_GRAPH_COUNT,
+    [MNV3_OPTIM_TF_GRAPH_EAGER] = {"eager", "the float32 update ops as written, each rounded (eager TensorFlow)"},
+    [MNV3_OPTIM_TF_GRAPH_GRAPPLER] = {"grappler",
+        "inside a tf.function (model.fit), as TF's graph optimizer rewrites them (measured): "
+        "p*wd*lr -> p*(wd*lr); lr*g/sqrt(d) -> g*(lr*rsqrt(d)) with TF's rsqrt; x/const -> x*(1/const) "
+        "in schedules"});
+
 #define FACTOR(id, name, description, options) [id] = {name, description, sizeof options / sizeof options[0], options}
 static const factor_info factors[MNV3_FACTOR_COUNT] = {
     FACTOR(MNV3_FACTOR_PADDING, "padding", "zero padding of stride-2 convolutions", padding_options),
@@ -170,6 +230,22 @@ static const factor_info factors[MNV3_FACTOR_COUNT] = {
            loss_reduction_options),
     FACTOR(MNV3_FACTOR_DROPOUT_APPLY, "dropout_apply", "training dropout: how the mask multiplies",
            dropout_apply_options),
+    FACTOR(MNV3_FACTOR_OPTIM_SGD, "optim_sgd", "SGD: the momentum form and Nesterov", optim_sgd_options),
+    FACTOR(MNV3_FACTOR_OPTIM_ADAM, "optim_adam",
+           "Adam/AdamW: moment updates, bias correction and where epsilon sits", optim_adam_options),
+    FACTOR(MNV3_FACTOR_OPTIM_RMSPROP, "optim_rmsprop", "RMSprop: epsilon inside or outside the root",
+           optim_rmsprop_options),
+    FACTOR(MNV3_FACTOR_OPTIM_WEIGHT_DECAY, "optim_weight_decay", "weight decay: coupled L2 or decoupled",
+           optim_weight_decay_options),
+    FACTOR(MNV3_FACTOR_OPTIM_SCALARS, "optim_scalars", "precision of the optimizers' scalar arithmetic",
+           optim_scalars_options),
+    FACTOR(MNV3_FACTOR_OPTIM_DEFAULTS, "optim_defaults", "the optimizers' default hyper-parameters",
+           optim_defaults_options),
+    FACTOR(MNV3_FACTOR_LR_SCHEDULE, "lr_schedule", "learning-rate schedules: formula and precision",
+           lr_schedule_options),
+    FACTOR(MNV3_FACTOR_OPTIM_TF_GRAPH, "optim_tf_graph",
+           "float32 optimizer ops run eagerly or rewritten by TensorFlow's graph optimizer",
+           optim_tf_graph_options),
 };
 #undef FACTOR
 _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds every factor");
@@ -190,18 +266,34 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
 #define TF_BACKWARD(X)                                                                         \
     X(ACTIVATION_GRAD, MNV3_ACTIVATION_GRAD_TF_AUTODIFF) X(LOSS_REDUCTION, MNV3_LOSS_REDUCTION_SUM_OVER_BATCH_SIZE) \
     X(DROPOUT_APPLY, MNV3_DROPOUT_APPLY_SELECT_SCALED)
+/* Optimizers and schedules (src/train/optim.c), one block per training row. */
+#define TORCH_OPTIM(X)                                                                         \
+    X(OPTIM_SGD, MNV3_OPTIM_SGD_TORCH) X(OPTIM_ADAM, MNV3_OPTIM_ADAM_TORCH)                    \
+    X(OPTIM_RMSPROP, MNV3_OPTIM_RMSPROP_TORCH) X(OPTIM_WEIGHT_DECAY, MNV3_OPTIM_WEIGHT_DECAY_TORCH) \
+    X(OPTIM_SCALARS, MNV3_OPTIM_SCALARS_F64) X(OPTIM_DEFAULTS, MNV3_OPTIM_DEFAULTS_TORCH)      \
+    X(LR_SCHEDULE, MNV3_LR_SCHEDULE_TORCH) X(OPTIM_TF_GRAPH, MNV3_OPTIM_TF_GRAPH_EAGER)
+#define KERAS_OPTIM(X)                                                                         \
+    X(OPTIM_SGD, MNV3_OPTIM_SGD_KERAS) X(OPTIM_ADAM, MNV3_OPTIM_ADAM_KERAS)                    \
+    X(OPTIM_RMSPROP, MNV3_OPTIM_RMSPROP_KERAS) X(OPTIM_WEIGHT_DECAY, MNV3_OPTIM_WEIGHT_DECAY_KERAS) \
+    X(OPTIM_SCALARS, MNV3_OPTIM_SCALARS_F32) X(OPTIM_DEFAULTS, MNV3_OPTIM_DEFAULTS_KERAS)      \
+    X(LR_SCHEDULE, MNV3_LR_SCHEDULE_KERAS) X(OPTIM_TF_GRAPH, MNV3_OPTIM_TF_GRAPH_GRAPPLER)
+#define TF_KERAS_OPTIM(X)                                                                      \
+    X(OPTIM_SGD, MNV3_OPTIM_SGD_TF_KERAS) X(OPTIM_ADAM, MNV3_OPTIM_ADAM_KERAS)                    \
+    X(OPTIM_RMSPROP, MNV3_OPTIM_RMSPROP_TF_KERAS) X(OPTIM_WEIGHT_DECAY, MNV3_OPTIM_WEIGHT_DECAY_KERAS) \
+    X(OPTIM_SCALARS, MNV3_OPTIM_SCALARS_F32) X(OPTIM_DEFAULTS, MNV3_OPTIM_DEFAULTS_KERAS)      \
+    X(LR_SCHEDULE, MNV3_LR_SCHEDULE_KERAS) X(OPTIM_TF_GRAPH, MNV3_OPTIM_TF_GRAPH_GRAPPLER)
 #define TORCH_TRAINING(X)                                                                      \
     X(BN_BATCH_STATS, MNV3_BN_BATCH_STATS_ATEN) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_APPLY_TORCH_FMA)             \
-    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TORCH) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_UNBIASED)           \
-    TORCH_BACKWARD(X)
+    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TORCH) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_UNBIASED)        \
+    TORCH_BACKWARD(X) TORCH_OPTIM(X)
 #define KERAS_TRAINING(X)                                                                      \
     X(BN_BATCH_STATS, MNV3_BN_BATCH_STATS_TF_MOMENTS) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_APPLY_TF_SCALE_SHIFT)  \
-    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_KERAS) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_BIASED)            \
-    TF_BACKWARD(X)
+    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_KERAS) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_BIASED)          \
+    TF_BACKWARD(X) KERAS_OPTIM(X)
 #define TF_KERAS_TRAINING(X)                                                                   \
     X(BN_BATCH_STATS, MNV3_BN_BATCH_STATS_TF_FUSED) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_APPLY_TF_SUBTRACT_FIRST) \
-    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TF_FUSED) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_UNBIASED)         \
-    TF_BACKWARD(X)
+    X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TF_FUSED) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_UNBIASED)      \
+    TF_BACKWARD(X) TF_KERAS_OPTIM(X)
 
 #define TORCH_ROW(X)                                                                           \
     X(PADDING, MNV3_PAD_SYMMETRIC) X(HARDSIGMOID, MNV3_HSIG_DIV6)                              \
@@ -269,6 +361,29 @@ uint32_t mnv3_tf_rsqrt_fingerprint(void) {
             for (int b = 0; b < 4; b++) h = (h ^ ((bits >> (8 * b)) & 0xffu)) * 16777619u;
         }
     return h;
+}
+
+/* The optimizers' constructor defaults (read from torch 1.13.1, Keras 3.15.1 and
+ * tf-keras signatures). torch.optim.SGD has no default lr: 0 here. */
+static const mnv3_optim_defaults optim_defaults[MNV3_OPTIM_DEFAULTS_COUNT][MNV3_OPTIM_KIND_COUNT] = {
+    [MNV3_OPTIM_DEFAULTS_TORCH] = {
+        [MNV3_OPTIM_SGD] = {.lr = 0.0},
+        [MNV3_OPTIM_ADAM] = {.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8},
+        [MNV3_OPTIM_ADAMW] = {.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 1e-2},
+        [MNV3_OPTIM_RMSPROP] = {.lr = 1e-2, .rho = 0.99, .eps = 1e-8},
+    },
+    [MNV3_OPTIM_DEFAULTS_KERAS] = {
+        [MNV3_OPTIM_SGD] = {.lr = 0.01},
+        [MNV3_OPTIM_ADAM] = {.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-7},
+        [MNV3_OPTIM_ADAMW] = {.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-7, .weight_decay = 0.004},
+        [MNV3_OPTIM_RMSPROP] = {.lr = 1e-3, .rho = 0.9, .eps = 1e-7},
+    },
+};
+
+const mnv3_optim_defaults *mnv3_optim_defaults_of(int option, int kind) {
+    if (option < 0 || option >= MNV3_OPTIM_DEFAULTS_COUNT || kind < 0 || kind >= MNV3_OPTIM_KIND_COUNT)
+        return NULL;
+    return &optim_defaults[option][kind];
 }
 
 int mnv3_factor_is_training(int f) { return f >= MNV3_FIRST_TRAINING_FACTOR && f < MNV3_FACTOR_COUNT; }
