@@ -52,11 +52,16 @@ int mnv3_parse_npy_header(const void *buf, size_t len, const char *label,
 /* Parses one float32 .npy image; out->name becomes a copy of name. */
 int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const char *name,
                          mnv3_tensor *out, mnv3_error *err);
+/* The same, also taking int64 / int32 arrays (as MNV3_I64) when allow_integers. */
+int mnv3_read_npy_buffer_typed(const void *buf, size_t len, const char *label, const char *name,
+                               int allow_integers, mnv3_tensor *out, mnv3_error *err);
 /* Encodes a float32 tensor as a v1.0 .npy image (malloc'd). */
 int mnv3_encode_npy(const mnv3_tensor *t, const char *label, unsigned char **buf,
                     size_t *len, mnv3_error *err);
 
 /* ---- npz (npz.c) ---- */
+/* mnv3_read_npz, integer arrays (labels) kept as MNV3_I64. */
+int mnv3_read_npz_with_integers(const char *path, mnv3_tensors *out, mnv3_error *err);
 int mnv3_read_npz_buffer(const void *buf, size_t len, const char *label, mnv3_tensors *out,
                          mnv3_error *err);
 

@@ -175,6 +175,11 @@ int mnv3_parse_npy_header(const void *buf, size_t len, const char *label,
 
 int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const char *name,
                          mnv3_tensor *out, mnv3_error *err) {
+    return mnv3_read_npy_buffer_typed(buf, len, label, name, 0, out, err);
+}
+
+int mnv3_read_npy_buffer_typed(const void *buf, size_t len, const char *label, const char *name,
+                               int allow_integers, mnv3_tensor *out, mnv3_error *err) {
     const unsigned char *b = buf;
     memset(out, 0, sizeof *out);
     char descr[MNV3_NPY_DESCR_CAP];
@@ -183,15 +188,21 @@ int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const c
     size_t data_start;
     if (mnv3_parse_npy_header(buf, len, label, descr, &ndim, shape, &data_start, err) != MNV3_OK)
         return MNV3_FAIL;
-    if (strcmp(descr, "<f4") != 0)
-        return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, label, "dtype '%s' is not float32",
-                              descr);
+    /* float32 arrays, and integer ones (labels) kept as int64 */
+    mnv3_elem elem;
+    if (strcmp(descr, "<f4") == 0) elem = MNV3_ELEM_F32;
+    else if (allow_integers && strcmp(descr, "<i8") == 0) elem = MNV3_ELEM_I64;
+    else if (allow_integers && strcmp(descr, "<i4") == 0) elem = MNV3_ELEM_I32;
+    else
+        return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, label, "dtype '%s' is not float32%s", descr,
+                              allow_integers ? ", int64 or int32" : "");
+    const size_t elem_size = mnv3_elem_size(elem), out_size = elem == MNV3_ELEM_F32 ? 4 : 8;
 
     size_t numel = 1, bytes;
     for (int i = 0; i < ndim; i++)
         if ((uint64_t)shape[i] > SIZE_MAX || !mnv3_mul_size(numel, (size_t)shape[i], &numel))
             return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "shape overflows");
-    if (!mnv3_mul_size(numel, 4, &bytes) || bytes > MNV3_FORMATS_MAX_BYTES)
+    if (!mnv3_mul_size(numel, elem_size, &bytes) || bytes > MNV3_FORMATS_MAX_BYTES)
         return mnv3_fail_code(err, MNV3_ERR_LIMIT, label, "array of %zu elements is too large",
                               numel);
     size_t have = len - data_start;
@@ -203,7 +214,7 @@ int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const c
         return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
                               "%zu bytes of unexpected data after the array", have - bytes);
 
-    float *data = malloc(bytes ? bytes : 1);
+    void *data = malloc(numel ? numel * out_size : 1);
     size_t name_len = strlen(name);
     char *copy = malloc(name_len + 1);
     if (!data || !copy) {
@@ -212,10 +223,10 @@ int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const c
         return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
     }
     memcpy(copy, name, name_len + 1);
-    mnv3_convert_elems(MNV3_ELEM_F32, b + data_start, numel, data);
+    mnv3_convert_elems(elem, b + data_start, numel, data);
     out->name = copy;
-    out->dtype = MNV3_F32;
-    strcpy(out->source_dtype, "F32");
+    out->dtype = mnv3_elem_dtype(elem);
+    strcpy(out->source_dtype, mnv3_elem_name(elem));
     out->ndim = ndim;
     for (int i = 0; i < ndim; i++) out->shape[i] = shape[i];
     out->data = data;

@@ -9,7 +9,8 @@
 #include "formats/formats.h"
 #include "formats/zipread.h"
 
-static int read_npz_archive(zip_t *za, const char *label, mnv3_tensors *out, mnv3_error *err) {
+static int read_npz_archive(zip_t *za, const char *label, int allow_integers, mnv3_tensors *out,
+                            mnv3_error *err) {
     mnv3_tensors ts = {0};
     zip_int64_t n = zip_get_num_entries(za, 0);
     size_t total = 0;
@@ -53,7 +54,7 @@ static int read_npz_archive(zip_t *za, const char *label, mnv3_tensors *out, mnv
         /* Errors name the member too, so a bad array among many can be found. */
         char member_label[512];
         snprintf(member_label, sizeof member_label, "%s: %s", label, member);
-        int rc = mnv3_read_npy_buffer(data, len, member_label, key, &t, err);
+        int rc = mnv3_read_npy_buffer_typed(data, len, member_label, key, allow_integers, &t, err);
         free(data);
         free(key);
         if (rc != MNV3_OK) {
@@ -81,18 +82,26 @@ int mnv3_read_npz_buffer(const void *buf, size_t len, const char *label, mnv3_te
     memset(out, 0, sizeof *out);
     zip_t *za;
     if (mnv3_zip_open_buffer(buf, len, label, &za, err) != MNV3_OK) return MNV3_FAIL;
-    int rc = read_npz_archive(za, label, out, err);
+    int rc = read_npz_archive(za, label, 0, out, err);
+    zip_discard(za);
+    return rc;
+}
+
+static int read_npz_file(const char *path, int allow_integers, mnv3_tensors *out, mnv3_error *err) {
+    memset(out, 0, sizeof *out);
+    zip_t *za;
+    if (mnv3_zip_open_file(path, &za, err) != MNV3_OK) return MNV3_FAIL;
+    int rc = read_npz_archive(za, path, allow_integers, out, err);
     zip_discard(za);
     return rc;
 }
 
 int mnv3_read_npz(const char *path, mnv3_tensors *out, mnv3_error *err) {
-    memset(out, 0, sizeof *out);
-    zip_t *za;
-    if (mnv3_zip_open_file(path, &za, err) != MNV3_OK) return MNV3_FAIL;
-    int rc = read_npz_archive(za, path, out, err);
-    zip_discard(za);
-    return rc;
+    return read_npz_file(path, 0, out, err);
+}
+
+int mnv3_read_npz_with_integers(const char *path, mnv3_tensors *out, mnv3_error *err) {
+    return read_npz_file(path, 1, out, err);
 }
 
 int mnv3_write_npz(const char *path, const mnv3_tensors *ts, mnv3_error *err) {
