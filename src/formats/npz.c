@@ -105,55 +105,22 @@ int mnv3_read_npz_with_integers(const char *path, mnv3_tensors *out, mnv3_error 
 }
 
 int mnv3_write_npz(const char *path, const mnv3_tensors *ts, mnv3_error *err) {
-    int errcode = 0;
-    zip_t *za = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &errcode);
-    if (!za) {
-        zip_error_t ze;
-        zip_error_init_with_code(&ze, errcode);
-        int rc =
-            mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot create: %s", zip_error_strerror(&ze));
-        zip_error_fini(&ze);
-        return rc;
-    }
+    zip_t *za;
+    if (mnv3_zip_create(path, &za, err) != MNV3_OK) return MNV3_FAIL;
     for (size_t i = 0; i < ts->count; i++) {
         const mnv3_tensor *t = &ts->items[i];
         unsigned char *npy;
         size_t len;
-        if (mnv3_encode_npy(t, path, &npy, &len, err) != MNV3_OK) {
+        char member[512];
+        if (snprintf(member, sizeof member, "%s.npy", t->name) >= (int)sizeof member) {
+            zip_discard(za);
+            return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path, "tensor name '%.60s...' is too long", t->name);
+        }
+        if (mnv3_encode_npy(t, path, &npy, &len, err) != MNV3_OK ||
+            mnv3_zip_add_stored(za, member, npy, len, path, err) != MNV3_OK) {
             zip_discard(za);
             return MNV3_FAIL;
         }
-        size_t name_len = strlen(t->name);
-        char *member = malloc(name_len + 5);
-        zip_source_t *src = member ? zip_source_buffer(za, npy, len, 1) : NULL;
-        if (!src) {
-            free(npy);
-            free(member);
-            zip_discard(za);
-            return mnv3_fail_code(err, MNV3_ERR_MEMORY, path, "out of memory");
-        }
-        memcpy(member, t->name, name_len);
-        memcpy(member + name_len, ".npy", 5);
-        zip_int64_t idx = zip_file_add(za, member, src, ZIP_FL_ENC_UTF_8);
-        free(member);
-        if (idx < 0) {
-            zip_source_free(src);
-            int rc = mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot add '%s': %s", t->name,
-                                    zip_strerror(za));
-            zip_discard(za);
-            return rc;
-        }
-        if (zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) != 0) {
-            int rc = mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot store '%s': %s", t->name,
-                                    zip_strerror(za));
-            zip_discard(za);
-            return rc;
-        }
     }
-    if (zip_close(za) != 0) {
-        int rc = mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot write: %s", zip_strerror(za));
-        zip_discard(za);
-        return rc;
-    }
-    return MNV3_OK;
+    return mnv3_zip_finish(za, path, err);
 }

@@ -115,3 +115,38 @@ int mnv3_zip_read_member(zip_t *za, zip_uint64_t index, const char *member, cons
     *len = size;
     return MNV3_OK;
 }
+
+int mnv3_zip_create(const char *path, zip_t **za, mnv3_error *err) {
+    int errcode = 0;
+    *za = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &errcode);
+    if (*za) return MNV3_OK;
+    zip_error_t ze;
+    zip_error_init_with_code(&ze, errcode);
+    int rc = mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot create: %s", zip_error_strerror(&ze));
+    zip_error_fini(&ze);
+    return rc;
+}
+
+int mnv3_zip_add_stored(zip_t *za, const char *name, void *data, size_t len, const char *path,
+                        mnv3_error *err) {
+    zip_source_t *src = zip_source_buffer(za, data, len, 1);
+    if (!src) {
+        free(data);
+        return mnv3_fail_code(err, MNV3_ERR_MEMORY, path, "out of memory");
+    }
+    zip_int64_t idx = zip_file_add(za, name, src, ZIP_FL_ENC_UTF_8);
+    if (idx < 0) {
+        zip_source_free(src);
+        return mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot add '%s': %s", name, zip_strerror(za));
+    }
+    if (zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) != 0)
+        return mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot store '%s': %s", name, zip_strerror(za));
+    return MNV3_OK;
+}
+
+int mnv3_zip_finish(zip_t *za, const char *path, mnv3_error *err) {
+    if (zip_close(za) == 0) return MNV3_OK;
+    int rc = mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot write: %s", zip_strerror(za));
+    zip_discard(za);
+    return rc;
+}

@@ -16,4 +16,14 @@ int mnv3_zip_open_buffer(const void *buf, size_t len, const char *label, zip_t *
 int mnv3_zip_read_member(zip_t *za, zip_uint64_t index, const char *member, const char *label,
                          unsigned char **data, size_t *len, mnv3_error *err);
 
+/* ---- writing (.npz, torch.save) ---- */
+/* Creates (truncates) an archive; zip_close or zip_discard it. */
+int mnv3_zip_create(const char *path, zip_t **za, mnv3_error *err);
+/* Adds member name, stored uncompressed; takes ownership of data (malloc'd),
+ * freed on failure too. */
+int mnv3_zip_add_stored(zip_t *za, const char *name, void *data, size_t len, const char *path,
+                        mnv3_error *err);
+/* zip_close, or the error (the archive is discarded). */
+int mnv3_zip_finish(zip_t *za, const char *path, mnv3_error *err);
+
 #endif
