@@ -50,7 +50,8 @@ def tflm_outputs(model_bytes, x, tensors=None, arena=None):
         it.invoke()
         vals = {"output": np.array(it.get_output(0))}
         for t in tensors or []:
-            vals["t%d" % t] = np.array(it.GetTensor(t, 0))
+            g = it.GetTensor(t, 0)  # {'dtype', 'shape', 'tensor_data'}
+            vals["t%d" % t] = np.array(g["tensor_data"]).reshape(g["shape"])
         for k, v in vals.items():
             res.setdefault(k, []).append(v)
     return {k: np.concatenate(v) if v[0].ndim and v[0].shape[0] == 1 else np.stack(v) for k, v in res.items()}
