@@ -161,13 +161,19 @@ def main():
     tensors = [int(t) for o in ops for t in o["outputs"]]
     producer = {int(t): "op %d %s" % (i, o["op_name"]) for i, o in enumerate(ops) for t in o["outputs"]}
     names_of = {t["index"]: t["name"] for t in op_table(a.model)[1]}
-    names = RESOLVERS + ([] if a.no_tflm else ["tflm"])
     for set_name, x in inputs(a.model, a.photos, a.seeded, a.seed).items():
-        runs = {k: run_litert(a.model, k, x, tensors) for k in RESOLVERS}
+        runs = {}
+        for k in RESOLVERS:
+            try:
+                runs[k] = run_litert(a.model, k, x, tensors)
+            except RuntimeError as e:  # e.g. XNNPACK: "failed to create XNNPACK runtime"
+                print("  %s refuses the model: %s" % (k, str(e).replace("\n", " ")))
         if not a.no_tflm:
             import tflm_run
             runs["tflm"] = tflm_run.tflm_outputs(open(a.model, "rb").read(), x, tensors)
         print("  %s (%d inputs, %s):" % (set_name, x.shape[0], x.dtype))
+        names = RESOLVERS + ([] if a.no_tflm else ["tflm"])
+        names = [k for k in names if k in runs]
         for i, p in enumerate(names):
             for q in names[i + 1:]:
                 o, on, nt, ne, tot, mx = diffs(runs[p], runs[q], "xnnpack" in (p, q))

@@ -54,7 +54,7 @@ def tflm_outputs(model_bytes, x, tensors=None, arena=None):
             vals["t%d" % t] = np.array(g["tensor_data"]).reshape(g["shape"])
         for k, v in vals.items():
             res.setdefault(k, []).append(v)
-    return {k: np.concatenate(v) if v[0].ndim and v[0].shape[0] == 1 else np.stack(v) for k, v in res.items()}
+    return {k: np.concatenate(v) if v[0].ndim else np.stack(v) for k, v in res.items()}
 
 
 def _allocates(model_bytes, arena):
