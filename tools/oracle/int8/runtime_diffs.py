@@ -8,7 +8,8 @@ kPreserveAllTensors) plus the op list and a quantization summary.
       [--photos N] [--seeded N] [--seed S] [--no-tflm]
 
 Inputs: the first N test photographs (tests/image/photos, read as make_int8_model.py does:
-keras.utils.load_img nearest resize, 0..255) quantized with the input tensor's parameters
+keras.utils.load_img nearest resize, 0..255; mapped to x/127.5 - 1 when the input tensor's
+float range is under 2, as for the TF-slim uint8 model) quantized with the input tensor's parameters
 (round half to even, as numpy rounds, then clipped), and N seeded inputs drawn uniformly
 over the input dtype (numpy default_rng(S)). A model with float edges takes the float
 photos and uniform 0..255 floats. Prints one line per runtime pair: output elements that
@@ -71,6 +72,9 @@ def inputs(model_path, photos, seeded, seed):
     if photos:
         import make_int8_model as mk
         f = mk.photo_batch(mk.photo_paths()[:photos], int(shape[1]))
+        if dtype != np.float32 and (np.iinfo(dtype).max - zp) * scale < 2.0:
+            # a model without Rescaling inside (the TF-slim uint8 one): its input is x/127.5 - 1
+            f = f / np.float32(127.5) - np.float32(1.0)
         if dtype == np.float32:
             sets["photos"] = f
         else:
