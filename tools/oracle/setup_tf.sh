@@ -6,7 +6,7 @@
 #
 # Installs with pip, only when the venv does not already hold exactly these:
 #   tensorflow==2.21.0 keras==3.15.1 tf-keras==2.21.0 ai-edge-litert==2.3.0
-#   h5py==3.14.0 pillow==13.0.0 numpy==2.4.6
+#   h5py==3.14.0 pillow==13.0.0 numpy==2.4.6 tflite-micro==0.dev20261023182759 (TFLite Micro, tools/oracle/int8)
 # then checks the imports and prints the versions.
 #
 # Used by tools/oracle/dump/keras_dump.py, dump/litert_dump.py, bn/bn_keras.py,
@@ -27,7 +27,7 @@ root=$(cd "$here/../.." && pwd -P) || die "cannot locate repository root"
 
 py=${TF_ORACLE_PYTHON:-/usr/bin/python3}
 venv=${TF_ORACLE_VENV:-$root/.venv-tf}
-pins="tensorflow==2.21.0 keras==3.15.1 tf-keras==2.21.0 ai-edge-litert==2.3.0 h5py==3.14.0 pillow==13.0.0 numpy==2.4.6"
+pins="tensorflow==2.21.0 keras==3.15.1 tf-keras==2.21.0 ai-edge-litert==2.3.0 h5py==3.14.0 pillow==13.0.0 numpy==2.4.6 tflite-micro==0.dev20261023182759"
 
 [ -x "$py" ] || die "base interpreter $py not found"
 
@@ -69,6 +69,7 @@ import tensorflow as tf
 import keras, tf_keras
 import ai_edge_litert
 from ai_edge_litert.interpreter import Interpreter  # noqa: F401
+from tflite_micro import runtime as _tflm  # noqa: F401
 print("python         %s (%s)" % (sys.version.split()[0], sys.executable))
 print("numpy          %s" % numpy.__version__)
 print("tensorflow     %s" % tf.__version__)
