@@ -109,8 +109,11 @@ int cmd_convert(int argc, char **argv) {
             else rc = mnv3_write_keras_weights_h5(paths[1], &out, &err);
         } else if (ends_with(paths[1], ".safetensors")) {
             rc = mnv3_write_safetensors(paths[1], &out, &err);
+        } else if (ends_with(paths[1], ".pth")) {
+            if (naming != MNV3_NAMING_TORCHVISION) status = cli_usage_error("a .pth state dict holds torchvision names: use --to torch");
+            else rc = mnv3_write_pth(paths[1], &out, &err);
         } else {
-            status = cli_usage_error("convert: OUT must end in .safetensors or .weights.h5");
+            status = cli_usage_error("convert: OUT must end in .safetensors, .pth or .weights.h5");
         }
         if (!status && rc != MNV3_OK) status = cli_error(&err);
         if (!status)

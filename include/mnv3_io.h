@@ -28,6 +28,8 @@ int mnv3_write_keras_weights_h5(const char *path, const mnv3_tensors *ts, mnv3_e
 /* Float TFLite MobileNetV3-Small (BatchNorm folded): canonical names, conv biases. */
 int mnv3_read_tflite(const char *path, mnv3_tensors *out, mnv3_error *err);
 int mnv3_write_safetensors(const char *path, const mnv3_tensors *ts, mnv3_error *err);
+/* torch.save of a state dict (PyTorch 1.13's zip format): float32 and int64 tensors. */
+int mnv3_write_pth(const char *path, const mnv3_tensors *ts, mnv3_error *err);
 
 /* .npy / .npz (float32 only, little-endian, C order). */
 int mnv3_read_npy(const char *path, mnv3_tensor *out, mnv3_error *err);
