@@ -23,6 +23,7 @@ int cmd_weights_diff(int argc, char **argv);
 int cmd_preprocess(int argc, char **argv);
 int cmd_pipelines(int argc, char **argv);
 int cmd_bn(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 /* Prints "mnv3: message" to stderr; returns the exit status 1 (2 for usage). */
 int cli_error(const mnv3_error *err);

@@ -29,6 +29,9 @@ static const struct {
     {"synth", cmd_synth, "write seeded synthetic weights: --seed S --classes C --out W.safetensors"},
     {"preprocess", cmd_preprocess, "run a framework's image pipeline: --pipeline P IMAGE -o X.npy [--layout nchw|nhwc]"},
     {"pipelines", cmd_pipelines, "list the image preprocessing pipelines and their steps"},
+    {"train", cmd_train, "fine-tune under a profile's training semantics: --weights W --profile P --data D.npz\n"
+                         "      --optimizer sgd|adam|adamw|rmsprop --lr X [--momentum M] --batch N (--steps K|--epochs E)\n"
+                         "      [--dropout P] [--seed S] [--shuffle] [--classes K] --out OUT.pth|OUT.weights.h5"},
     {"bn", cmd_bn, "BatchNorm lab: bn train|report|momentum (training mode, running statistics, folding)"},
     {"synth-input", cmd_synth_input, "write a seeded input: --seed S --batch N --size H W [--layout nhwc] [--pixels] --out X.npy"},
 };

@@ -12,6 +12,7 @@
 
 #include "core/model.h"
 #include "core/plan.h"
+#include "train/rng.h"
 #include "core/util.h"
 #include "factors/factors.h"
 
@@ -126,6 +127,11 @@ void mnv3_plan_train_rule(const mnv3_profile *p, mnv3_train_rule *rule) {
     rule->loss_divides_by_weight_sum = p->option[MNV3_FACTOR_LOSS_REDUCTION] == MNV3_LOSS_REDUCTION_WEIGHTED_MEAN;
     rule->dropout_negative_zero = p->option[MNV3_FACTOR_DROPOUT_APPLY] == MNV3_DROPOUT_APPLY_MULTIPLY_NOISE;
     rule->dropout_scale_f32_divide = rule->dropout_negative_zero;
+    static const int generator[MNV3_DROPOUT_RNG_COUNT] = {
+        [MNV3_DROPOUT_RNG_TORCH_MT19937] = MNV3_DROPOUT_MT19937_BERNOULLI,
+        [MNV3_DROPOUT_RNG_KERAS_SEED_GENERATOR] = MNV3_DROPOUT_PHILOX_STATELESS,
+        [MNV3_DROPOUT_RNG_TF_LEGACY] = MNV3_DROPOUT_PHILOX_STATEFUL};
+    rule->dropout_generator = generator[p->option[MNV3_FACTOR_DROPOUT_RNG]];
 }
 
 /* Every option-dependent field of one op, shapes already known. */

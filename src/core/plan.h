@@ -30,6 +30,7 @@ typedef struct mnv3_train_rule {
     int loss_divides_by_weight_sum; /* else by the batch size */
     int dropout_negative_zero;      /* x * (keep / (1 - p)): a dropped x keeps its sign; else +0 */
     int dropout_scale_f32_divide;   /* scale = 1.0f / f32(1 - p); else f32(1 / (1 - p)) in double */
+    int dropout_generator;          /* enum mnv3_dropout_generator (train/rng.h) */
 } mnv3_train_rule;
 void mnv3_plan_train_rule(const mnv3_profile *p, mnv3_train_rule *rule);
 /* Canonical tap name of value v. */

@@ -135,6 +135,16 @@ OPTIONS(dropout_apply_options, MNV3_DROPOUT_APPLY_COUNT,
         "x * noise, noise = keep / f32(1 - p): a dropped negative x gives -0 (PyTorch CPU)"},
     [MNV3_DROPOUT_APPLY_SELECT_SCALED] = {"select_scaled",
         "keep ? x * f32(1 / (1 - rate)) : +0 (Keras 3 / TF)"});
+OPTIONS(dropout_rng_options, MNV3_DROPOUT_RNG_COUNT,
+    [MNV3_DROPOUT_RNG_TORCH_MT19937] = {"torch_mt19937",
+        "torch.manual_seed(seed): mt19937, two words per element, keep when 53 bits * 2^-53 < 1 - p "
+        "(PyTorch CPU without MKL; docs/dropout.md)"},
+    [MNV3_DROPOUT_RNG_KERAS_SEED_GENERATOR] = {"keras_seed_generator",
+        "Dropout(rate, seed=seed): SeedGenerator state [seed, call], Philox stateless uniforms, "
+        "keep when u >= rate (Keras 3 on TF, eager and model.fit on CPU)"},
+    [MNV3_DROPOUT_RNG_TF_LEGACY] = {"tf_legacy",
+        "tf-keras Dropout(rate, seed=seed): TF's stateful RandomUniform (Philox keyed by the default "
+        "global seed, counter moving n*256 blocks per call)"});
 
 OPTIONS(optim_sgd_options, MNV3_OPTIM_SGD_COUNT,
     [MNV3_OPTIM_SGD_TORCH] = {"torch",
@@ -230,6 +240,8 @@ static const factor_info factors[MNV3_FACTOR_COUNT] = {
            loss_reduction_options),
     FACTOR(MNV3_FACTOR_DROPOUT_APPLY, "dropout_apply", "training dropout: how the mask multiplies",
            dropout_apply_options),
+    FACTOR(MNV3_FACTOR_DROPOUT_RNG, "dropout_rng", "training dropout: the generator a seed drives",
+           dropout_rng_options),
     FACTOR(MNV3_FACTOR_OPTIM_SGD, "optim_sgd", "SGD: the momentum form and Nesterov", optim_sgd_options),
     FACTOR(MNV3_FACTOR_OPTIM_ADAM, "optim_adam",
            "Adam/AdamW: moment updates, bias correction and where epsilon sits", optim_adam_options),
@@ -285,15 +297,15 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
 #define TORCH_TRAINING(X)                                                                      \
     X(BN_BATCH_STATS, MNV3_BN_BATCH_STATS_ATEN) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_APPLY_TORCH_FMA)             \
     X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TORCH) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_UNBIASED)        \
-    TORCH_BACKWARD(X) TORCH_OPTIM(X)
+    TORCH_BACKWARD(X) X(DROPOUT_RNG, MNV3_DROPOUT_RNG_TORCH_MT19937) TORCH_OPTIM(X)
 #define KERAS_TRAINING(X)                                                                      \
     X(BN_BATCH_STATS, MNV3_BN_BATCH_STATS_TF_MOMENTS) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_APPLY_TF_SCALE_SHIFT)  \
     X(BN_MOMENTUM, MNV3_BN_MOMENTUM_KERAS) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_BIASED)          \
-    TF_BACKWARD(X) KERAS_OPTIM(X)
+    TF_BACKWARD(X) X(DROPOUT_RNG, MNV3_DROPOUT_RNG_KERAS_SEED_GENERATOR) KERAS_OPTIM(X)
 #define TF_KERAS_TRAINING(X)                                                                   \
     X(BN_BATCH_STATS, MNV3_BN_BATCH_STATS_TF_FUSED) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_APPLY_TF_SUBTRACT_FIRST) \
     X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TF_FUSED) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_UNBIASED)      \
-    TF_BACKWARD(X) TF_KERAS_OPTIM(X)
+    TF_BACKWARD(X) X(DROPOUT_RNG, MNV3_DROPOUT_RNG_TF_LEGACY) TF_KERAS_OPTIM(X)
 
 #define TORCH_ROW(X)                                                                           \
     X(PADDING, MNV3_PAD_SYMMETRIC) X(HARDSIGMOID, MNV3_HSIG_DIV6)                              \

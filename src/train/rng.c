@@ -294,3 +294,17 @@ void mnv3_tf_legacy_dropout_keep(mnv3_philox *kernel, double rate, size_t n, uin
         keep[i] = (uint8_t)(uint32_to_unit_float(block[i % 4]) >= threshold);
     }
 }
+
+void mnv3_dropout_stream_init(mnv3_dropout_stream *s, int generator, uint64_t seed) {
+    memset(s, 0, sizeof *s);
+    s->generator = generator;
+    if (generator == MNV3_DROPOUT_MT19937_BERNOULLI) mnv3_torch_generator_seed(&s->torch, seed);
+    else if (generator == MNV3_DROPOUT_PHILOX_STATELESS) mnv3_keras_seed_generator_init(&s->keras, (int64_t)seed);
+    else mnv3_tf_legacy_kernel_init(&s->legacy, MNV3_TF_DEFAULT_GRAPH_SEED, (int64_t)seed);
+}
+
+void mnv3_dropout_stream_next(mnv3_dropout_stream *s, double p, size_t n, uint8_t *keep) {
+    if (s->generator == MNV3_DROPOUT_MT19937_BERNOULLI) mnv3_torch_dropout_keep(&s->torch, p, n, keep);
+    else if (s->generator == MNV3_DROPOUT_PHILOX_STATELESS) mnv3_keras_dropout_keep(&s->keras, p, n, keep);
+    else mnv3_tf_legacy_dropout_keep(&s->legacy, p, n, keep);
+}

@@ -153,4 +153,21 @@ void mnv3_tf_legacy_dropout_keep(mnv3_philox *kernel, double rate, size_t n, uin
 /* tf.random.set_seed's default when none was set, for global_seed. */
 #define MNV3_TF_DEFAULT_GRAPH_SEED 87654321
 
+/* ---- one seeded dropout stream, by the generator a profile names ---------- */
+
+enum mnv3_dropout_generator {
+    MNV3_DROPOUT_MT19937_BERNOULLI, /* mnv3_torch_dropout_keep on a manual_seed generator */
+    MNV3_DROPOUT_PHILOX_STATELESS,  /* mnv3_keras_dropout_keep on a seeded SeedGenerator */
+    MNV3_DROPOUT_PHILOX_STATEFUL    /* mnv3_tf_legacy_dropout_keep, default global seed */
+};
+typedef struct mnv3_dropout_stream {
+    int generator;
+    mnv3_torch_generator torch;
+    mnv3_keras_seed_generator keras;
+    mnv3_philox legacy;
+} mnv3_dropout_stream;
+void mnv3_dropout_stream_init(mnv3_dropout_stream *s, int generator, uint64_t seed);
+/* The next call's keep mask over n elements (1 = keep). */
+void mnv3_dropout_stream_next(mnv3_dropout_stream *s, double p, size_t n, uint8_t *keep);
+
 #endif

@@ -18,6 +18,7 @@ ap.add_argument("--seed", type=int, default=0)
 ap.add_argument("--dropout", type=float, default=0.0)
 ap.add_argument("--label-smoothing", type=float, default=0.0)
 ap.add_argument("--class-weights", action="store_true")
+ap.add_argument("--int-labels", action="store_true", help="y as int64, as `mnv3 train --data` reads it")
 a = ap.parse_args()
 rng = np.random.default_rng(a.seed)
 out = {
@@ -31,4 +32,6 @@ if a.label_smoothing > 0:
     out["label_smoothing"] = np.array([a.label_smoothing], np.float32)
 if a.class_weights:
     out["class_weights"] = rng.uniform(0.5, 2.0, a.classes).astype(np.float32)
+if a.int_labels:
+    out["y"] = out["y"].astype(np.int64)
 np.savez(a.out, **out)
