@@ -1,8 +1,11 @@
-/* One training step against PyTorch: every parameter's gradient and every
- * BatchNorm running statistic, compared with the live oracle's dump
- * (tools/oracle/train/torch_step.py) and with PyTorch's own distance between
- * its 1- and 2-thread runs.
- *   test_train_step PROFILE WEIGHTS BATCH.npz TORCH_1THREAD.npz [TORCH_2THREADS.npz]
+/* One training step against the framework: every parameter's gradient and
+ * every BatchNorm running statistic, compared with the live oracle's dump
+ * (tools/oracle/train/torch_step.py, keras_step.py) and with the framework's
+ * own distance between two of its runs (PyTorch at 1 and 2 threads, Keras
+ * with oneDNN on and off).
+ *   test_train_step PROFILE WEIGHTS BATCH.npz REFERENCE.npz [REFERENCE_OTHER_RUN.npz [--measure]]
+ * --measure reports the distances without failing on them (the loss still
+ * has to be identical): for a framework mnv3 does not yet meet.
  * Prints one line per parameter kind with the worst relative L2 and the
  * count of bit-identical tensors. Fails where mnv3 is farther from PyTorch
  * than PyTorch is from itself (times one ulp-level floor where PyTorch is
@@ -13,6 +16,7 @@
 #include <string.h>
 
 #include "core/model.h"
+#include "bnlab/bnlab.h"
 #include "kit.h"
 #include "mnv3.h"
 #include "train/train.h"
@@ -69,14 +73,14 @@ int main(int argc, char **argv) {
     mnv3_train_step_options opt = {
         .loss = {.label_smoothing = ls ? ((const float *)ls->data)[0] : 0.0f,
                  .class_weights = cw ? (const float *)cw->data : NULL},
-        .bn_momentum = 0.01, /* torchvision's MobileNetV3 */
+        .bn_momentum = mnv3_bn_default_momentum(profile), /* the application's */
         .dropout_p = p ? ((const float *)p->data)[0] : 0.0,
         .keep = mask,
     };
     float loss = 0;
     CHECKF(mnv3_trainer_step(t, x->data, labels, n, &opt, &loss, &err) == MNV3_OK, "step: %s", err.message);
     const float *ref_loss = find(&ref, "loss", 1);
-    printf("loss: mnv3 %.9g torch %.9g\n", (double)loss, ref_loss ? (double)*ref_loss : NAN);
+    printf("loss: mnv3 %.9g framework %.9g\n", (double)loss, ref_loss ? (double)*ref_loss : NAN);
     int identical = 0, total = 0, beyond = 0, noise = 0;
     double worst = 0, worst_self = 0;
     char worst_name[112] = "";
@@ -108,18 +112,20 @@ int main(int argc, char **argv) {
              * training-mode BatchNorm, which removes every channel's mean),
              * left as rounding noise. Its size is compared, not its value. */
             noise++;
-            printf("  %-40s rounding noise: rel_l2 %.3g, torch 1 vs 2 threads %.3g\n", key, d, self);
+            printf("  %-40s rounding noise: rel_l2 %.3g, framework self-distance %.3g\n", key, d, self);
             continue;
         }
         if (theirs2 && d > self) {
             beyond++;
-            printf("  %-40s rel_l2 %.3g (torch 1 vs 2 threads %.3g)\n", key, d, self);
+            printf("  %-40s rel_l2 %.3g (framework self-distance %.3g)\n", key, d, self);
         }
     }
-    printf("%d of %d tensors bit-identical, %d rounding noise; worst %s rel_l2 %.3g (torch self %.3g); "
-           "%d beyond torch's self-distance\n", identical, total, noise, worst_name, worst, worst_self, beyond);
-    CHECKF(beyond == 0, "%d tensors are farther from PyTorch than PyTorch's 1- and 2-thread runs are apart", beyond);
-    CHECKF(ref_loss && loss == *ref_loss, "loss %.9g, PyTorch %.9g", (double)loss, ref_loss ? (double)*ref_loss : NAN);
+    printf("%d of %d tensors bit-identical, %d rounding noise; worst %s rel_l2 %.3g (framework self %.3g); "
+           "%d beyond the framework's self-distance\n", identical, total, noise, worst_name, worst, worst_self, beyond);
+    const int measure = argc > 6 && !strcmp(argv[6], "--measure");
+    CHECKF(measure || beyond == 0, "%d tensors are farther from the framework than two of its own runs are apart",
+           beyond);
+    CHECKF(ref_loss && loss == *ref_loss, "loss %.9g, the framework %.9g", (double)loss, ref_loss ? (double)*ref_loss : NAN);
     mnv3_trainer_free(t);
     mnv3_model_free(model);
     mnv3_tensors_free(&batch);
