@@ -84,6 +84,12 @@ OPTIONS(output_options, MNV3_OUTPUT_COUNT,
 OPTIONS(layout_options, MNV3_LAYOUT_COUNT,
     [MNV3_LAYOUT_NCHW] = {"nchw", "N, C, H, W (PyTorch)"},
     [MNV3_LAYOUT_NHWC] = {"nhwc", "N, H, W, C (TensorFlow)"});
+OPTIONS(requantize_options, MNV3_REQUANTIZE_COUNT,
+    [MNV3_REQUANTIZE_DOUBLE_ROUND] = {"double_round",
+        "MultiplyByQuantizedMultiplier rounding twice: saturating rounding doubling high multiply, "
+        "then rounding divide by a power of two (TFLite reference kernels, default build)"},
+    [MNV3_REQUANTIZE_SINGLE_ROUND] = {"single_round",
+        "(x * m + 2^(30-shift)) >> (31-shift) in 64 bits, one rounding (TFLITE_SINGLE_ROUNDING)"});
 OPTIONS(bn_batch_stats_options, MNV3_BN_BATCH_STATS_COUNT,
     [MNV3_BN_BATCH_STATS_ATEN] = {"aten",
         "double sums in order (sample, then position), deviations squared in float; N x C x 1 x 1 "
@@ -136,6 +142,9 @@ static const factor_info factors[MNV3_FACTOR_COUNT] = {
     FACTOR(MNV3_FACTOR_INPUT_RESCALE, "input_rescale", "preprocessing inside the model", input_rescale_options),
     FACTOR(MNV3_FACTOR_OUTPUT, "output", "what the classifier returns", output_options),
     FACTOR(MNV3_FACTOR_LAYOUT, "layout", "default input layout of the framework", layout_options),
+    FACTOR(MNV3_FACTOR_REQUANTIZE, "requantize",
+           "integer models: rescaling an int32 accumulator by a quantized multiplier",
+           requantize_options),
     FACTOR(MNV3_FACTOR_BN_BATCH_STATS, "bn_batch_stats",
            "training BatchNorm: how the batch mean and variance are summed", bn_batch_stats_options),
     FACTOR(MNV3_FACTOR_BN_TRAIN_APPLY, "bn_train_apply",
@@ -174,14 +183,14 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
     X(CONV_ORDER, MNV3_CONV_TORCH_CPU) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                     \
     X(BIAS, MNV3_BIAS_TORCH_CPU) X(POOL_SUM, MNV3_POOL_ATEN_CASCADE8)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
-    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) TORCH_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) TORCH_TRAINING(X)
 #define KERAS_ROW(X)                                                                           \
     X(PADDING, MNV3_PAD_KERAS_CORRECT_PAD) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                \
     X(HARDSWISH, MNV3_HSWISH_X_MUL_C_DIV6) X(BATCHNORM, MNV3_BN_TF_RSQRT)                      \
     X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                  \
     X(BIAS, MNV3_BIAS_SEPARATE_ADD) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_KERAS)                     \
-    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) KERAS_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) KERAS_TRAINING(X)
 /* conv_order and pointwise were implicit (option 0) before they were named. */
 #define TF_KERAS_ROW(X)                                                                        \
     X(PADDING, MNV3_PAD_KERAS_CORRECT_PAD) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                \
@@ -189,7 +198,7 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
     X(CONV_ORDER, MNV3_CONV_CI_KY_KX) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                      \
     X(BIAS, MNV3_BIAS_SEPARATE_ADD) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_KERAS)                     \
-    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) TF_KERAS_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) TF_KERAS_TRAINING(X)
 /* LiteRT runs inference only; its training options are Keras 3's, the usual source model. */
 #define LITERT_ROW(X)                                                                          \
     X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                          \
@@ -198,19 +207,29 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
     X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_KERAS)                     \
     X(OUTPUT, MNV3_OUTPUT_SOFTMAX) /* a Keras-converted classifier ends in SOFTMAX */          \
-    X(LAYOUT, MNV3_LAYOUT_NHWC) KERAS_TRAINING(X)
+    X(LAYOUT, MNV3_LAYOUT_NHWC) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) KERAS_TRAINING(X)
 #define TIMM_TF_ROW(X)                                                                         \
     X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_DIV6)                                \
     X(HARDSWISH, MNV3_HSWISH_XC_DIV6) X(BATCHNORM, MNV3_BN_TORCH_FMA)                          \
     X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                  \
     X(BIAS, MNV3_BIAS_SEPARATE_ADD) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
-    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) TORCH_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) TORCH_TRAINING(X)
 CHECK_ROW(TORCH_ROW);
 CHECK_ROW(KERAS_ROW);
 CHECK_ROW(TF_KERAS_ROW);
 CHECK_ROW(LITERT_ROW);
+/* Quantized models: the float factors are LiteRT's (unused by the integer path). */
+#define LITERT_INT8_REF_ROW(X)                                                                 \
+    X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                          \
+    X(HARDSWISH, MNV3_HSWISH_X_MUL_CLAMP_FMA) X(BATCHNORM, MNV3_BN_SCALE_SHIFT)                \
+    X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_FMA)                      \
+    X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
+    X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC)                                 \
+    X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) KERAS_TRAINING(X)
 CHECK_ROW(TIMM_TF_ROW);
+CHECK_ROW(LITERT_INT8_REF_ROW);
 
 static const mnv3_profile profiles[] = {
     PROFILE("torch", "torchvision mobilenet_v3_small, PyTorch CPU, eval mode", TORCH_ROW),
@@ -220,6 +239,9 @@ static const mnv3_profile profiles[] = {
             TF_KERAS_ROW),
     PROFILE("litert", "LiteRT (XNNPACK) running a float TFLite model, BatchNorm folded", LITERT_ROW),
     PROFILE("timm-tf", "timm tf_mobilenetv3_small_100: TF 'SAME' padding inside PyTorch", TIMM_TF_ROW),
+    PROFILE("litert-int8-ref",
+            "LiteRT 2.3.0 reference op resolver (BUILTIN_REF) running a uint8/int8 TFLite model",
+            LITERT_INT8_REF_ROW),
 };
 
 /* batchnorm=tf_rsqrt reads this CPU's rsqrt estimate: FNV-1a over every 12-bit
@@ -237,6 +259,8 @@ uint32_t mnv3_tf_rsqrt_fingerprint(void) {
 }
 
 int mnv3_factor_is_training(int f) { return f >= MNV3_FIRST_TRAINING_FACTOR && f < MNV3_FACTOR_COUNT; }
+
+int mnv3_factor_is_integer(int f) { return f >= MNV3_FIRST_INTEGER_FACTOR && f < MNV3_FIRST_TRAINING_FACTOR; }
 
 int mnv3_factor_count(void) { return MNV3_FACTOR_COUNT; }
 
