@@ -89,7 +89,13 @@ OPTIONS(requantize_options, MNV3_REQUANTIZE_COUNT,
         "MultiplyByQuantizedMultiplier rounding twice: saturating rounding doubling high multiply, "
         "then rounding divide by a power of two (TFLite reference kernels, default build)"},
     [MNV3_REQUANTIZE_SINGLE_ROUND] = {"single_round",
-        "(x * m + 2^(30-shift)) >> (31-shift) in 64 bits, one rounding (TFLITE_SINGLE_ROUNDING)"});
+        "(x * m + 2^(30-shift)) >> (31-shift) in 64 bits, one rounding, ties up (TFLITE_SINGLE_ROUNDING; "
+        "XNNPACK's rndnu)"},
+    [MNV3_REQUANTIZE_DOUBLE_ROUND_SHIFT_UP] = {"double_round_shift_up",
+        "saturating rounding doubling high multiply, then a right shift rounding ties up "
+        "(TFLite optimized depthwise kUpward)"},
+    [MNV3_REQUANTIZE_DOUBLE_ROUND_UP] = {"double_round_up",
+        "doubling high multiply rounding ties up, then a right shift rounding ties up"});
 OPTIONS(bn_batch_stats_options, MNV3_BN_BATCH_STATS_COUNT,
     [MNV3_BN_BATCH_STATS_ATEN] = {"aten",
         "double sums in order (sample, then position), deviations squared in float; N x C x 1 x 1 "
@@ -145,6 +151,10 @@ static const factor_info factors[MNV3_FACTOR_COUNT] = {
     FACTOR(MNV3_FACTOR_REQUANTIZE, "requantize",
            "integer models: rescaling an int32 accumulator by a quantized multiplier",
            requantize_options),
+    FACTOR(MNV3_FACTOR_REQUANTIZE_DEPTHWISE, "requantize_depthwise",
+           "integer models: the same for DEPTHWISE_CONV_2D", requantize_options),
+    FACTOR(MNV3_FACTOR_REQUANTIZE_ELEMENTWISE, "requantize_elementwise",
+           "integer models: the same for ADD and MUL", requantize_options),
     FACTOR(MNV3_FACTOR_BN_BATCH_STATS, "bn_batch_stats",
            "training BatchNorm: how the batch mean and variance are summed", bn_batch_stats_options),
     FACTOR(MNV3_FACTOR_BN_TRAIN_APPLY, "bn_train_apply",
@@ -183,14 +193,14 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
     X(CONV_ORDER, MNV3_CONV_TORCH_CPU) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                     \
     X(BIAS, MNV3_BIAS_TORCH_CPU) X(POOL_SUM, MNV3_POOL_ATEN_CASCADE8)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
-    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) TORCH_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) TORCH_TRAINING(X)
 #define KERAS_ROW(X)                                                                           \
     X(PADDING, MNV3_PAD_KERAS_CORRECT_PAD) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                \
     X(HARDSWISH, MNV3_HSWISH_X_MUL_C_DIV6) X(BATCHNORM, MNV3_BN_TF_RSQRT)                      \
     X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                  \
     X(BIAS, MNV3_BIAS_SEPARATE_ADD) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_KERAS)                     \
-    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) KERAS_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) KERAS_TRAINING(X)
 /* conv_order and pointwise were implicit (option 0) before they were named. */
 #define TF_KERAS_ROW(X)                                                                        \
     X(PADDING, MNV3_PAD_KERAS_CORRECT_PAD) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                \
@@ -198,7 +208,7 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
     X(CONV_ORDER, MNV3_CONV_CI_KY_KX) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                      \
     X(BIAS, MNV3_BIAS_SEPARATE_ADD) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_KERAS)                     \
-    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) TF_KERAS_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) TF_KERAS_TRAINING(X)
 /* LiteRT runs inference only; its training options are Keras 3's, the usual source model. */
 #define LITERT_ROW(X)                                                                          \
     X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                          \
@@ -207,14 +217,14 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
     X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_KERAS)                     \
     X(OUTPUT, MNV3_OUTPUT_SOFTMAX) /* a Keras-converted classifier ends in SOFTMAX */          \
-    X(LAYOUT, MNV3_LAYOUT_NHWC) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) KERAS_TRAINING(X)
+    X(LAYOUT, MNV3_LAYOUT_NHWC) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) KERAS_TRAINING(X)
 #define TIMM_TF_ROW(X)                                                                         \
     X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_DIV6)                                \
     X(HARDSWISH, MNV3_HSWISH_XC_DIV6) X(BATCHNORM, MNV3_BN_TORCH_FMA)                          \
     X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                  \
     X(BIAS, MNV3_BIAS_SEPARATE_ADD) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
-    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) TORCH_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) TORCH_TRAINING(X)
 CHECK_ROW(TORCH_ROW);
 CHECK_ROW(KERAS_ROW);
 CHECK_ROW(TF_KERAS_ROW);
@@ -227,8 +237,29 @@ CHECK_ROW(LITERT_ROW);
     X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
     X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC)                                 \
-    X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) KERAS_TRAINING(X)
+    X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) KERAS_TRAINING(X)
+/* BUILTIN_WITHOUT_DEFAULT_DELEGATES, measured: convolutions round the shift up, depthwise and
+ * elementwise ops as the reference. */
+#define LITERT_INT8_BUILTIN_ROW(X)                                                                 \
+    X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                          \
+    X(HARDSWISH, MNV3_HSWISH_X_MUL_CLAMP_FMA) X(BATCHNORM, MNV3_BN_SCALE_SHIFT)                \
+    X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_FMA)                      \
+    X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
+    X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC)                                 \
+    X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND_SHIFT_UP) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) KERAS_TRAINING(X)
+/* XNNPACK on (the default), measured: one rounding everywhere. */
+#define LITERT_INT8_ROW(X)                                                                 \
+    X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                          \
+    X(HARDSWISH, MNV3_HSWISH_X_MUL_CLAMP_FMA) X(BATCHNORM, MNV3_BN_SCALE_SHIFT)                \
+    X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_FMA)                      \
+    X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
+    X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC)                                 \
+    X(REQUANTIZE, MNV3_REQUANTIZE_SINGLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_SINGLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_SINGLE_ROUND) KERAS_TRAINING(X)
 CHECK_ROW(TIMM_TF_ROW);
+CHECK_ROW(LITERT_INT8_BUILTIN_ROW);
+CHECK_ROW(LITERT_INT8_ROW);
 CHECK_ROW(LITERT_INT8_REF_ROW);
 
 static const mnv3_profile profiles[] = {
@@ -242,6 +273,10 @@ static const mnv3_profile profiles[] = {
     PROFILE("litert-int8-ref",
             "LiteRT 2.3.0 reference op resolver (BUILTIN_REF) running a uint8/int8 TFLite model",
             LITERT_INT8_REF_ROW),
+    PROFILE("litert-int8-builtin",
+            "LiteRT 2.3.0 built-in optimized kernels (BUILTIN_WITHOUT_DEFAULT_DELEGATES), uint8/int8 model",
+            LITERT_INT8_BUILTIN_ROW),
+    PROFILE("litert-int8", "LiteRT 2.3.0 as shipped (XNNPACK delegate on), uint8/int8 model", LITERT_INT8_ROW),
 };
 
 /* batchnorm=tf_rsqrt reads this CPU's rsqrt estimate: FNV-1a over every 12-bit

@@ -64,7 +64,7 @@ size_t mnv3_qdtype_size(int dtype);
 /* ---- plan: every parameter checked, every factor resolved ---- */
 
 /* Per-op fields for the integer kernels; no option or framework names. */
-enum { MNV3_QROUND_DOUBLE, MNV3_QROUND_SINGLE };
+enum { MNV3_QROUND_DOUBLE, MNV3_QROUND_SINGLE, MNV3_QROUND_DOUBLE_SHIFT_UP, MNV3_QROUND_DOUBLE_UP };
 enum { MNV3_QSOFTMAX_FIXED_POINT_EXP };
 
 typedef struct mnv3_qexec_op {

@@ -290,9 +290,18 @@ void mnv3_qplan_free(mnv3_qplan *p) {
 int mnv3_qplan_create(const mnv3_qgraph *g, const mnv3_profile *profile, mnv3_qplan **out,
                       mnv3_error *err) {
     *out = NULL;
-    int rounding = profile->option[MNV3_FACTOR_REQUANTIZE] == MNV3_REQUANTIZE_SINGLE_ROUND
-                       ? MNV3_QROUND_SINGLE
-                       : MNV3_QROUND_DOUBLE;
+    static const int rounding_of[MNV3_REQUANTIZE_COUNT] = {
+        [MNV3_REQUANTIZE_DOUBLE_ROUND] = MNV3_QROUND_DOUBLE,
+        [MNV3_REQUANTIZE_SINGLE_ROUND] = MNV3_QROUND_SINGLE,
+        [MNV3_REQUANTIZE_DOUBLE_ROUND_SHIFT_UP] = MNV3_QROUND_DOUBLE_SHIFT_UP,
+        [MNV3_REQUANTIZE_DOUBLE_ROUND_UP] = MNV3_QROUND_DOUBLE_UP};
+    int rounding[3];
+    static const int factor_of[3] = {MNV3_FACTOR_REQUANTIZE, MNV3_FACTOR_REQUANTIZE_DEPTHWISE,
+                                     MNV3_FACTOR_REQUANTIZE_ELEMENTWISE};
+    for (int k = 0; k < 3; k++) {
+        int option = profile->option[factor_of[k]];
+        rounding[k] = option >= 0 && option < MNV3_REQUANTIZE_COUNT ? rounding_of[option] : MNV3_QROUND_DOUBLE;
+    }
     for (int i = 0; i < g->n_tensors; i++)
         if (check_tensor_params(g, i, err)) return MNV3_FAIL;
     const mnv3_qtensor *ti = &g->tensors[g->input];
@@ -326,7 +335,9 @@ int mnv3_qplan_create(const mnv3_qgraph *g, const mnv3_profile *profile, mnv3_qp
         p->owned[i] = 1;
     }
     for (int i = 0; i < g->n_ops; i++) {
-        if (plan_op(g, i, rounding, &p->ops[i], err) != MNV3_OK) {
+        int kind = g->ops[i].kind;
+        int r = rounding[kind == MNV3_QOP_DEPTHWISE_CONV_2D ? 1 : kind == MNV3_QOP_ADD || kind == MNV3_QOP_MUL ? 2 : 0];
+        if (plan_op(g, i, r, &p->ops[i], err) != MNV3_OK) {
             mnv3_qplan_free(p);
             return MNV3_FAIL;
         }

@@ -49,7 +49,15 @@ int32_t mnv3_requantize(int32_t x, int32_t q, int shift, int rounding) {
     }
     int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
     int32_t shifted = (int32_t)((uint32_t)x << left); /* int32 wrap, as the int32 product */
-    return mnv3_rounding_divide_by_pot32(mnv3_srdhm32(shifted, q), right);
+    if (rounding == MNV3_QROUND_DOUBLE) return mnv3_rounding_divide_by_pot32(mnv3_srdhm32(shifted, q), right);
+    int32_t high;
+    if (rounding == MNV3_QROUND_DOUBLE_UP)
+        high = shifted == INT32_MIN && q == INT32_MIN
+                   ? INT32_MAX
+                   : (int32_t)(((int64_t)shifted * (int64_t)q + ((int64_t)1 << 30)) >> 31);
+    else
+        high = mnv3_srdhm32(shifted, q);
+    return right > 0 ? (int32_t)(((int64_t)high + ((int64_t)1 << (right - 1))) >> right) : high;
 }
 
 /* ---- element access -------------------------------------------------------- */
