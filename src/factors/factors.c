@@ -95,7 +95,10 @@ OPTIONS(requantize_options, MNV3_REQUANTIZE_COUNT,
         "saturating rounding doubling high multiply, then a right shift rounding ties up "
         "(TFLite optimized depthwise kUpward)"},
     [MNV3_REQUANTIZE_DOUBLE_ROUND_UP] = {"double_round_up",
-        "doubling high multiply rounding ties up, then a right shift rounding ties up"});
+        "doubling high multiply rounding ties up, then a right shift rounding ties up"},
+    [MNV3_REQUANTIZE_FP32] = {"fp32",
+        "float(acc) * float32 scale (input * filter / output scales in float), lrintf (ties to even) "
+        "(XNNPACK qu8/qs8 fp32 requantization; CONV_2D, DEPTHWISE_CONV_2D, MUL)"});
 OPTIONS(bn_batch_stats_options, MNV3_BN_BATCH_STATS_COUNT,
     [MNV3_BN_BATCH_STATS_ATEN] = {"aten",
         "double sums in order (sample, then position), deviations squared in float; N x C x 1 x 1 "
@@ -248,7 +251,7 @@ CHECK_ROW(LITERT_ROW);
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
     X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC)                                 \
     X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND_SHIFT_UP) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) KERAS_TRAINING(X)
-/* XNNPACK on (the default), measured: one rounding everywhere. */
+/* XNNPACK on (the default), measured: convolutions in fp32 (lrintf), ADD/MUL rounding once. */
 #define LITERT_INT8_ROW(X)                                                                 \
     X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                          \
     X(HARDSWISH, MNV3_HSWISH_X_MUL_CLAMP_FMA) X(BATCHNORM, MNV3_BN_SCALE_SHIFT)                \
@@ -256,7 +259,8 @@ CHECK_ROW(LITERT_ROW);
     X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
     X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC)                                 \
-    X(REQUANTIZE, MNV3_REQUANTIZE_SINGLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_SINGLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_SINGLE_ROUND) KERAS_TRAINING(X)
+    X(REQUANTIZE, MNV3_REQUANTIZE_FP32) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_FP32)                  \
+    X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_SINGLE_ROUND) KERAS_TRAINING(X)
 CHECK_ROW(TIMM_TF_ROW);
 CHECK_ROW(LITERT_INT8_BUILTIN_ROW);
 CHECK_ROW(LITERT_INT8_ROW);

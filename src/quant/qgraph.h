@@ -64,7 +64,8 @@ size_t mnv3_qdtype_size(int dtype);
 /* ---- plan: every parameter checked, every factor resolved ---- */
 
 /* Per-op fields for the integer kernels; no option or framework names. */
-enum { MNV3_QROUND_DOUBLE, MNV3_QROUND_SINGLE, MNV3_QROUND_DOUBLE_SHIFT_UP, MNV3_QROUND_DOUBLE_UP };
+enum { MNV3_QROUND_DOUBLE, MNV3_QROUND_SINGLE, MNV3_QROUND_DOUBLE_SHIFT_UP, MNV3_QROUND_DOUBLE_UP,
+       MNV3_QROUND_FP32 };
 enum { MNV3_QSOFTMAX_FIXED_POINT_EXP };
 
 typedef struct mnv3_qexec_op {
@@ -74,6 +75,7 @@ typedef struct mnv3_qexec_op {
     int32_t in0_offset, in1_offset, filter_offset, out_offset; /* -zp of inputs, +zp of output */
     int32_t act_min, act_max;
     int32_t multiplier, shift; /* output requantization (shift: positive = left) */
+    float fscale;              /* the same as one float (MNV3_QROUND_FP32) */
     int32_t in0_multiplier, in0_shift, in1_multiplier, in1_shift, left_shift; /* ADD */
     /* HARD_SWISH */
     int16_t reluish_multiplier16, output_multiplier16;

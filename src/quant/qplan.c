@@ -199,11 +199,13 @@ static int plan_op(const mnv3_qgraph *g, int i, int rounding, mnv3_qexec_op *e, 
             if (fabs(product - bs) > 1e-6 * fmin(product, bs))
                 return fail_op(g, i, err, "bias scale is not input scale * filter scale");
         }
+        e->fscale = t0->scales[0] * t1->scales[0] / to->scales[0];
         return quantize_checked(g, i, product / so, 30, &e->multiplier, &e->shift, err);
     }
     case MNV3_QOP_ADD: {
         if (!t1 || !is_q8(t1) || t1->dtype != t0->dtype || t1->n_params != 1)
             return fail_op(g, i, err, "second input must be per-tensor quantized of the same dtype");
+        if (rounding == MNV3_QROUND_FP32) return fail_op(g, i, err, "requantize_elementwise=fp32 is not defined for ADD");
         e->in1_offset = -(int32_t)t1->zero_points[0];
         e->left_shift = 20;
         /* twice the larger input scale (float), input scales over it, and it
@@ -224,6 +226,7 @@ static int plan_op(const mnv3_qgraph *g, int i, int rounding, mnv3_qexec_op *e, 
         e->in1_offset = -(int32_t)t1->zero_points[0];
         /* input1 scale * input2 scale / output scale in float, then double */
         float m = t0->scales[0] * t1->scales[0] / to->scales[0];
+        e->fscale = m;
         return quantize_checked(g, i, (double)m, 30, &e->multiplier, &e->shift, err);
     }
     case MNV3_QOP_HARD_SWISH: {
@@ -294,7 +297,8 @@ int mnv3_qplan_create(const mnv3_qgraph *g, const mnv3_profile *profile, mnv3_qp
         [MNV3_REQUANTIZE_DOUBLE_ROUND] = MNV3_QROUND_DOUBLE,
         [MNV3_REQUANTIZE_SINGLE_ROUND] = MNV3_QROUND_SINGLE,
         [MNV3_REQUANTIZE_DOUBLE_ROUND_SHIFT_UP] = MNV3_QROUND_DOUBLE_SHIFT_UP,
-        [MNV3_REQUANTIZE_DOUBLE_ROUND_UP] = MNV3_QROUND_DOUBLE_UP};
+        [MNV3_REQUANTIZE_DOUBLE_ROUND_UP] = MNV3_QROUND_DOUBLE_UP,
+        [MNV3_REQUANTIZE_FP32] = MNV3_QROUND_FP32};
     int rounding[3];
     static const int factor_of[3] = {MNV3_FACTOR_REQUANTIZE, MNV3_FACTOR_REQUANTIZE_DEPTHWISE,
                                      MNV3_FACTOR_REQUANTIZE_ELEMENTWISE};

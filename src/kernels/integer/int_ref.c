@@ -60,6 +60,14 @@ int32_t mnv3_requantize(int32_t x, int32_t q, int shift, int rounding) {
     return right > 0 ? (int32_t)(((int64_t)high + ((int64_t)1 << (right - 1))) >> right) : high;
 }
 
+/* The output requantization of one op: fixed point, or float and lrintf. */
+static int32_t requant(const mnv3_qexec_op *e, int32_t acc) {
+    if (e->rounding != MNV3_QROUND_FP32) return mnv3_requantize(acc, e->multiplier, e->shift, e->rounding);
+    float y = (float)acc * e->fscale;
+    y = y < -1073741824.0f ? -1073741824.0f : y > 1073741824.0f ? 1073741824.0f : y;
+    return (int32_t)lrintf(y);
+}
+
 /* ---- element access -------------------------------------------------------- */
 
 static int32_t ld(const mnv3_qtensor *t, const unsigned char *v, size_t i) {
@@ -120,7 +128,7 @@ void mnv3_qk_conv(const mnv3_qexec_op *e, const mnv3_qgraph *g, unsigned char *c
                         }
                     }
                     if (bias) acc += ld_i32(bias, (size_t)oc);
-                    acc = mnv3_requantize(acc, e->multiplier, e->shift, e->rounding) + e->out_offset;
+                    acc = requant(e, acc) + e->out_offset;
                     st(to, out, (((size_t)b * d_o.h + oy) * d_o.w + ox) * d_o.c + oc,
                        clamp(acc, e->act_min, e->act_max));
                 }
@@ -155,8 +163,7 @@ void mnv3_qk_depthwise(const mnv3_qexec_op *e, const mnv3_qgraph *g, unsigned ch
                             }
                         }
                         if (bias) acc += ld_i32(bias, (size_t)oc);
-                        acc = mnv3_requantize(acc, e->multiplier, e->shift, e->rounding) +
-                              e->out_offset;
+                        acc = requant(e, acc) + e->out_offset;
                         st(to, out, (((size_t)b * d_o.h + oy) * d_o.w + ox) * d_o.c + oc,
                            clamp(acc, e->act_min, e->act_max));
                     }
@@ -223,7 +230,7 @@ void mnv3_qk_mul(const mnv3_qexec_op *e, const mnv3_qgraph *g, unsigned char *co
         bcast_offsets(&r, i, &o0, &o1);
         int32_t a = ld(ta, values[e->in0], o0) + e->in0_offset;
         int32_t b = ld(tb, values[e->in1], o1) + e->in1_offset;
-        int32_t y = mnv3_requantize(a * b, e->multiplier, e->shift, e->rounding) + e->out_offset;
+        int32_t y = requant(e, a * b) + e->out_offset;
         st(to, values[e->out], i, clamp(y, e->act_min, e->act_max));
     }
 }
