@@ -133,7 +133,8 @@ static int out_size(int padding, int in, int k, int stride, int dilation) {
     return padding == MNV3_QPAD_SAME ? (in + stride - 1) / stride : (in - eff + stride) / stride;
 }
 
-static int plan_op(const mnv3_qgraph *g, int i, int rounding, mnv3_qexec_op *e, mnv3_error *err) {
+static int plan_op(const mnv3_qgraph *g, int i, int rounding, int refuse_uint8_filters, mnv3_qexec_op *e,
+                   mnv3_error *err) {
     const mnv3_qop *op = &g->ops[i];
     memset(e, 0, sizeof *e);
     e->kind = op->kind;
@@ -166,6 +167,8 @@ static int plan_op(const mnv3_qgraph *g, int i, int rounding, mnv3_qexec_op *e, 
             t0->ndim != 4 || to->ndim != 4)
             return fail_op(g, i, err, "needs a constant 4-D filter of the input's dtype and 4-D tensors");
         if (t1->n_params != 1) return fail_op(g, i, err, "per-channel filter scales (uint8 per-tensor only)");
+        if (refuse_uint8_filters && op->kind == MNV3_QOP_CONV_2D && t1->dtype == MNV3_QT_UINT8)
+            return fail_op(g, i, err, "Hybrid models are not supported on TFLite Micro.");
         const mnv3_qtensor *tb = e->in2 >= 0 ? &g->tensors[e->in2] : NULL;
         if (tb && (!tb->data || tb->dtype != MNV3_QT_INT32 || tb->numel != (size_t)to->shape[3]))
             return fail_op(g, i, err, "bias must be a constant int32 vector of the output channels");
@@ -299,6 +302,7 @@ int mnv3_qplan_create(const mnv3_qgraph *g, const mnv3_profile *profile, mnv3_qp
         [MNV3_REQUANTIZE_DOUBLE_ROUND_SHIFT_UP] = MNV3_QROUND_DOUBLE_SHIFT_UP,
         [MNV3_REQUANTIZE_DOUBLE_ROUND_UP] = MNV3_QROUND_DOUBLE_UP,
         [MNV3_REQUANTIZE_FP32] = MNV3_QROUND_FP32};
+    int refuse_uint8 = profile->option[MNV3_FACTOR_UINT8_FILTERS] == MNV3_UINT8_FILTERS_REFUSED_HYBRID;
     int rounding[3];
     static const int factor_of[3] = {MNV3_FACTOR_REQUANTIZE, MNV3_FACTOR_REQUANTIZE_DEPTHWISE,
                                      MNV3_FACTOR_REQUANTIZE_ELEMENTWISE};
@@ -341,7 +345,7 @@ int mnv3_qplan_create(const mnv3_qgraph *g, const mnv3_profile *profile, mnv3_qp
     for (int i = 0; i < g->n_ops; i++) {
         int kind = g->ops[i].kind;
         int r = rounding[kind == MNV3_QOP_DEPTHWISE_CONV_2D ? 1 : kind == MNV3_QOP_ADD || kind == MNV3_QOP_MUL ? 2 : 0];
-        if (plan_op(g, i, r, &p->ops[i], err) != MNV3_OK) {
+        if (plan_op(g, i, r, refuse_uint8, &p->ops[i], err) != MNV3_OK) {
             mnv3_qplan_free(p);
             return MNV3_FAIL;
         }

@@ -1,6 +1,5 @@
-/* Integer reference kernels: TFLite's reference formulas for uint8/int8
- * tensors (tensorflow/lite/kernels/internal/reference/ headers), written from the
- * published formulas. The accumulator is int32; the offsets, multipliers and
+/* Integer reference kernels for uint8/int8 tensors, written from the
+ * published reference formulas (docs/int8.md names the sources). The accumulator is int32; the offsets, multipliers and
  * activation bounds come from the plan. */
 #include <limits.h>
 #include <math.h>
@@ -101,13 +100,13 @@ static dims4 dims_of(const mnv3_qtensor *t) {
 /* ---- kernels --------------------------------------------------------------- */
 
 void mnv3_qk_conv(const mnv3_qexec_op *e, const mnv3_qgraph *g, unsigned char *const *values) {
-    const mnv3_qtensor *ti = &g->tensors[e->in0], *tf = &g->tensors[e->in1],
+    const mnv3_qtensor *ti = &g->tensors[e->in0], *tw = &g->tensors[e->in1],
                        *to = &g->tensors[e->out];
     const unsigned char *in = values[e->in0], *flt = values[e->in1];
     const unsigned char *bias = e->in2 >= 0 ? values[e->in2] : NULL;
     unsigned char *out = values[e->out];
     dims4 di = dims_of(ti), d_o = dims_of(to);
-    int kh = tf->shape[1], kw = tf->shape[2];
+    int kh = tw->shape[1], kw = tw->shape[2];
     for (int b = 0; b < d_o.n; b++)
         for (int oy = 0; oy < d_o.h; oy++)
             for (int ox = 0; ox < d_o.w; ox++)
@@ -123,7 +122,7 @@ void mnv3_qk_conv(const mnv3_qexec_op *e, const mnv3_qgraph *g, unsigned char *c
                             size_t ib = (((size_t)b * di.h + iy) * di.w + ix) * di.c;
                             size_t fb = (((size_t)oc * kh + fy) * kw + fx) * di.c;
                             for (int ic = 0; ic < di.c; ic++)
-                                acc += (ld(tf, flt, fb + ic) + e->filter_offset) *
+                                acc += (ld(tw, flt, fb + ic) + e->filter_offset) *
                                        (ld(ti, in, ib + ic) + e->in0_offset);
                         }
                     }
@@ -135,13 +134,13 @@ void mnv3_qk_conv(const mnv3_qexec_op *e, const mnv3_qgraph *g, unsigned char *c
 }
 
 void mnv3_qk_depthwise(const mnv3_qexec_op *e, const mnv3_qgraph *g, unsigned char *const *values) {
-    const mnv3_qtensor *ti = &g->tensors[e->in0], *tf = &g->tensors[e->in1],
+    const mnv3_qtensor *ti = &g->tensors[e->in0], *tw = &g->tensors[e->in1],
                        *to = &g->tensors[e->out];
     const unsigned char *in = values[e->in0], *flt = values[e->in1];
     const unsigned char *bias = e->in2 >= 0 ? values[e->in2] : NULL;
     unsigned char *out = values[e->out];
     dims4 di = dims_of(ti), d_o = dims_of(to);
-    int kh = tf->shape[1], kw = tf->shape[2], m = e->depth_multiplier;
+    int kh = tw->shape[1], kw = tw->shape[2], m = e->depth_multiplier;
     for (int b = 0; b < d_o.n; b++)
         for (int oy = 0; oy < d_o.h; oy++)
             for (int ox = 0; ox < d_o.w; ox++)
@@ -156,7 +155,7 @@ void mnv3_qk_depthwise(const mnv3_qexec_op *e, const mnv3_qgraph *g, unsigned ch
                             for (int fx = 0; fx < kw; fx++) {
                                 int ix = ix0 + e->dilation_w * fx;
                                 if (ix < 0 || ix >= di.w) continue;
-                                acc += (ld(tf, flt, ((size_t)fy * kw + fx) * d_o.c + oc) +
+                                acc += (ld(tw, flt, ((size_t)fy * kw + fx) * d_o.c + oc) +
                                         e->filter_offset) *
                                        (ld(ti, in, (((size_t)b * di.h + iy) * di.w + ix) * di.c + ic) +
                                         e->in0_offset);
