@@ -65,7 +65,7 @@ size_t mnv3_qdtype_size(int dtype);
 
 /* Per-op fields for the integer kernels; no option or framework names. */
 enum { MNV3_QROUND_DOUBLE, MNV3_QROUND_SINGLE, MNV3_QROUND_DOUBLE_SHIFT_UP, MNV3_QROUND_DOUBLE_UP,
-       MNV3_QROUND_FP32 };
+       MNV3_QROUND_FP32, MNV3_QROUND_HIGH_UP_SHIFT_AWAY };
 enum { MNV3_QSOFTMAX_FIXED_POINT_EXP };
 
 typedef struct mnv3_qexec_op {
@@ -77,6 +77,8 @@ typedef struct mnv3_qexec_op {
     int32_t multiplier, shift; /* output requantization (shift: positive = left) */
     float fscale;              /* the same as one float (MNV3_QROUND_FP32) */
     int32_t in0_multiplier, in0_shift, in1_multiplier, in1_shift, left_shift; /* ADD */
+    int add_single_sum; /* ADD: in0/in1 multipliers, one sum + bias (add_bias), one shift */
+    int32_t add_bias;
     /* HARD_SWISH */
     int16_t reluish_multiplier16, output_multiplier16;
     int reluish_exponent, output_exponent;

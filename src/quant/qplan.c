@@ -133,8 +133,27 @@ static int out_size(int padding, int in, int k, int stride, int dilation) {
     return padding == MNV3_QPAD_SAME ? (in + stride - 1) / stride : (in - eff + stride) / stride;
 }
 
-static int plan_op(const mnv3_qgraph *g, int i, int rounding, int refuse_uint8_filters, mnv3_qexec_op *e,
-                   mnv3_error *err) {
+/* ADD as one int32 sum: 21-bit multipliers on a shared power-of-two scale
+ * (shift = 20 - exponent of the larger scale ratio, kept in [12, 30]). */
+static int plan_add_21bit(const mnv3_qgraph *g, int i, mnv3_qexec_op *e, const mnv3_qtensor *t0,
+                          const mnv3_qtensor *t1, const mnv3_qtensor *to, mnv3_error *err) {
+    float a = t0->scales[0] / to->scales[0], b = t1->scales[0] / to->scales[0];
+    float larger = a > b ? a : b;
+    if (!(a >= 0x1.0p-10f && b >= 0x1.0p-10f && larger < 0x1.0p+8f))
+        return fail_op(g, i, err, "input/output scale ratio outside [2^-10, 2^8) for add_rescale=multipliers_21bit");
+    int exponent;
+    frexpf(larger, &exponent); /* larger = f * 2^exponent, f in [0.5, 1) */
+    int shift = 20 - (exponent - 1);
+    e->add_single_sum = 1;
+    e->shift = shift;
+    e->in0_multiplier = (int32_t)lrintf(ldexpf(a, shift));
+    e->in1_multiplier = (int32_t)lrintf(ldexpf(b, shift));
+    e->add_bias = -(e->in0_multiplier * (int32_t)t0->zero_points[0] + e->in1_multiplier * (int32_t)t1->zero_points[0]);
+    return MNV3_OK;
+}
+
+static int plan_op(const mnv3_qgraph *g, int i, int rounding, int refuse_uint8_filters, int add_single_sum,
+                   mnv3_qexec_op *e, mnv3_error *err) {
     const mnv3_qop *op = &g->ops[i];
     memset(e, 0, sizeof *e);
     e->kind = op->kind;
@@ -210,6 +229,7 @@ static int plan_op(const mnv3_qgraph *g, int i, int rounding, int refuse_uint8_f
             return fail_op(g, i, err, "second input must be per-tensor quantized of the same dtype");
         if (rounding == MNV3_QROUND_FP32) return fail_op(g, i, err, "requantize_elementwise=fp32 is not defined for ADD");
         e->in1_offset = -(int32_t)t1->zero_points[0];
+        if (add_single_sum) return plan_add_21bit(g, i, e, t0, t1, to, err);
         e->left_shift = 20;
         /* twice the larger input scale (float), input scales over it, and it
          * over 2^20 * output scale (float product), in double */
@@ -301,8 +321,10 @@ int mnv3_qplan_create(const mnv3_qgraph *g, const mnv3_profile *profile, mnv3_qp
         [MNV3_REQUANTIZE_SINGLE_ROUND] = MNV3_QROUND_SINGLE,
         [MNV3_REQUANTIZE_DOUBLE_ROUND_SHIFT_UP] = MNV3_QROUND_DOUBLE_SHIFT_UP,
         [MNV3_REQUANTIZE_DOUBLE_ROUND_UP] = MNV3_QROUND_DOUBLE_UP,
-        [MNV3_REQUANTIZE_FP32] = MNV3_QROUND_FP32};
+        [MNV3_REQUANTIZE_FP32] = MNV3_QROUND_FP32,
+        [MNV3_REQUANTIZE_HIGH_UP_SHIFT_AWAY] = MNV3_QROUND_HIGH_UP_SHIFT_AWAY};
     int refuse_uint8 = profile->option[MNV3_FACTOR_UINT8_FILTERS] == MNV3_UINT8_FILTERS_REFUSED_HYBRID;
+    int add_single_sum = profile->option[MNV3_FACTOR_ADD_RESCALE] == MNV3_ADD_RESCALE_MULTIPLIERS_21BIT;
     int rounding[3];
     static const int factor_of[3] = {MNV3_FACTOR_REQUANTIZE, MNV3_FACTOR_REQUANTIZE_DEPTHWISE,
                                      MNV3_FACTOR_REQUANTIZE_ELEMENTWISE};
@@ -345,7 +367,7 @@ int mnv3_qplan_create(const mnv3_qgraph *g, const mnv3_profile *profile, mnv3_qp
     for (int i = 0; i < g->n_ops; i++) {
         int kind = g->ops[i].kind;
         int r = rounding[kind == MNV3_QOP_DEPTHWISE_CONV_2D ? 1 : kind == MNV3_QOP_ADD || kind == MNV3_QOP_MUL ? 2 : 0];
-        if (plan_op(g, i, r, refuse_uint8, &p->ops[i], err) != MNV3_OK) {
+        if (plan_op(g, i, r, refuse_uint8, add_single_sum, &p->ops[i], err) != MNV3_OK) {
             mnv3_qplan_free(p);
             return MNV3_FAIL;
         }

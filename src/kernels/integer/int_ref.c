@@ -50,6 +50,12 @@ int32_t mnv3_requantize(int32_t x, int32_t q, int shift, int rounding) {
     int32_t shifted = (int32_t)((uint32_t)x << left); /* int32 wrap, as the int32 product */
     if (rounding == MNV3_QROUND_DOUBLE) return mnv3_rounding_divide_by_pot32(mnv3_srdhm32(shifted, q), right);
     int32_t high;
+    if (rounding == MNV3_QROUND_HIGH_UP_SHIFT_AWAY) {
+        high = shifted == INT32_MIN && q == INT32_MIN
+                   ? INT32_MAX
+                   : (int32_t)(((int64_t)shifted * (int64_t)q + ((int64_t)1 << 30)) >> 31);
+        return mnv3_rounding_divide_by_pot32(high, right);
+    }
     if (rounding == MNV3_QROUND_DOUBLE_UP)
         high = shifted == INT32_MIN && q == INT32_MIN
                    ? INT32_MAX
@@ -212,6 +218,13 @@ void mnv3_qk_add(const mnv3_qexec_op *e, const mnv3_qgraph *g, unsigned char *co
     for (size_t i = 0; i < to->numel; i++) {
         size_t o0, o1;
         bcast_offsets(&r, i, &o0, &o1);
+        if (e->add_single_sum) {
+            int32_t acc = e->add_bias + ld(ta, values[e->in0], o0) * e->in0_multiplier +
+                          ld(tb, values[e->in1], o1) * e->in1_multiplier + (1 << (e->shift - 1));
+            int32_t y = (acc >> e->shift) + e->out_offset;
+            st(to, values[e->out], i, clamp(y, e->act_min, e->act_max));
+            continue;
+        }
         int32_t a = (ld(ta, values[e->in0], o0) + e->in0_offset) * (1 << e->left_shift);
         int32_t b = (ld(tb, values[e->in1], o1) + e->in1_offset) * (1 << e->left_shift);
         int32_t sa = mnv3_requantize(a, e->in0_multiplier, e->in0_shift, e->rounding);
