@@ -115,6 +115,13 @@ OPTIONS(add_rescale_options, MNV3_ADD_RESCALE_COUNT,
         "a * ma + b * mb + bias in int32, ma, mb = lrintf((scale / output scale) * 2^shift) with "
         "shift = 20 - exponent of the larger, one arithmetic right shift rounding ties up "
         "(XNNPACK qu8/qs8 vadd)"});
+OPTIONS(elementwise_vector_options, MNV3_ELEMENTWISE_VECTOR_COUNT,
+    [MNV3_ELEMENTWISE_SCALAR] = {"scalar", "every ADD/MUL element as the scalar formula"},
+    [MNV3_ELEMENTWISE_NEON_8] = {"neon_8",
+        "whole runs of 8 in the innermost broadcast run take the vector form: MUL rounds the high "
+        "multiply ties up (vqrdmulh); ADD also rescales each input with vqrdmulh and a truncating "
+        "shift; the rest of the run takes the scalar formula (TFLite optimized_ops with NEON, "
+        "NEON_2_SSE on x86)"});
 OPTIONS(bn_batch_stats_options, MNV3_BN_BATCH_STATS_COUNT,
     [MNV3_BN_BATCH_STATS_ATEN] = {"aten",
         "double sums in order (sample, then position), deviations squared in float; N x C x 1 x 1 "
@@ -178,6 +185,8 @@ static const factor_info factors[MNV3_FACTOR_COUNT] = {
            uint8_filters_options),
     FACTOR(MNV3_FACTOR_ADD_RESCALE, "add_rescale", "integer models: how ADD brings both inputs to the output scale",
            add_rescale_options),
+    FACTOR(MNV3_FACTOR_ELEMENTWISE_VECTOR, "elementwise_vector",
+           "integer models: which ADD/MUL elements take a vector kernel's rounding", elementwise_vector_options),
     FACTOR(MNV3_FACTOR_BN_BATCH_STATS, "bn_batch_stats",
            "training BatchNorm: how the batch mean and variance are summed", bn_batch_stats_options),
     FACTOR(MNV3_FACTOR_BN_TRAIN_APPLY, "bn_train_apply",
@@ -210,20 +219,25 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
     X(BN_BATCH_STATS, MNV3_BN_BATCH_STATS_TF_FUSED) X(BN_TRAIN_APPLY, MNV3_BN_TRAIN_APPLY_TF_SUBTRACT_FIRST) \
     X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TF_FUSED) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_UNBIASED)
 
+/* Float profiles: the integer factors take TFLite's reference options (unused). */
+#define FLOAT_MODEL_INTEGER(X)                                                                 \
+    X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND)   \
+    X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(UINT8_FILTERS, MNV3_UINT8_FILTERS_ACCEPTED) \
+    X(ADD_RESCALE, MNV3_ADD_RESCALE_LEFT_SHIFT_20) X(ELEMENTWISE_VECTOR, MNV3_ELEMENTWISE_SCALAR)
 #define TORCH_ROW(X)                                                                           \
     X(PADDING, MNV3_PAD_SYMMETRIC) X(HARDSIGMOID, MNV3_HSIG_DIV6)                              \
     X(HARDSWISH, MNV3_HSWISH_XC_DIV6) X(BATCHNORM, MNV3_BN_TORCH_FMA)                          \
     X(CONV_ORDER, MNV3_CONV_TORCH_CPU) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                     \
     X(BIAS, MNV3_BIAS_TORCH_CPU) X(POOL_SUM, MNV3_POOL_ATEN_CASCADE8)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
-    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(UINT8_FILTERS, MNV3_UINT8_FILTERS_ACCEPTED) X(ADD_RESCALE, MNV3_ADD_RESCALE_LEFT_SHIFT_20) TORCH_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) FLOAT_MODEL_INTEGER(X) TORCH_TRAINING(X)
 #define KERAS_ROW(X)                                                                           \
     X(PADDING, MNV3_PAD_KERAS_CORRECT_PAD) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                \
     X(HARDSWISH, MNV3_HSWISH_X_MUL_C_DIV6) X(BATCHNORM, MNV3_BN_TF_RSQRT)                      \
     X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                  \
     X(BIAS, MNV3_BIAS_SEPARATE_ADD) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_KERAS)                     \
-    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(UINT8_FILTERS, MNV3_UINT8_FILTERS_ACCEPTED) X(ADD_RESCALE, MNV3_ADD_RESCALE_LEFT_SHIFT_20) KERAS_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) FLOAT_MODEL_INTEGER(X) KERAS_TRAINING(X)
 /* conv_order and pointwise were implicit (option 0) before they were named. */
 #define TF_KERAS_ROW(X)                                                                        \
     X(PADDING, MNV3_PAD_KERAS_CORRECT_PAD) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                \
@@ -231,7 +245,7 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
     X(CONV_ORDER, MNV3_CONV_CI_KY_KX) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                      \
     X(BIAS, MNV3_BIAS_SEPARATE_ADD) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_KERAS)                     \
-    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(UINT8_FILTERS, MNV3_UINT8_FILTERS_ACCEPTED) X(ADD_RESCALE, MNV3_ADD_RESCALE_LEFT_SHIFT_20) TF_KERAS_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) FLOAT_MODEL_INTEGER(X) TF_KERAS_TRAINING(X)
 /* LiteRT runs inference only; its training options are Keras 3's, the usual source model. */
 #define LITERT_ROW(X)                                                                          \
     X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                          \
@@ -240,56 +254,52 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
     X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_KERAS)                     \
     X(OUTPUT, MNV3_OUTPUT_SOFTMAX) /* a Keras-converted classifier ends in SOFTMAX */          \
-    X(LAYOUT, MNV3_LAYOUT_NHWC) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(UINT8_FILTERS, MNV3_UINT8_FILTERS_ACCEPTED) X(ADD_RESCALE, MNV3_ADD_RESCALE_LEFT_SHIFT_20) KERAS_TRAINING(X)
+    X(LAYOUT, MNV3_LAYOUT_NHWC) FLOAT_MODEL_INTEGER(X) KERAS_TRAINING(X)
 #define TIMM_TF_ROW(X)                                                                         \
     X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_DIV6)                                \
     X(HARDSWISH, MNV3_HSWISH_XC_DIV6) X(BATCHNORM, MNV3_BN_TORCH_FMA)                          \
     X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                  \
     X(BIAS, MNV3_BIAS_SEPARATE_ADD) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
-    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(UINT8_FILTERS, MNV3_UINT8_FILTERS_ACCEPTED) X(ADD_RESCALE, MNV3_ADD_RESCALE_LEFT_SHIFT_20) TORCH_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) FLOAT_MODEL_INTEGER(X) TORCH_TRAINING(X)
 CHECK_ROW(TORCH_ROW);
 CHECK_ROW(KERAS_ROW);
 CHECK_ROW(TF_KERAS_ROW);
 CHECK_ROW(LITERT_ROW);
 /* Quantized models: the float factors are LiteRT's (unused by the integer path). */
+#define INT8_FLOAT_PART(X)                                                                     \
+    X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                          \
+    X(HARDSWISH, MNV3_HSWISH_X_MUL_CLAMP_FMA) X(BATCHNORM, MNV3_BN_SCALE_SHIFT)                \
+    X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_FMA)                      \
+    X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
+    X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) KERAS_TRAINING(X)
+/* BUILTIN_REF: TFLite's reference kernels, default build (two roundings). */
 #define LITERT_INT8_REF_ROW(X)                                                                 \
-    X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                          \
-    X(HARDSWISH, MNV3_HSWISH_X_MUL_CLAMP_FMA) X(BATCHNORM, MNV3_BN_SCALE_SHIFT)                \
-    X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_FMA)                      \
-    X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
-    X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
-    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC)                                 \
-    X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(UINT8_FILTERS, MNV3_UINT8_FILTERS_ACCEPTED) X(ADD_RESCALE, MNV3_ADD_RESCALE_LEFT_SHIFT_20) KERAS_TRAINING(X)
-/* BUILTIN_WITHOUT_DEFAULT_DELEGATES, measured: convolutions round the shift up, depthwise and
- * elementwise ops as the reference. */
-#define LITERT_INT8_BUILTIN_ROW(X)                                                                 \
-    X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                          \
-    X(HARDSWISH, MNV3_HSWISH_X_MUL_CLAMP_FMA) X(BATCHNORM, MNV3_BN_SCALE_SHIFT)                \
-    X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_FMA)                      \
-    X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
-    X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
-    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC)                                 \
-    X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND_SHIFT_UP) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(UINT8_FILTERS, MNV3_UINT8_FILTERS_ACCEPTED) X(ADD_RESCALE, MNV3_ADD_RESCALE_LEFT_SHIFT_20) KERAS_TRAINING(X)
-/* XNNPACK on (the default), measured: convolutions in fp32 (lrintf), ADD/MUL rounding once. */
-#define LITERT_INT8_ROW(X)                                                                 \
-    X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                          \
-    X(HARDSWISH, MNV3_HSWISH_X_MUL_CLAMP_FMA) X(BATCHNORM, MNV3_BN_SCALE_SHIFT)                \
-    X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_FMA)                      \
-    X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
-    X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
-    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC)                                 \
-    X(REQUANTIZE, MNV3_REQUANTIZE_FP32) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_FP32)                  \
-    X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_SINGLE_ROUND) X(UINT8_FILTERS, MNV3_UINT8_FILTERS_ACCEPTED) X(ADD_RESCALE, MNV3_ADD_RESCALE_MULTIPLIERS_21BIT) KERAS_TRAINING(X)
-/* TFLite Micro: reference kernels; uint8 filters refused. */
-#define TFLM_ROW(X)                                                                 \
-    X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                          \
-    X(HARDSWISH, MNV3_HSWISH_X_MUL_CLAMP_FMA) X(BATCHNORM, MNV3_BN_SCALE_SHIFT)                \
-    X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_FMA)                      \
-    X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
-    X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
-    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC)                                 \
-    X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(UINT8_FILTERS, MNV3_UINT8_FILTERS_REFUSED_HYBRID) X(ADD_RESCALE, MNV3_ADD_RESCALE_MULTIPLIERS_21BIT) KERAS_TRAINING(X)
+    INT8_FLOAT_PART(X) FLOAT_MODEL_INTEGER(X)
+/* BUILTIN_WITHOUT_DEFAULT_DELEGATES, measured: convolutions round the final shift up,
+ * depthwise as the reference, ADD/MUL vectorised in runs of 8. */
+#define LITERT_INT8_BUILTIN_ROW(X)                                                             \
+    INT8_FLOAT_PART(X) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND_SHIFT_UP)                    \
+    X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND)                                      \
+    X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND)                                    \
+    X(UINT8_FILTERS, MNV3_UINT8_FILTERS_ACCEPTED) X(ADD_RESCALE, MNV3_ADD_RESCALE_LEFT_SHIFT_20)  \
+    X(ELEMENTWISE_VECTOR, MNV3_ELEMENTWISE_NEON_8)
+/* XNNPACK on (the default), measured: convolutions in fp32 (lrintf), MUL rounding once, ADD
+ * with XNNPACK's 21-bit multipliers. */
+#define LITERT_INT8_ROW(X)                                                                     \
+    INT8_FLOAT_PART(X) X(REQUANTIZE, MNV3_REQUANTIZE_FP32)                                     \
+    X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_FP32)                                              \
+    X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_SINGLE_ROUND)                                    \
+    X(UINT8_FILTERS, MNV3_UINT8_FILTERS_ACCEPTED)                                              \
+    X(ADD_RESCALE, MNV3_ADD_RESCALE_MULTIPLIERS_21BIT) X(ELEMENTWISE_VECTOR, MNV3_ELEMENTWISE_SCALAR)
+/* TFLite Micro: reference kernels (int8 models not measured here); uint8 filters refused. */
+#define TFLM_ROW(X)                                                                            \
+    INT8_FLOAT_PART(X) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND)                             \
+    X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND)                                      \
+    X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND)                                    \
+    X(UINT8_FILTERS, MNV3_UINT8_FILTERS_REFUSED_HYBRID)                                        \
+    X(ADD_RESCALE, MNV3_ADD_RESCALE_LEFT_SHIFT_20) X(ELEMENTWISE_VECTOR, MNV3_ELEMENTWISE_SCALAR)
 CHECK_ROW(TIMM_TF_ROW);
 CHECK_ROW(TFLM_ROW);
 CHECK_ROW(LITERT_INT8_BUILTIN_ROW);

@@ -79,6 +79,7 @@ typedef struct mnv3_qexec_op {
     int32_t in0_multiplier, in0_shift, in1_multiplier, in1_shift, left_shift; /* ADD */
     int add_single_sum; /* ADD: in0/in1 multipliers, one sum + bias (add_bias), one shift */
     int32_t add_bias;
+    size_t vector_run; /* ADD/MUL: >0: whole 8s of each run of this many outputs take the vector form */
     /* HARD_SWISH */
     int16_t reluish_multiplier16, output_multiplier16;
     int reluish_exponent, output_exponent;

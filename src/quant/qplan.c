@@ -324,6 +324,7 @@ int mnv3_qplan_create(const mnv3_qgraph *g, const mnv3_profile *profile, mnv3_qp
         [MNV3_REQUANTIZE_FP32] = MNV3_QROUND_FP32,
         [MNV3_REQUANTIZE_HIGH_UP_SHIFT_AWAY] = MNV3_QROUND_HIGH_UP_SHIFT_AWAY};
     int refuse_uint8 = profile->option[MNV3_FACTOR_UINT8_FILTERS] == MNV3_UINT8_FILTERS_REFUSED_HYBRID;
+    int vector8 = profile->option[MNV3_FACTOR_ELEMENTWISE_VECTOR] == MNV3_ELEMENTWISE_NEON_8;
     int add_single_sum = profile->option[MNV3_FACTOR_ADD_RESCALE] == MNV3_ADD_RESCALE_MULTIPLIERS_21BIT;
     int rounding[3];
     static const int factor_of[3] = {MNV3_FACTOR_REQUANTIZE, MNV3_FACTOR_REQUANTIZE_DEPTHWISE,
@@ -370,6 +371,23 @@ int mnv3_qplan_create(const mnv3_qgraph *g, const mnv3_profile *profile, mnv3_qp
         if (plan_op(g, i, r, refuse_uint8, add_single_sum, &p->ops[i], err) != MNV3_OK) {
             mnv3_qplan_free(p);
             return MNV3_FAIL;
+        }
+        if (vector8 && (kind == MNV3_QOP_ADD || kind == MNV3_QOP_MUL)) {
+            /* the innermost run a broadcast kernel loops over: the whole
+             * output when one input is a scalar or the shapes agree, else
+             * the trailing dimensions both inputs share */
+            const mnv3_qtensor *a = &g->tensors[p->ops[i].in0], *b = &g->tensors[p->ops[i].in1],
+                               *o = &g->tensors[p->ops[i].out];
+            size_t run = o->numel;
+            if (a->numel != o->numel || b->numel != o->numel) {
+                const mnv3_qtensor *small = a->numel < b->numel ? a : b;
+                if (small->numel > 1) {
+                    run = 1;
+                    for (int d = small->ndim - 1, od = o->ndim - 1; d >= 0 && od >= 0 && small->shape[d] == o->shape[od]; d--, od--)
+                        run *= (size_t)o->shape[od];
+                }
+            }
+            p->ops[i].vector_run = run;
         }
         const mnv3_qexec_op *e = &p->ops[i];
         int ios[4] = {e->in0, e->in1, e->in2, e->out};

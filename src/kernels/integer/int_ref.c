@@ -65,6 +65,18 @@ int32_t mnv3_requantize(int32_t x, int32_t q, int shift, int rounding) {
     return right > 0 ? (int32_t)(((int64_t)high + ((int64_t)1 << (right - 1))) >> right) : high;
 }
 
+/* Vector-kernel arithmetic: doubling high multiply rounding ties up, and a
+ * truncating arithmetic right shift. */
+static int32_t high_mul_up(int32_t a, int32_t b) {
+    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
+}
+
+static int in_vector_part(const mnv3_qexec_op *e, size_t i) {
+    if (!e->vector_run) return 0;
+    return i % e->vector_run < e->vector_run / 8 * 8;
+}
+
 /* The output requantization of one op: fixed point, or float and lrintf. */
 static int32_t requant(const mnv3_qexec_op *e, int32_t acc) {
     if (e->rounding != MNV3_QROUND_FP32) return mnv3_requantize(acc, e->multiplier, e->shift, e->rounding);
@@ -225,6 +237,17 @@ void mnv3_qk_add(const mnv3_qexec_op *e, const mnv3_qgraph *g, unsigned char *co
             st(to, values[e->out], i, clamp(y, e->act_min, e->act_max));
             continue;
         }
+        if (in_vector_part(e, i)) {
+            int32_t a = high_mul_up((ld(ta, values[e->in0], o0) + e->in0_offset) * (1 << e->left_shift),
+                                    e->in0_multiplier) >> -e->in0_shift;
+            int32_t b = high_mul_up((ld(tb, values[e->in1], o1) + e->in1_offset) * (1 << e->left_shift),
+                                    e->in1_multiplier) >> -e->in1_shift;
+            int32_t y = mnv3_rounding_divide_by_pot32(high_mul_up(a + b, e->multiplier), -e->shift);
+            y = (int32_t)(int16_t)y + e->out_offset; /* narrowed to 16 bits, offset added */
+            y = y < -32768 ? -32768 : y > 32767 ? 32767 : y;
+            st(to, values[e->out], i, clamp(y, e->act_min, e->act_max));
+            continue;
+        }
         int32_t a = (ld(ta, values[e->in0], o0) + e->in0_offset) * (1 << e->left_shift);
         int32_t b = (ld(tb, values[e->in1], o1) + e->in1_offset) * (1 << e->left_shift);
         int32_t sa = mnv3_requantize(a, e->in0_multiplier, e->in0_shift, e->rounding);
@@ -242,7 +265,13 @@ void mnv3_qk_mul(const mnv3_qexec_op *e, const mnv3_qgraph *g, unsigned char *co
         bcast_offsets(&r, i, &o0, &o1);
         int32_t a = ld(ta, values[e->in0], o0) + e->in0_offset;
         int32_t b = ld(tb, values[e->in1], o1) + e->in1_offset;
-        int32_t y = requant(e, a * b) + e->out_offset;
+        int32_t y;
+        if (in_vector_part(e, i)) {
+            int left = e->shift > 0 ? e->shift : 0, right = e->shift > 0 ? 0 : -e->shift;
+            y = mnv3_rounding_divide_by_pot32(high_mul_up((int32_t)((uint32_t)(a * b) << left), e->multiplier), right) +
+                e->out_offset;
+        } else
+            y = requant(e, a * b) + e->out_offset;
         st(to, values[e->out], i, clamp(y, e->act_min, e->act_max));
     }
 }
