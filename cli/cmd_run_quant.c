@@ -1,8 +1,9 @@
 /* mnv3 run on a quantized TFLite model: --weights Q.tflite --profile P
  * --input X.npy (the model's input dtype, NHWC) [--output Y.npy]
- * [--dequantize] [--dump-dir DIR] [--set factor=option]. The output is
+ * [--dequantize] [--dump-dir DIR] [--labels FILE] [--set factor=option]. The output is
  * written raw in the model's output dtype, or as float32 with --dequantize;
- * --dump-dir writes every tensor as DIR/t<index>.npy. */
+ * --dump-dir writes every tensor as DIR/t<index>.npy; --labels names the
+ * top-5 classes from a file of one label a line ("N:label" lines lose "N:"). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +116,46 @@ static int write_tensor(const char *path, const mnv3_qtensor *t, const unsigned 
     return write_npy_raw(path, descr, t->ndim, shape, v, t->numel * mnv3_qdtype_size(t->dtype));
 }
 
-static void print_top5(const mnv3_qtensor *t, const unsigned char *v) {
+/* Line i of a labels file (malloc'd text, lines split in place). */
+typedef struct label_file {
+    char *text;
+    char **line;
+    size_t n;
+} label_file;
+
+static int read_labels(const char *path, label_file *lf) {
+    memset(lf, 0, sizeof *lf);
+    FILE *f = fopen(path, "rb");
+    if (!f) return cli_usage_error("cannot open labels %s", path);
+    long len = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (len < 0 || len > (1L << 24) || fseek(f, 0, SEEK_SET) != 0 ||
+        !(lf->text = malloc((size_t)len + 1)) || fread(lf->text, 1, (size_t)len, f) != (size_t)len) {
+        fclose(f);
+        free(lf->text);
+        return cli_usage_error("cannot read labels %s", path);
+    }
+    fclose(f);
+    lf->text[len] = 0;
+    size_t cap = 1;
+    for (long i = 0; i < len; i++) cap += lf->text[i] == '\n';
+    lf->line = calloc(cap, sizeof *lf->line);
+    if (!lf->line) return cli_usage_error("out of memory");
+    for (char *p = lf->text; *p && lf->n < cap;) {
+        char *end = strchr(p, '\n');
+        if (end) *end = 0;
+        if (end && end > p && end[-1] == '\r') end[-1] = 0;
+        char *colon = strchr(p, ':');
+        char want[24];
+        snprintf(want, sizeof want, "%zu", lf->n);
+        if (colon && (size_t)(colon - p) == strlen(want) && !strncmp(p, want, strlen(want))) p = colon + 1;
+        lf->line[lf->n++] = p;
+        if (!end) break;
+        p = end + 1;
+    }
+    return 0;
+}
+
+static void print_top5(const mnv3_qtensor *t, const unsigned char *v, const label_file *lf) {
     size_t depth = (size_t)t->shape[t->ndim - 1];
     int classes = depth == 1000 || depth == 1001 ? (int)depth : 0;
     int best[5] = {-1, -1, -1, -1, -1};
@@ -133,7 +173,8 @@ static void print_top5(const mnv3_qtensor *t, const unsigned char *v) {
     int64_t zp = t->n_params ? t->zero_points[0] : 0;
     printf("top-5 of %zu outputs\n", depth);
     for (int k = 0; k < 5 && best[k] >= 0; k++) {
-        const char *label = classes ? cli_imagenet_label(classes, best[k]) : NULL;
+        const char *label = lf->n ? ((size_t)best[k] < lf->n ? lf->line[best[k]] : NULL)
+                            : classes ? cli_imagenet_label(classes, best[k]) : NULL;
         printf("  %d. class %4d  q %4d  %.6f  %s\n", k + 1, best[k], (int)bestv[k],
                s * (double)(bestv[k] - zp), label ? label : "");
     }
@@ -141,7 +182,7 @@ static void print_top5(const mnv3_qtensor *t, const unsigned char *v) {
 
 int cmd_run_quant(int argc, char **argv) {
     const char *weights = NULL, *profile_name = "litert-int8-ref", *input = NULL, *output = NULL,
-               *dump_dir = NULL, *sets[16];
+               *dump_dir = NULL, *labels = NULL, *sets[16];
     int n_sets = 0, dequantize = 0, status = 0;
     for (int i = 0; i < argc; i++) {
         const char **slot = NULL, *name = argv[i];
@@ -150,6 +191,7 @@ int cmd_run_quant(int argc, char **argv) {
         else if (!strcmp(name, "--input")) slot = &input;
         else if (!strcmp(name, "--output")) slot = &output;
         else if (!strcmp(name, "--dump-dir")) slot = &dump_dir;
+        else if (!strcmp(name, "--labels")) slot = &labels;
         else if (!strcmp(name, "--set")) {
             if (n_sets == 16) return cli_usage_error("at most 16 --set");
             slot = &sets[n_sets++];
@@ -168,18 +210,24 @@ int cmd_run_quant(int argc, char **argv) {
     mnv3_error err;
     for (int k = 0; k < n_sets; k++)
         if (mnv3_profile_set(&profile, sets[k], &err) != MNV3_OK) return cli_error(&err);
+    label_file lf = {0};
+    if (labels && (status = read_labels(labels, &lf))) return status;
     unsigned char *file = NULL, *x = NULL;
     mnv3_qgraph *g = NULL;
     mnv3_qplan *p = NULL;
     size_t count = 0;
-    if (mnv3_qgraph_read(weights, &file, &g, &err) != MNV3_OK) return cli_error(&err);
+    if (mnv3_qgraph_read(weights, &file, &g, &err) != MNV3_OK) {
+        free(lf.line);
+        free(lf.text);
+        return cli_error(&err);
+    }
     const mnv3_qtensor *ti = &g->tensors[g->input], *to = &g->tensors[g->output];
     if (mnv3_qplan_create(g, &profile, &p, &err) != MNV3_OK) status = cli_error(&err);
     else if ((status = read_npy_raw(input, npy_descr(ti->dtype), 1, &x, &count))) {
     } else if (mnv3_qplan_run(p, x, count, &err) != MNV3_OK)
         status = cli_error(&err);
     else {
-        print_top5(to, p->values[g->output]);
+        print_top5(to, p->values[g->output], &lf);
         if (output && dequantize) {
             float *f = malloc(to->numel * sizeof *f);
             int64_t shape[MNV3_QMAX_DIMS];
@@ -204,6 +252,8 @@ int cmd_run_quant(int argc, char **argv) {
         }
     }
     free(x);
+    free(lf.line);
+    free(lf.text);
     mnv3_qplan_free(p);
     mnv3_qgraph_free(g);
     free(file);
