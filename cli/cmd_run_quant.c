@@ -2,9 +2,12 @@
  * --input X.npy (the model's input dtype, NHWC) [--output Y.npy]
  * [--dequantize] [--dump-dir DIR] [--labels FILE] [--set factor=option]. The output is
  * written raw in the model's output dtype, or as float32 with --dequantize;
- * --dump-dir writes every tensor as DIR/t<index>.npy; --labels names the
+ * --image F --pipeline P quantizes the pipeline's float NHWC output with the
+ * input tensor's parameters as LiteRT users do (numpy: round half to even of
+ * x / scale in float32, + zero point, clipped); --dump-dir writes every tensor as DIR/t<index>.npy; --labels names the
  * top-5 classes from a file of one label a line ("N:label" lines lose "N:"). */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include "cli.h"
 #include "factors/factors.h"
 #include "formats/tflite.h"
+#include "image/image.h"
 #include "quant/qgraph.h"
 
 static const char *npy_descr(int dtype) {
@@ -108,6 +112,31 @@ static int read_npy_raw(const char *path, const char *descr, size_t elem, unsign
     return status;
 }
 
+static int quantize_image(const char *pipeline, const char *image, const mnv3_qtensor *ti,
+                          unsigned char **data, size_t *count) {
+    mnv3_tensor x = {0};
+    mnv3_error err;
+    if (mnv3_preprocess(pipeline, image, MNV3_NHWC, &x, &err) != MNV3_OK) return cli_error(&err);
+    size_t n = (size_t)mnv3_tensor_numel(&x);
+    int status = 0;
+    if (n != ti->numel)
+        status = cli_usage_error("pipeline %s gives %zu values, the model takes %zu", pipeline, n, ti->numel);
+    else if (!(*data = malloc(n)))
+        status = cli_usage_error("out of memory");
+    else {
+        float lo = ti->dtype == MNV3_QT_INT8 ? -128.0f : 0.0f, hi = ti->dtype == MNV3_QT_INT8 ? 127.0f : 255.0f;
+        const float *v = x.data;
+        for (size_t i = 0; i < n; i++) {
+            float q = rintf(v[i] / ti->scales[0]) + (float)ti->zero_points[0];
+            q = q < lo ? lo : q > hi ? hi : q;
+            (*data)[i] = ti->dtype == MNV3_QT_INT8 ? (unsigned char)(int8_t)q : (unsigned char)q;
+        }
+        *count = n;
+    }
+    mnv3_tensor_free(&x);
+    return status;
+}
+
 static int write_tensor(const char *path, const mnv3_qtensor *t, const unsigned char *v) {
     const char *descr = npy_descr(t->dtype);
     if (!descr || !v) return 0;
@@ -182,7 +211,7 @@ static void print_top5(const mnv3_qtensor *t, const unsigned char *v, const labe
 
 int cmd_run_quant(int argc, char **argv) {
     const char *weights = NULL, *profile_name = "litert-int8-ref", *input = NULL, *output = NULL,
-               *dump_dir = NULL, *labels = NULL, *sets[16];
+               *dump_dir = NULL, *labels = NULL, *image = NULL, *pipeline = NULL, *sets[16];
     int n_sets = 0, dequantize = 0, status = 0;
     for (int i = 0; i < argc; i++) {
         const char **slot = NULL, *name = argv[i];
@@ -192,6 +221,8 @@ int cmd_run_quant(int argc, char **argv) {
         else if (!strcmp(name, "--output")) slot = &output;
         else if (!strcmp(name, "--dump-dir")) slot = &dump_dir;
         else if (!strcmp(name, "--labels")) slot = &labels;
+        else if (!strcmp(name, "--image")) slot = &image;
+        else if (!strcmp(name, "--pipeline")) slot = &pipeline;
         else if (!strcmp(name, "--set")) {
             if (n_sets == 16) return cli_usage_error("at most 16 --set");
             slot = &sets[n_sets++];
@@ -203,7 +234,9 @@ int cmd_run_quant(int argc, char **argv) {
         if (i + 1 >= argc) return cli_usage_error("%s needs a value", name);
         *slot = argv[++i];
     }
-    if (!weights || !input) return cli_usage_error("run: --weights Q.tflite and --input X.npy are required");
+    if (!weights || !input == !image)
+        return cli_usage_error("run: --weights Q.tflite and one of --input X.npy, --image F are required");
+    if (image && !pipeline) return cli_usage_error("--image needs --pipeline (see mnv3 pipelines)");
     const mnv3_profile *found = mnv3_profile_find(profile_name);
     if (!found) return cli_usage_error("unknown profile '%s' (see mnv3 profiles)", profile_name);
     mnv3_profile profile = *found;
@@ -223,7 +256,8 @@ int cmd_run_quant(int argc, char **argv) {
     }
     const mnv3_qtensor *ti = &g->tensors[g->input], *to = &g->tensors[g->output];
     if (mnv3_qplan_create(g, &profile, &p, &err) != MNV3_OK) status = cli_error(&err);
-    else if ((status = read_npy_raw(input, npy_descr(ti->dtype), 1, &x, &count))) {
+    else if ((status = image ? quantize_image(pipeline, image, ti, &x, &count)
+                             : read_npy_raw(input, npy_descr(ti->dtype), 1, &x, &count))) {
     } else if (mnv3_qplan_run(p, x, count, &err) != MNV3_OK)
         status = cli_error(&err);
     else {

@@ -42,8 +42,6 @@ enum mnv3_factor {
 };
 #define MNV3_FIRST_TRAINING_FACTOR MNV3_FACTOR_BN_BATCH_STATS
 #define MNV3_FIRST_INTEGER_FACTOR MNV3_FACTOR_REQUANTIZE
-/* 1 for the integer factors (no effect on float models). */
-int mnv3_factor_is_integer(int factor);
 
 /* hardsigmoid and hardswish options are the formulas of kernels/kernels.h. */
 enum { MNV3_PAD_SYMMETRIC, MNV3_PAD_TF_SAME, MNV3_PAD_KERAS_CORRECT_PAD, MNV3_PAD_COUNT };

@@ -5,7 +5,8 @@
 #   the tiny uint8 model here on 8 seeded inputs; with ../shared, the TF-slim uint8
 #   MobileNetV3 on 2 seeded inputs and, when the photo cache exists
 #   (tools/oracle/pipelines/images_fetch.sh), 3 photographs (pipeline seed-tf,
-#   quantized with the input parameters), top-5 labels from imagenet_labels_1001.txt.
+#   quantized with the input parameters), top-5 labels from imagenet_labels_1001.txt,
+#   and mnv3 run --image equal to the npy quantized by quantize_input.py.
 #   tests/int8/live.sh MNV3 REPO_ROOT      exits 77 without .venv-tf
 set -euo pipefail
 mnv3=$1 root=$2
@@ -46,6 +47,11 @@ if [ -f "$model" ]; then
         "$mnv3" preprocess --pipeline seed-tf "$photos/$p" -o "$tmp/f.npy" --layout nhwc >/dev/null
         "$py" "$tools/quantize_input.py" "$model" "$tmp/f.npy" "$tmp/q.npy"
         run_case "tfslim uint8 photo $p" "$model" "$tmp/q.npy" "$labels"
+        "$mnv3" run --weights "$model" --profile litert-int8 --image "$photos/$p" --pipeline seed-tf \
+            --output "$tmp/img.npy" >/dev/null
+        "$mnv3" run --weights "$model" --profile litert-int8 --input "$tmp/q.npy" --output "$tmp/npy.npy" >/dev/null
+        if cmp -s "$tmp/img.npy" "$tmp/npy.npy"; then echo "ok   --image equals quantize_input.py ($p)"
+        else echo "FAIL --image differs from quantize_input.py ($p)"; fail=1; fi
     done
 else
     echo "skip the TF-slim model (no ../shared/models)"
