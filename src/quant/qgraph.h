@@ -22,6 +22,7 @@ enum { MNV3_QPAD_SAME, MNV3_QPAD_VALID };
 
 #define MNV3_QMAX_DIMS 8
 #define MNV3_QMAX_INPUTS 3
+#define MNV3_QMAX_ACTIVATION_BYTES ((size_t)1 << 30) /* all activation tensors of a plan */
 
 typedef struct mnv3_qtensor {
     char name[96];

@@ -101,17 +101,33 @@ static int quantize_checked(const mnv3_qgraph *g, int i, double m, int max_shift
     return MNV3_OK;
 }
 
+/* Each input's trailing dimensions equal the output's or are 1. */
+static int broadcastable(const mnv3_qtensor *in, const mnv3_qtensor *out) {
+    if (in->ndim > out->ndim) return 0;
+    for (int d = 1; d <= in->ndim; d++) {
+        int32_t a = in->shape[in->ndim - d], o = out->shape[out->ndim - d];
+        if (a != o && a != 1) return 0;
+    }
+    return 1;
+}
+
 static int is_q8(const mnv3_qtensor *t) {
     return (t->dtype == MNV3_QT_UINT8 || t->dtype == MNV3_QT_INT8) && t->n_params >= 1;
 }
 
 /* CalculateActivationRangeQuantized: bounds of the fused activation on the
  * output's grid (x / scale in float, rounded half away from zero). */
+static int32_t quantize_bound(float x, float s, int32_t zp) {
+    float q = roundf(x / s); /* a tiny scale: far outside int32, clamped (the bound is clamped anyway) */
+    q = q > 1e9f ? 1e9f : q < -1e9f ? -1e9f : q;
+    return zp + (int32_t)q;
+}
+
 static void activation_range(const mnv3_qtensor *o, int act, int32_t *lo, int32_t *hi) {
     int32_t qmin = o->dtype == MNV3_QT_INT8 ? -128 : 0, qmax = o->dtype == MNV3_QT_INT8 ? 127 : 255;
     float s = o->scales[0];
     int32_t zp = (int32_t)o->zero_points[0];
-#define QUANTIZE(x) (zp + (int32_t)roundf((x) / s))
+#define QUANTIZE(x) quantize_bound((x), s, zp)
     *lo = qmin, *hi = qmax;
     if (act == MNV3_QACT_RELU || act == MNV3_QACT_RELU6) *lo = QUANTIZE(0.0f) > qmin ? QUANTIZE(0.0f) : qmin;
     if (act == MNV3_QACT_RELU6) *hi = QUANTIZE(6.0f) < qmax ? QUANTIZE(6.0f) : qmax;
@@ -204,6 +220,8 @@ static int plan_op(const mnv3_qgraph *g, int i, int rounding, int refuse_uint8_f
             to->shape[1] != out_size(op->padding, t0->shape[1], kh, op->stride_h, op->dilation_h) ||
             to->shape[2] != out_size(op->padding, t0->shape[2], kw, op->stride_w, op->dilation_w))
             return fail_op(g, i, err, "output size disagrees with the padding and stride");
+        if ((int64_t)kh * kw * (dw ? 1 : t0->shape[3]) > 33000) /* 255 * 255 * 33000 < 2^31 */
+            return fail_op(g, i, err, "the int32 accumulator could overflow (filter window too large)");
         e->filter_offset = -(int32_t)t1->zero_points[0];
         e->stride_h = op->stride_h, e->stride_w = op->stride_w;
         e->dilation_h = op->dilation_h, e->dilation_w = op->dilation_w;
@@ -227,6 +245,8 @@ static int plan_op(const mnv3_qgraph *g, int i, int rounding, int refuse_uint8_f
     case MNV3_QOP_ADD: {
         if (!t1 || !is_q8(t1) || t1->dtype != t0->dtype || t1->n_params != 1)
             return fail_op(g, i, err, "second input must be per-tensor quantized of the same dtype");
+        if (!broadcastable(t0, to) || !broadcastable(t1, to))
+            return fail_op(g, i, err, "input shapes do not broadcast to the output's");
         if (rounding == MNV3_QROUND_FP32) return fail_op(g, i, err, "requantize_elementwise=fp32 is not defined for ADD");
         e->in1_offset = -(int32_t)t1->zero_points[0];
         if (add_single_sum) return plan_add_21bit(g, i, e, t0, t1, to, err);
@@ -246,6 +266,8 @@ static int plan_op(const mnv3_qgraph *g, int i, int rounding, int refuse_uint8_f
     case MNV3_QOP_MUL: {
         if (!t1 || !is_q8(t1) || t1->dtype != t0->dtype || t1->n_params != 1)
             return fail_op(g, i, err, "second input must be per-tensor quantized of the same dtype");
+        if (!broadcastable(t0, to) || !broadcastable(t1, to))
+            return fail_op(g, i, err, "input shapes do not broadcast to the output's");
         e->in1_offset = -(int32_t)t1->zero_points[0];
         /* input1 scale * input2 scale / output scale in float, then double */
         float m = t0->scales[0] * t1->scales[0] / to->scales[0];
@@ -349,6 +371,17 @@ int mnv3_qplan_create(const mnv3_qgraph *g, const mnv3_profile *profile, mnv3_qp
     if (!p->ops || !p->values || !p->owned) {
         mnv3_qplan_free(p);
         return mnv3_fail_code(err, MNV3_ERR_MEMORY, g->label, "out of memory");
+    }
+    size_t total = 0; /* activation bytes: a hostile file could ask for many huge tensors */
+    for (int i = 0; i < g->n_tensors; i++) {
+        const mnv3_qtensor *t = &g->tensors[i];
+        size_t es = mnv3_qdtype_size(t->dtype);
+        if (!t->data && es && t->numel <= ((size_t)1 << 28)) total += t->numel * es;
+    }
+    if (total > MNV3_QMAX_ACTIVATION_BYTES) {
+        mnv3_qplan_free(p);
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, g->label, "activations need %zu bytes, more than the %zu allowed",
+                              total, (size_t)MNV3_QMAX_ACTIVATION_BYTES);
     }
     for (int i = 0; i < g->n_tensors; i++) {
         const mnv3_qtensor *t = &g->tensors[i];
