@@ -152,6 +152,7 @@ static int run_session(const cli_session *s, const kernel_args *k, mnv3_tap_fn t
 }
 
 int cmd_run(int argc, char **argv) {
+    if (cli_weights_are_quantized(argc, argv)) return cmd_run_quant(argc, argv); /* cmd_run_quant.c */
     cli_model_args a = {0};
     kernel_args k = {0};
     const char *output = NULL;

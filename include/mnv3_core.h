@@ -181,6 +181,8 @@ int mnv3_factor_find(const char *name);
 int mnv3_factor_option_find(int factor, const char *option);
 /* Training factors (BatchNorm in training mode, ...) do not change inference. */
 int mnv3_factor_is_training(int factor);
+/* 1 for the integer factors (quantized models only; no effect on float models). */
+int mnv3_factor_is_integer(int factor);
 
 int mnv3_profile_count(void);
 const mnv3_profile *mnv3_profile_at(int i);

@@ -90,7 +90,7 @@ int mnv3_explain_grouped(const mnv3_side *a, const mnv3_side *b, int n, int h, i
     }
     for (int f = 0; f < MNV3_FACTOR_COUNT; f++) {
         if (f == MNV3_FACTOR_LAYOUT || f == MNV3_FACTOR_OUTPUT || f == MNV3_FACTOR_INPUT_RESCALE ||
-            mnv3_factor_is_training(f))
+            mnv3_factor_is_training(f) || mnv3_factor_is_integer(f))
             continue; /* conventions of the interface, part of the input switch, or no effect here */
         if (a->profile.option[f] == b->profile.option[f] || (grouped & (1u << f))) continue;
         out->what[g.k] = (mnv3_switch){MNV3_SWITCH_FACTORS, 1u << f};

@@ -85,6 +85,44 @@ OPTIONS(output_options, MNV3_OUTPUT_COUNT,
 OPTIONS(layout_options, MNV3_LAYOUT_COUNT,
     [MNV3_LAYOUT_NCHW] = {"nchw", "N, C, H, W (PyTorch)"},
     [MNV3_LAYOUT_NHWC] = {"nhwc", "N, H, W, C (TensorFlow)"});
+OPTIONS(requantize_options, MNV3_REQUANTIZE_COUNT,
+    [MNV3_REQUANTIZE_DOUBLE_ROUND] = {"double_round",
+        "MultiplyByQuantizedMultiplier rounding twice: saturating rounding doubling high multiply, "
+        "then rounding divide by a power of two (TFLite reference kernels, default build)"},
+    [MNV3_REQUANTIZE_SINGLE_ROUND] = {"single_round",
+        "(x * m + 2^(30-shift)) >> (31-shift) in 64 bits, one rounding, ties up (TFLITE_SINGLE_ROUNDING; "
+        "XNNPACK's rndnu)"},
+    [MNV3_REQUANTIZE_DOUBLE_ROUND_SHIFT_UP] = {"double_round_shift_up",
+        "saturating rounding doubling high multiply, then a right shift rounding ties up "
+        "(TFLite optimized depthwise kUpward)"},
+    [MNV3_REQUANTIZE_DOUBLE_ROUND_UP] = {"double_round_up",
+        "doubling high multiply rounding ties up, then a right shift rounding ties up"},
+    [MNV3_REQUANTIZE_FP32] = {"fp32",
+        "float(acc) * float32 scale (input * filter / output scales in float), lrintf (ties to even) "
+        "(XNNPACK qu8/qs8 fp32 requantization; CONV_2D, DEPTHWISE_CONV_2D, MUL)"},
+    [MNV3_REQUANTIZE_HIGH_UP_SHIFT_AWAY] = {"high_up_shift_away",
+        "doubling high multiply rounding ties up (vqrdmulh), then RoundingDivideByPOT (ties away "
+        "from zero): TFLite's vectorised (NEON, NEON_2_SSE on x86) optimized kernels"});
+OPTIONS(uint8_filters_options, MNV3_UINT8_FILTERS_COUNT,
+    [MNV3_UINT8_FILTERS_ACCEPTED] = {"accepted", "uint8 convolution filters run"},
+    [MNV3_UINT8_FILTERS_REFUSED_HYBRID] = {"refused_hybrid",
+        "a CONV_2D whose filter is uint8 is refused as a hybrid model (TFLite Micro's conv_common.cc, "
+        "measured with tflite-micro on the TF-slim uint8 model)"});
+OPTIONS(add_rescale_options, MNV3_ADD_RESCALE_COUNT,
+    [MNV3_ADD_RESCALE_LEFT_SHIFT_20] = {"left_shift_20",
+        "inputs shifted left 20 bits, each rescaled to twice the larger input scale, the sum rescaled "
+        "to the output: three requantizations (TFLite add.cc / reference add.h)"},
+    [MNV3_ADD_RESCALE_MULTIPLIERS_21BIT] = {"multipliers_21bit",
+        "a * ma + b * mb + bias in int32, ma, mb = lrintf((scale / output scale) * 2^shift) with "
+        "shift = 20 - exponent of the larger, one arithmetic right shift rounding ties up "
+        "(XNNPACK qu8/qs8 vadd)"});
+OPTIONS(elementwise_vector_options, MNV3_ELEMENTWISE_VECTOR_COUNT,
+    [MNV3_ELEMENTWISE_SCALAR] = {"scalar", "every ADD/MUL element as the scalar formula"},
+    [MNV3_ELEMENTWISE_NEON_8] = {"neon_8",
+        "whole runs of 8 in the innermost broadcast run take the vector form: MUL rounds the high "
+        "multiply ties up (vqrdmulh); ADD also rescales each input with vqrdmulh and a truncating "
+        "shift; the rest of the run takes the scalar formula (TFLite optimized_ops with NEON, "
+        "NEON_2_SSE on x86)"});
 OPTIONS(bn_batch_stats_options, MNV3_BN_BATCH_STATS_COUNT,
     [MNV3_BN_BATCH_STATS_ATEN] = {"aten",
         "double sums in order (sample, then position), deviations squared in float; N x C x 1 x 1 "
@@ -225,6 +263,19 @@ static const factor_info factors[MNV3_FACTOR_COUNT] = {
     FACTOR(MNV3_FACTOR_INPUT_RESCALE, "input_rescale", "preprocessing inside the model", input_rescale_options),
     FACTOR(MNV3_FACTOR_OUTPUT, "output", "what the classifier returns", output_options),
     FACTOR(MNV3_FACTOR_LAYOUT, "layout", "default input layout of the framework", layout_options),
+    FACTOR(MNV3_FACTOR_REQUANTIZE, "requantize",
+           "integer models: rescaling an int32 accumulator by a quantized multiplier",
+           requantize_options),
+    FACTOR(MNV3_FACTOR_REQUANTIZE_DEPTHWISE, "requantize_depthwise",
+           "integer models: the same for DEPTHWISE_CONV_2D", requantize_options),
+    FACTOR(MNV3_FACTOR_REQUANTIZE_ELEMENTWISE, "requantize_elementwise",
+           "integer models: the same for ADD and MUL", requantize_options),
+    FACTOR(MNV3_FACTOR_UINT8_FILTERS, "uint8_filters", "integer models: whether uint8 filters are run",
+           uint8_filters_options),
+    FACTOR(MNV3_FACTOR_ADD_RESCALE, "add_rescale", "integer models: how ADD brings both inputs to the output scale",
+           add_rescale_options),
+    FACTOR(MNV3_FACTOR_ELEMENTWISE_VECTOR, "elementwise_vector",
+           "integer models: which ADD/MUL elements take a vector kernel's rounding", elementwise_vector_options),
     FACTOR(MNV3_FACTOR_BN_BATCH_STATS, "bn_batch_stats",
            "training BatchNorm: how the batch mean and variance are summed", bn_batch_stats_options),
     FACTOR(MNV3_FACTOR_BN_TRAIN_APPLY, "bn_train_apply",
@@ -307,20 +358,25 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
     X(BN_MOMENTUM, MNV3_BN_MOMENTUM_TF_FUSED) X(BN_UPDATE_VARIANCE, MNV3_BN_UPDATE_VARIANCE_UNBIASED)      \
     TF_BACKWARD(X) X(DROPOUT_RNG, MNV3_DROPOUT_RNG_TF_LEGACY) TF_KERAS_OPTIM(X)
 
+/* Float profiles: the integer factors take TFLite's reference options (unused). */
+#define FLOAT_MODEL_INTEGER(X)                                                                 \
+    X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND)   \
+    X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND) X(UINT8_FILTERS, MNV3_UINT8_FILTERS_ACCEPTED) \
+    X(ADD_RESCALE, MNV3_ADD_RESCALE_LEFT_SHIFT_20) X(ELEMENTWISE_VECTOR, MNV3_ELEMENTWISE_SCALAR)
 #define TORCH_ROW(X)                                                                           \
     X(PADDING, MNV3_PAD_SYMMETRIC) X(HARDSIGMOID, MNV3_HSIG_DIV6)                              \
     X(HARDSWISH, MNV3_HSWISH_XC_DIV6) X(BATCHNORM, MNV3_BN_TORCH_FMA)                          \
     X(CONV_ORDER, MNV3_CONV_TORCH_CPU) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                     \
     X(BIAS, MNV3_BIAS_TORCH_CPU) X(POOL_SUM, MNV3_POOL_ATEN_CASCADE8)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
-    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) TORCH_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) FLOAT_MODEL_INTEGER(X) TORCH_TRAINING(X)
 #define KERAS_ROW(X)                                                                           \
     X(PADDING, MNV3_PAD_KERAS_CORRECT_PAD) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                \
     X(HARDSWISH, MNV3_HSWISH_X_MUL_C_DIV6) X(BATCHNORM, MNV3_BN_TF_RSQRT)                      \
     X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                  \
     X(BIAS, MNV3_BIAS_SEPARATE_ADD) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_KERAS)                     \
-    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) KERAS_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) FLOAT_MODEL_INTEGER(X) KERAS_TRAINING(X)
 /* conv_order and pointwise were implicit (option 0) before they were named. */
 #define TF_KERAS_ROW(X)                                                                        \
     X(PADDING, MNV3_PAD_KERAS_CORRECT_PAD) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                \
@@ -328,7 +384,7 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
     X(CONV_ORDER, MNV3_CONV_CI_KY_KX) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                      \
     X(BIAS, MNV3_BIAS_SEPARATE_ADD) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_KERAS)                     \
-    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) TF_KERAS_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) FLOAT_MODEL_INTEGER(X) TF_KERAS_TRAINING(X)
 /* LiteRT runs inference only; its training options are Keras 3's, the usual source model. */
 #define LITERT_ROW(X)                                                                          \
     X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                          \
@@ -337,19 +393,57 @@ _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds
     X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_KERAS)                     \
     X(OUTPUT, MNV3_OUTPUT_SOFTMAX) /* a Keras-converted classifier ends in SOFTMAX */          \
-    X(LAYOUT, MNV3_LAYOUT_NHWC) KERAS_TRAINING(X)
+    X(LAYOUT, MNV3_LAYOUT_NHWC) FLOAT_MODEL_INTEGER(X) KERAS_TRAINING(X)
 #define TIMM_TF_ROW(X)                                                                         \
     X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_DIV6)                                \
     X(HARDSWISH, MNV3_HSWISH_XC_DIV6) X(BATCHNORM, MNV3_BN_TORCH_FMA)                          \
     X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_MUL_ADD)                  \
     X(BIAS, MNV3_BIAS_SEPARATE_ADD) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                           \
     X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
-    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) TORCH_TRAINING(X)
+    X(OUTPUT, MNV3_OUTPUT_LOGITS) X(LAYOUT, MNV3_LAYOUT_NCHW) FLOAT_MODEL_INTEGER(X) TORCH_TRAINING(X)
 CHECK_ROW(TORCH_ROW);
 CHECK_ROW(KERAS_ROW);
 CHECK_ROW(TF_KERAS_ROW);
 CHECK_ROW(LITERT_ROW);
+/* Quantized models: the float factors are LiteRT's (unused by the integer path). */
+#define INT8_FLOAT_PART(X)                                                                     \
+    X(PADDING, MNV3_PAD_TF_SAME) X(HARDSIGMOID, MNV3_HSIG_MUL_RECIP6)                          \
+    X(HARDSWISH, MNV3_HSWISH_X_MUL_CLAMP_FMA) X(BATCHNORM, MNV3_BN_SCALE_SHIFT)                \
+    X(CONV_ORDER, MNV3_CONV_KY_KX_CI_FMA) X(POINTWISE, MNV3_POINTWISE_FMA)                      \
+    X(BIAS, MNV3_BIAS_IN_ACCUMULATOR) X(POOL_SUM, MNV3_POOL_SEQUENTIAL)                         \
+    X(ACCUMULATE, MNV3_ACCUMULATE_F32) X(INPUT_RESCALE, MNV3_RESCALE_NONE)                      \
+    X(OUTPUT, MNV3_OUTPUT_SOFTMAX) X(LAYOUT, MNV3_LAYOUT_NHWC) KERAS_TRAINING(X)
+/* BUILTIN_REF: TFLite's reference kernels, default build (two roundings). */
+#define LITERT_INT8_REF_ROW(X)                                                                 \
+    INT8_FLOAT_PART(X) FLOAT_MODEL_INTEGER(X)
+/* BUILTIN_WITHOUT_DEFAULT_DELEGATES, measured: convolutions round the final shift up,
+ * depthwise as the reference, ADD/MUL vectorised in runs of 8. */
+#define LITERT_INT8_BUILTIN_ROW(X)                                                             \
+    INT8_FLOAT_PART(X) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND_SHIFT_UP)                    \
+    X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND)                                      \
+    X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND)                                    \
+    X(UINT8_FILTERS, MNV3_UINT8_FILTERS_ACCEPTED) X(ADD_RESCALE, MNV3_ADD_RESCALE_LEFT_SHIFT_20)  \
+    X(ELEMENTWISE_VECTOR, MNV3_ELEMENTWISE_NEON_8)
+/* XNNPACK on (the default), measured: convolutions in fp32 (lrintf), MUL rounding once, ADD
+ * with XNNPACK's 21-bit multipliers. */
+#define LITERT_INT8_ROW(X)                                                                     \
+    INT8_FLOAT_PART(X) X(REQUANTIZE, MNV3_REQUANTIZE_FP32)                                     \
+    X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_FP32)                                              \
+    X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_SINGLE_ROUND)                                    \
+    X(UINT8_FILTERS, MNV3_UINT8_FILTERS_ACCEPTED)                                              \
+    X(ADD_RESCALE, MNV3_ADD_RESCALE_MULTIPLIERS_21BIT) X(ELEMENTWISE_VECTOR, MNV3_ELEMENTWISE_SCALAR)
+/* TFLite Micro: reference kernels (int8 models not measured here); uint8 filters refused. */
+#define TFLM_ROW(X)                                                                            \
+    INT8_FLOAT_PART(X) X(REQUANTIZE, MNV3_REQUANTIZE_DOUBLE_ROUND)                             \
+    X(REQUANTIZE_DEPTHWISE, MNV3_REQUANTIZE_DOUBLE_ROUND)                                      \
+    X(REQUANTIZE_ELEMENTWISE, MNV3_REQUANTIZE_DOUBLE_ROUND)                                    \
+    X(UINT8_FILTERS, MNV3_UINT8_FILTERS_REFUSED_HYBRID)                                        \
+    X(ADD_RESCALE, MNV3_ADD_RESCALE_LEFT_SHIFT_20) X(ELEMENTWISE_VECTOR, MNV3_ELEMENTWISE_SCALAR)
 CHECK_ROW(TIMM_TF_ROW);
+CHECK_ROW(TFLM_ROW);
+CHECK_ROW(LITERT_INT8_BUILTIN_ROW);
+CHECK_ROW(LITERT_INT8_ROW);
+CHECK_ROW(LITERT_INT8_REF_ROW);
 
 static const mnv3_profile profiles[] = {
     PROFILE("torch", "torchvision mobilenet_v3_small, PyTorch CPU, eval mode", TORCH_ROW),
@@ -359,6 +453,15 @@ static const mnv3_profile profiles[] = {
             TF_KERAS_ROW),
     PROFILE("litert", "LiteRT (XNNPACK) running a float TFLite model, BatchNorm folded", LITERT_ROW),
     PROFILE("timm-tf", "timm tf_mobilenetv3_small_100: TF 'SAME' padding inside PyTorch", TIMM_TF_ROW),
+    PROFILE("litert-int8-ref",
+            "LiteRT 2.3.0 reference op resolver (BUILTIN_REF) running a uint8/int8 TFLite model",
+            LITERT_INT8_REF_ROW),
+    PROFILE("litert-int8-builtin",
+            "LiteRT 2.3.0 built-in optimized kernels (BUILTIN_WITHOUT_DEFAULT_DELEGATES), uint8/int8 model",
+            LITERT_INT8_BUILTIN_ROW),
+    PROFILE("tflm", "TFLite Micro (tflite-micro Python interpreter): reference kernels; refuses uint8 models",
+            TFLM_ROW),
+    PROFILE("litert-int8", "LiteRT 2.3.0 as shipped (XNNPACK delegate on), uint8/int8 model", LITERT_INT8_ROW),
 };
 
 /* batchnorm=tf_rsqrt reads this CPU's rsqrt estimate: FNV-1a over every 12-bit
@@ -399,6 +502,8 @@ const mnv3_optim_defaults *mnv3_optim_defaults_of(int option, int kind) {
 }
 
 int mnv3_factor_is_training(int f) { return f >= MNV3_FIRST_TRAINING_FACTOR && f < MNV3_FACTOR_COUNT; }
+
+int mnv3_factor_is_integer(int f) { return f >= MNV3_FIRST_INTEGER_FACTOR && f < MNV3_FIRST_TRAINING_FACTOR; }
 
 int mnv3_factor_count(void) { return MNV3_FACTOR_COUNT; }
 

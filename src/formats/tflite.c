@@ -389,6 +389,13 @@ static int read_tensor(fb *f, const fbt *t, const raw_buffer *bufs, int n_bufs,
             x->n_scales = ns > 1 << 30 ? 1 << 30 : (int)ns;
         }
         if (!f->failed && nz > 0) x->zero_point = (int64_t)mnv3_load_u64le(f->p + zv);
+        if (!f->failed) {
+            x->scale_data = ns ? f->p + sv : NULL;
+            x->n_scale_values = ns;
+            x->zero_point_data = nz ? f->p + zv : NULL;
+            x->n_zero_points = nz;
+            x->quantized_dimension = fb_i32(f, &q, 6, 0);
+        }
     }
     if (f->failed) return 0;
     size_t numel = 1;
@@ -456,6 +463,8 @@ static void read_options(fb *f, const fbt *t, mnv3_tflite_op *op) {
         op->stride_w = fb_i32(f, &o, 1, 0);
         op->stride_h = fb_i32(f, &o, 2, 0);
         op->fused_act = (int8_t)fb_u8(f, &o, 5, 0);
+        op->filter_w = fb_i32(f, &o, 3, 0);
+        op->filter_h = fb_i32(f, &o, 4, 0);
         break;
     case 8:  /* FullyConnectedOptions */
     case 11: /* AddOptions */

@@ -52,6 +52,11 @@ typedef struct mnv3_tflite_tensor {
     int n_scales;                  /* quantization: scale vector length (0 = none) */
     float scale;                   /* first scale */
     int64_t zero_point;            /* first zero point */
+    /* the whole vectors (little-endian float32 / int64, unaligned, NULL when
+     * absent) and QuantizationParameters.quantized_dimension */
+    const unsigned char *scale_data, *zero_point_data;
+    size_t n_scale_values, n_zero_points;
+    int quantized_dimension;
 } mnv3_tflite_tensor;
 
 typedef struct mnv3_tflite_op {
@@ -66,6 +71,7 @@ typedef struct mnv3_tflite_op {
     int padding, stride_w, stride_h, dilation_w, dilation_h, depth_multiplier;
     int fused_act, keep_dims;
     float beta;
+    int filter_w, filter_h; /* Pool2DOptions */
 } mnv3_tflite_op;
 
 typedef struct mnv3_tflite_opcode {
@@ -145,5 +151,15 @@ int mnv3_read_tflite_buffer(const void *buf, size_t len, const char *label, mnv3
 int mnv3_read_tflite_info(const char *path, mnv3_tensors *out, mnv3_tflite_info *info,
                           mnv3_error *err);
 int mnv3_read_tflite(const char *path, mnv3_tensors *out, mnv3_error *err);
+
+/* ---- quantized models (tflite_quant.c) into src/quant/qgraph.h ---- */
+struct mnv3_qgraph;
+/* 1 when buf is a TFLite model whose input is uint8 or int8. */
+int mnv3_is_quantized_tflite(const void *buf, size_t len);
+int mnv3_qgraph_from_tflite(const void *buf, size_t len, const char *label,
+                            struct mnv3_qgraph **out, mnv3_error *err);
+/* Reads path into *buf (malloc'd; keep it alive as long as *out) and loads it. */
+int mnv3_qgraph_read(const char *path, unsigned char **buf, struct mnv3_qgraph **out,
+                     mnv3_error *err);
 
 #endif

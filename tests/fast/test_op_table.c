@@ -414,6 +414,7 @@ static int build_rows(row *rows, int max) {
     }
     for (int f = 0; f < mnv3_factor_count(); f++) {
         if (mnv3_factor_is_training(f)) continue; /* no effect on inference: tests/bnlab */
+        if (mnv3_factor_is_integer(f)) continue;  /* quantized models only: tests/int8 */
         const char *base_name = base_profile_name(mnv3_factor_name(f));
         const mnv3_profile *base = mnv3_profile_find(base_name);
         CHECKF(base != NULL, "factor %s: no base profile %s", mnv3_factor_name(f), base_name);
