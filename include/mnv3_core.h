@@ -163,7 +163,7 @@ void mnv3_arch_small(mnv3_arch *arch, int num_classes);
 /* ---- profiles and factors -------------------------------------------------- */
 
 /* Factors are listed once, in src/factors/factors.c. */
-#define MNV3_MAX_FACTORS 32
+#define MNV3_MAX_FACTORS 64
 
 typedef struct mnv3_profile {
     char name[32];
