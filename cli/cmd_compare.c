@@ -189,7 +189,7 @@ int cmd_explain(int argc, char **argv) {
                 cli_compare_close(&c);
                 return cli_usage_error("--group: unknown factor '%s'", tok);
             }
-            groups.factors[i] |= 1u << f;
+            groups.factors[i] |= MNV3_FACTOR_BIT(f);
         }
         groups.n++;
     }

@@ -68,13 +68,13 @@ int mnv3_explain_grouped(const mnv3_side *a, const mnv3_side *b, int n, int h, i
         return mnv3_fail(err, NULL, "the two sides have different outputs (%d vs %d values)",
                          mnv3_output_size(a->model), mnv3_output_size(b->model));
     game g = {a, b, n, h, w, 0, mnv3_output_size(a->model), out->what, NULL, NULL, NULL, 0};
-    unsigned grouped = 0;
+    mnv3_factor_set grouped = 0;
     for (int i = 0; groups && i < groups->n; i++) {
-        unsigned differing = 0; /* a factor plays in its first group only */
+        mnv3_factor_set differing = 0; /* a factor plays in its first group only */
         for (int f = 0; f < MNV3_FACTOR_COUNT; f++)
-            if ((groups->factors[i] & ~grouped & (1u << f)) &&
+            if ((groups->factors[i] & ~grouped & MNV3_FACTOR_BIT(f)) &&
                 a->profile.option[f] != b->profile.option[f])
-                differing |= 1u << f;
+                differing |= MNV3_FACTOR_BIT(f);
         grouped |= groups->factors[i];
         if (!differing) continue;
         out->what[g.k] = (mnv3_switch){MNV3_SWITCH_FACTORS, differing};
@@ -82,7 +82,7 @@ int mnv3_explain_grouped(const mnv3_side *a, const mnv3_side *b, int n, int h, i
         char *detail = out->detail[g.k];
         detail[0] = 0;
         for (int f = 0; f < MNV3_FACTOR_COUNT; f++) {
-            if (!(differing & (1u << f))) continue;
+            if (!(differing & MNV3_FACTOR_BIT(f))) continue;
             size_t used = strlen(detail), room = sizeof out->detail[g.k] - used;
             snprintf(detail + used, room, "%s%s", used ? ", " : "", mnv3_factor_name(f));
         }
@@ -92,8 +92,8 @@ int mnv3_explain_grouped(const mnv3_side *a, const mnv3_side *b, int n, int h, i
         if (f == MNV3_FACTOR_LAYOUT || f == MNV3_FACTOR_OUTPUT || f == MNV3_FACTOR_INPUT_RESCALE ||
             mnv3_factor_is_training(f) || mnv3_factor_is_integer(f))
             continue; /* conventions of the interface, part of the input switch, or no effect here */
-        if (a->profile.option[f] == b->profile.option[f] || (grouped & (1u << f))) continue;
-        out->what[g.k] = (mnv3_switch){MNV3_SWITCH_FACTORS, 1u << f};
+        if (a->profile.option[f] == b->profile.option[f] || (grouped & MNV3_FACTOR_BIT(f))) continue;
+        out->what[g.k] = (mnv3_switch){MNV3_SWITCH_FACTORS, MNV3_FACTOR_BIT(f)};
         snprintf(out->name[g.k], sizeof out->name[g.k], "%s", mnv3_factor_name(f));
         snprintf(out->detail[g.k], sizeof out->detail[g.k], "%s -> %s",
                  mnv3_factor_option_name(f, a->profile.option[f]),

@@ -4,6 +4,7 @@
 #define MNV3_EXPLAIN_H
 
 #include "mnv3.h"
+#include "factors/factors.h"
 
 typedef struct mnv3_side {
     const mnv3_model *model;
@@ -25,7 +26,7 @@ typedef enum mnv3_switch_kind {
 
 typedef struct mnv3_switch {
     mnv3_switch_kind kind;
-    unsigned factors; /* MNV3_SWITCH_FACTORS: bit f set for profile factor f */
+    mnv3_factor_set factors; /* MNV3_SWITCH_FACTORS: bit f set for profile factor f */
 } mnv3_switch;
 
 typedef struct mnv3_attribution {
@@ -46,7 +47,7 @@ typedef struct mnv3_attribution {
 typedef struct mnv3_explain_groups {
     int n;
     char name[8][48];
-    unsigned factors[8]; /* bit f set: profile factor f belongs to the group */
+    mnv3_factor_set factors[8]; /* bit f set: profile factor f belongs to the group */
 } mnv3_explain_groups;
 
 /* Distance used throughout: relative L2 of the final outputs (logits or

@@ -22,7 +22,7 @@ void mnv3_side_switch(const mnv3_side *a, const mnv3_side *b, const mnv3_switch 
             break;
         case MNV3_SWITCH_FACTORS:
             for (int f = 0; f < MNV3_FACTOR_COUNT; f++)
-                if (sw[i].factors & (1u << f)) out->profile.option[f] = b->profile.option[f];
+                if (sw[i].factors & MNV3_FACTOR_BIT(f)) out->profile.option[f] = b->profile.option[f];
             break;
         }
     }

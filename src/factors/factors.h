@@ -12,6 +12,12 @@
 #include "mnv3.h"
 #include "kernels/kernels.h"
 
+#include <stdint.h>
+
+/* A set of factors, bit f for factor f (MNV3_MAX_FACTORS is 64). */
+typedef uint64_t mnv3_factor_set;
+#define MNV3_FACTOR_BIT(f) ((mnv3_factor_set)1 << (f))
+
 enum mnv3_factor {
     /* inference */
     MNV3_FACTOR_PADDING,
