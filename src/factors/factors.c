@@ -312,6 +312,7 @@ static const factor_info factors[MNV3_FACTOR_COUNT] = {
 };
 #undef FACTOR
 _Static_assert(MNV3_FACTOR_COUNT <= MNV3_MAX_FACTORS, "mnv3_profile.option holds every factor");
+_Static_assert(MNV3_FACTOR_COUNT <= 8 * sizeof(mnv3_factor_set), "a mnv3_factor_set holds every factor");
 
 /* A profile row names every factor once: X(FACTOR, OPTION) per factor. The
  * count is asserted at compile time, a factor named twice is a duplicate

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-/* A set of factors, bit f for factor f (MNV3_MAX_FACTORS is 64). */
+/* A set of factors, bit f for factor f (factors.c asserts that every factor fits). */
 typedef uint64_t mnv3_factor_set;
 #define MNV3_FACTOR_BIT(f) ((mnv3_factor_set)1 << (f))
 
