@@ -8,8 +8,14 @@
 
 #include "mnv3.h"
 
-/* No file, member or output total may exceed this (checked before allocating). */
-#define MNV3_FORMATS_MAX_BYTES ((size_t)2 << 30)
+/* No file, member or output total may exceed this (checked before allocating):
+ * the file budget, mnv3_file_budget() (mnv3_io.h). */
+#define MNV3_FORMATS_MAX_BYTES (mnv3_file_budget())
+#define MNV3_FILE_BUDGET_DEFAULT ((size_t)256 << 20)
+/* "FILE: <what> needs N bytes, more than the file budget of B bytes (raise it
+ * with MNV3_MAX_FILE_BYTES)": the one message for every budget refusal. */
+int mnv3_fail_over_budget(mnv3_error *err, const char *label, const char *what,
+                          unsigned long long bytes);
 /* Headers (npy dict, safetensors JSON, data.pkl) are small in real files. */
 #define MNV3_FORMATS_MAX_NPY_HEADER ((size_t)1 << 20)
 #define MNV3_FORMATS_MAX_JSON_HEADER ((size_t)16 << 20)

@@ -11,6 +11,39 @@
 #include "core/util.h"
 #include "formats/formats.h"
 
+static size_t file_budget_set; /* 0: not set by the caller */
+
+void mnv3_set_file_budget(size_t bytes) { file_budget_set = bytes; }
+
+/* MNV3_MAX_FILE_BYTES: digits with an optional K, M or G; 0 when unusable. */
+static size_t budget_from_environment(void) {
+    const char *s = getenv("MNV3_MAX_FILE_BYTES");
+    if (!s || !*s) return 0;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
+                     : *end == 'G' || *end == 'g'                                  ? 30
+                                                                                   : 0;
+    if (shift) end++;
+    if (errno || end == s || *end || v == 0 || v > (SIZE_MAX >> shift)) return 0;
+    return (size_t)(v << shift);
+}
+
+size_t mnv3_file_budget(void) {
+    if (file_budget_set) return file_budget_set;
+    size_t env = budget_from_environment();
+    return env ? env : MNV3_FILE_BUDGET_DEFAULT;
+}
+
+int mnv3_fail_over_budget(mnv3_error *err, const char *label, const char *what,
+                          unsigned long long bytes) {
+    return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
+                          "%s needs %llu bytes, more than the file budget of %zu bytes "
+                          "(raise it with MNV3_MAX_FILE_BYTES, e.g. MNV3_MAX_FILE_BYTES=2G)",
+                          what, bytes, mnv3_file_budget());
+}
+
 int mnv3_read_file(const char *path, size_t max, unsigned char **buf, size_t *len,
                    mnv3_error *err) {
     *buf = NULL;
@@ -28,6 +61,8 @@ int mnv3_read_file(const char *path, size_t max, unsigned char **buf, size_t *le
     }
     if ((unsigned long)end > max) {
         fclose(f);
+        if (max == mnv3_file_budget())
+            return mnv3_fail_over_budget(err, path, "the file", (unsigned long long)end);
         return mnv3_fail_code(err, MNV3_ERR_LIMIT, path,
                               "file is %ld bytes, more than the %zu allowed", end, max);
     }
