@@ -33,9 +33,11 @@ static int find_data_pkl(zip_t *za, const char *label, zip_uint64_t *index, size
     return MNV3_OK;
 }
 
+/* expect_bytes: the size the member must declare (SIZE_MAX: any), checked
+ * before anything is inflated. */
 static int read_named_member(zip_t *za, const char *prefix, size_t prefix_len, const char *rest,
-                             const char *label, int required, unsigned char **data, size_t *len,
-                             mnv3_error *err) {
+                             const char *label, int required, size_t expect_bytes,
+                             unsigned char **data, size_t *len, mnv3_error *err) {
     size_t rest_len = strlen(rest);
     char *name = malloc(prefix_len + rest_len + 1);
     if (!name) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
@@ -50,7 +52,19 @@ static int read_named_member(zip_t *za, const char *prefix, size_t prefix_len, c
                  ? mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "missing archive member '%s'", name)
                  : MNV3_OK;
     } else {
-        rc = mnv3_zip_read_member(za, (zip_uint64_t)idx, name, label, data, len, err);
+        zip_stat_t st;
+        zip_stat_init(&st);
+        if (expect_bytes != SIZE_MAX && zip_stat_index(za, (zip_uint64_t)idx, 0, &st) == 0 &&
+            (st.valid & ZIP_STAT_SIZE) && st.size != expect_bytes) {
+            *data = NULL;
+            *len = 0;
+            rc = mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                                "member '%s' declares %llu bytes but data.pkl says its storage "
+                                "holds %zu: a damaged or crafted file",
+                                name, (unsigned long long)st.size, expect_bytes);
+        } else {
+            rc = mnv3_zip_read_member(za, (zip_uint64_t)idx, name, label, data, len, err);
+        }
     }
     free(name);
     return rc;
@@ -81,6 +95,29 @@ static int view_extent(const mnv3_pickled_tensor *p, uint64_t *extent, size_t *n
     if (reach > limit || (uint64_t)p->offset > limit - reach) return 0;
     *extent = (uint64_t)p->offset + reach + 1;
     return 1;
+}
+
+/* Whether two elements of the view share one storage element (a stride 0,
+ * or strides that interleave): with dims sorted by stride, each stride must
+ * pass the reach of all smaller ones. torch.save of a state_dict never
+ * writes such a view, and materialising one multiplies the storage. */
+static int view_overlaps(const mnv3_pickled_tensor *p) {
+    int order[MNV3_MAX_DIMS], n = 0;
+    for (int d = 0; d < p->ndim; d++)
+        if (p->shape[d] > 1) order[n++] = d;
+    for (int i = 1; i < n; i++) /* insertion sort by stride, at most 8 dims */
+        for (int j = i; j > 0 && p->stride[order[j]] < p->stride[order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    uint64_t reach = 0; /* farthest element offset of the smaller dims */
+    for (int i = 0; i < n; i++) {
+        int d = order[i];
+        if (p->stride[d] <= 0 || (uint64_t)p->stride[d] <= reach) return 1;
+        reach += (uint64_t)(p->shape[d] - 1) * (uint64_t)p->stride[d];
+    }
+    return 0;
 }
 
 static int is_contiguous(const mnv3_pickled_tensor *p) {
@@ -129,17 +166,26 @@ static int load_tensor(zip_t *za, const char *prefix, size_t prefix_len, const c
             return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
                                   "storage key of tensor '%s' is too long", p->key);
         snprintf(rest, sizeof rest, "data/%s", p->storage_key);
-        if (read_named_member(za, prefix, prefix_len, rest, label, 1, &cache->data, &cache->len,
-                              err) != MNV3_OK)
+        size_t storage_bytes;
+        if (p->storage_numel < 0 || (uint64_t)p->storage_numel > SIZE_MAX ||
+            !mnv3_mul_size((size_t)p->storage_numel, mnv3_elem_size(p->elem), &storage_bytes))
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                                  "storage of tensor '%s' has an impossible size", p->key);
+        if (storage_bytes > MNV3_FORMATS_MAX_BYTES) {
+            char what[300];
+            snprintf(what, sizeof what, "storage data/%s", p->storage_key);
+            return mnv3_fail_over_budget(err, label, what, (unsigned long long)storage_bytes);
+        }
+        if (read_named_member(za, prefix, prefix_len, rest, label, 1, storage_bytes, &cache->data,
+                              &cache->len, err) != MNV3_OK)
             return MNV3_FAIL;
         cache->key = strdup(p->storage_key);
         if (!cache->key) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
         /* Re-reading shared storages must not let a small file do unbounded work. */
         if (!mnv3_add_size(*read_total, cache->len, read_total) ||
-            *read_total > 2 * MNV3_FORMATS_MAX_BYTES)
-            return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
-                                  "storages add up to more than %zu bytes",
-                                  2 * MNV3_FORMATS_MAX_BYTES);
+            *read_total > MNV3_FORMATS_MAX_BYTES)
+            return mnv3_fail_over_budget(err, label, "inflating the storages",
+                                         (unsigned long long)*read_total);
     }
     size_t esize = mnv3_elem_size(p->elem);
     uint64_t extent;
@@ -149,14 +195,20 @@ static int load_tensor(zip_t *za, const char *prefix, size_t prefix_len, const c
         !mnv3_mul_size(numel, out_size, &out_bytes))
         return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "tensor '%s' has an impossible size",
                               p->key);
+    if (numel > 1 && view_overlaps(p))
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                              "tensor '%s' is a view whose elements overlap (a zero or "
+                              "interleaved stride): a saved state_dict never holds one; save "
+                              "tensor.clone() instead",
+                              p->key);
     need_bytes = (size_t)extent * esize;
     if (need_bytes > cache->len)
         return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
                               "truncated: data/%s holds %zu bytes but the tensor '%s' needs %zu",
                               p->storage_key, cache->len, p->key, need_bytes);
     if (!mnv3_add_size(*out_total, out_bytes, out_total) || *out_total > MNV3_FORMATS_MAX_BYTES)
-        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label, "tensors exceed %zu bytes in total",
-                              MNV3_FORMATS_MAX_BYTES);
+        return mnv3_fail_over_budget(err, label, "converting the tensors",
+                                     (unsigned long long)*out_total);
     void *out = malloc(out_bytes ? out_bytes : 1);
     if (!out) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
     if (numel == 0) {
@@ -182,7 +234,7 @@ static int read_pth_archive(zip_t *za, const char *label, mnv3_tensors *out, mnv
 
     unsigned char *byteorder;
     size_t bo_len;
-    if (read_named_member(za, prefix, prefix_len, "byteorder", label, 0, &byteorder, &bo_len,
+    if (read_named_member(za, prefix, prefix_len, "byteorder", label, 0, SIZE_MAX, &byteorder, &bo_len,
                           err) != MNV3_OK)
         return MNV3_FAIL;
     int little = !byteorder || (bo_len == 6 && memcmp(byteorder, "little", 6) == 0);

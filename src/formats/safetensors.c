@@ -90,8 +90,8 @@ static int read_entry(const cJSON *entry, const unsigned char *data, size_t data
                               "tensor '%s': %llu bytes stored but shape and %s need %zu", name,
                               (unsigned long long)(end - begin), mnv3_elem_name(elem), src_bytes);
     if (!mnv3_add_size(*total, out_bytes, total) || *total > MNV3_FORMATS_MAX_BYTES)
-        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label, "tensors exceed %zu bytes in total",
-                              MNV3_FORMATS_MAX_BYTES);
+        return mnv3_fail_over_budget(err, label, "converting the tensors",
+                                     (unsigned long long)*total);
     void *out = malloc(out_bytes ? out_bytes : 1);
     if (!out) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
     mnv3_convert_elems(elem, data + begin, numel, out);
@@ -100,6 +100,71 @@ static int read_entry(const cJSON *entry, const unsigned char *data, size_t data
     snprintf(ts->items[ts->count - 1].source_dtype, sizeof ts->items[0].source_dtype, "%s",
              mnv3_elem_name(elem));
     return MNV3_OK;
+}
+
+typedef struct stored_range {
+    uint64_t begin, end;
+    const char *name;
+} stored_range;
+
+static int compare_ranges(const void *a, const void *b) {
+    const stored_range *x = a, *y = b;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* safetensors' own rule (Metadata::validate): sorted by offset, the tensors
+ * tile the buffer from 0 to its end with no gap and no overlap. Checked before
+ * any tensor is converted, so aliased ranges cannot multiply the file's size. */
+static int check_ranges_tile(const cJSON *root, size_t data_len, const char *label,
+                             mnv3_error *err) {
+    size_t n = 0;
+    for (const cJSON *e = root->child; e; e = e->next) n++;
+    stored_range *r = malloc((n ? n : 1) * sizeof *r);
+    if (!r) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
+    size_t k = 0;
+    for (const cJSON *e = root->child; e; e = e->next) {
+        if (!e->string || strcmp(e->string, "__metadata__") == 0) continue;
+        const cJSON *offsets = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
+        uint64_t begin, end;
+        /* a malformed entry is reported by read_entry, in file order */
+        if (!cJSON_IsArray(offsets) || cJSON_GetArraySize(offsets) != 2 ||
+            !json_uint(offsets->child, &begin) || !json_uint(offsets->child->next, &end) ||
+            begin > end || end > data_len) {
+            free(r);
+            return MNV3_OK;
+        }
+        r[k++] = (stored_range){begin, end, e->string};
+    }
+    qsort(r, k, sizeof *r, compare_ranges);
+    uint64_t at = 0;
+    int rc = MNV3_OK;
+    for (size_t i = 0; i < k && rc == MNV3_OK; i++) {
+        if (r[i].begin < at && strcmp(r[i].name, r[i - 1].name) == 0)
+            rc = mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "tensor '%s' appears more than once",
+                                r[i].name);
+        else if (r[i].begin < at)
+            rc = mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                                "tensor '%s' overlaps the data of tensor '%s' (data_offsets "
+                                "[%llu, %llu]): safetensors files never share bytes",
+                                r[i].name, r[i - 1].name, (unsigned long long)r[i].begin,
+                                (unsigned long long)r[i].end);
+        else if (r[i].begin > at)
+            rc = mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                                "tensor '%s' starts at byte %llu, leaving a gap after byte %llu "
+                                "of the data",
+                                r[i].name, (unsigned long long)r[i].begin,
+                                (unsigned long long)at);
+        else
+            at = r[i].end;
+    }
+    if (rc == MNV3_OK && at < data_len)
+        rc = mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                            "%zu bytes follow the last tensor's data: not a safetensors file "
+                            "as written, or a damaged one",
+                            data_len - (size_t)at);
+    free(r);
+    return rc;
 }
 
 int mnv3_read_safetensors_buffer(const void *buf, size_t len, const char *label,
@@ -126,6 +191,10 @@ int mnv3_read_safetensors_buffer(const void *buf, size_t len, const char *label,
     }
     const unsigned char *data = b + 8 + header_len;
     size_t data_len = len - 8 - (size_t)header_len;
+    if (check_ranges_tile(root, data_len, label, err) != MNV3_OK) {
+        cJSON_Delete(root);
+        return MNV3_FAIL;
+    }
     mnv3_tensors ts = {0};
     size_t total = 0;
     for (const cJSON *entry = root->child; entry; entry = entry->next) {

@@ -139,7 +139,7 @@ static void test_machine(void) {
 
 static void test_tensors(void) {
     const int64_t s23[] = {2, 3}, st23[] = {3, 1};
-    one_tensor("storage too small", 6, 2, s23, st23, 0, 20, "holds 20 bytes but the tensor 'w' needs 24");
+    one_tensor("storage too small", 6, 2, s23, st23, 0, 20, "declares 20 bytes but data.pkl says its storage holds 24");
     one_tensor("offset past storage", 6, 2, s23, st23, 1, 24, "needs 28");
     const int64_t neg[] = {-4, 3};
     one_tensor("negative shape", 6, 2, neg, st23, 0, 24, "negative");
@@ -151,6 +151,11 @@ static void test_tensors(void) {
     one_tensor("9 dimensions", 6, 9, s9, s9, 0, 24, "exceed 8 dimensions");
     const int64_t big[] = {1000, 1000, 1000}, bstride[] = {1000000, 1000, 1};
     one_tensor("4 GB tensor in a small file", 6, 3, big, bstride, 0, 24, "needs 4000000000");
+
+    const int64_t wide0[] = {INT64_C(1) << 28}, zero[] = {0};
+    one_tensor("stride-0 view of one element", 6, 1, wide0, zero, 0, 24, "overlap");
+    const int64_t s33[] = {3, 3}, interleaved[] = {1, 1};
+    one_tensor("interleaved strides", 6, 2, s33, interleaved, 0, 24, "overlap");
 
     /* storage member missing */
     bytes pkl = {0};
