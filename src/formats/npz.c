@@ -9,6 +9,54 @@
 #include "formats/formats.h"
 #include "formats/zipread.h"
 
+/* Bytes an .npy image with this header must hold, or 0 for a dtype the
+ * reader refuses anyway (its own message says so). */
+static size_t npy_expected_bytes(const char *descr, int ndim, const int64_t *shape,
+                                 size_t data_start) {
+    size_t esize = !strcmp(descr, "<f4") || !strcmp(descr, "<i4") ? 4
+                   : !strcmp(descr, "<i8")                          ? 8
+                                                                    : 0;
+    size_t n = esize, total;
+    for (int i = 0; i < ndim && n; i++)
+        if ((uint64_t)shape[i] > SIZE_MAX || !mnv3_mul_size(n, (size_t)shape[i], &n)) return 0;
+    return n && mnv3_add_size(n, data_start, &total) ? total : 0;
+}
+
+/* Before inflating a member: its .npy header, read from the first bytes,
+ * must account for exactly the size the zip directory declares, and that
+ * size must fit the file budget with what was read so far. */
+static int check_member_size(zip_t *za, zip_uint64_t index, const char *member,
+                             const char *label, size_t total_so_far, mnv3_error *err) {
+    size_t declared, got;
+    if (mnv3_zip_member_size(za, index, member, label, &declared, err) != MNV3_OK)
+        return MNV3_FAIL;
+    size_t cap = MNV3_FORMATS_MAX_NPY_HEADER + 16;
+    if (cap > declared) cap = declared;
+    unsigned char *head = malloc(cap ? cap : 1);
+    if (!head) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
+    int rc = mnv3_zip_read_prefix(za, index, member, label, head, cap, &got, err);
+    char descr[MNV3_NPY_DESCR_CAP];
+    int ndim;
+    int64_t shape[MNV3_MAX_DIMS];
+    size_t data_start;
+    char member_label[512];
+    snprintf(member_label, sizeof member_label, "%s: %s", label, member);
+    if (rc == MNV3_OK)
+        rc = mnv3_parse_npy_header(head, got, member_label, descr, &ndim, shape, &data_start, err);
+    free(head);
+    if (rc != MNV3_OK) return MNV3_FAIL;
+    size_t expect = npy_expected_bytes(descr, ndim, shape, data_start), total;
+    if (expect && expect != declared)
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, member_label,
+                              "the zip directory declares %zu bytes but the .npy header "
+                              "needs %zu: a damaged or crafted archive",
+                              declared, expect);
+    if (!mnv3_add_size(total_so_far, declared, &total) || total > MNV3_FORMATS_MAX_BYTES)
+        return mnv3_fail_over_budget(err, label, "inflating the arrays",
+                                     (unsigned long long)total);
+    return MNV3_OK;
+}
+
 static int read_npz_archive(zip_t *za, const char *label, int allow_integers, mnv3_tensors *out,
                             mnv3_error *err) {
     mnv3_tensors ts = {0};
@@ -30,6 +78,10 @@ static int read_npz_archive(zip_t *za, const char *label, int allow_integers, mn
         }
         unsigned char *data;
         size_t len;
+        if (check_member_size(za, (zip_uint64_t)i, member, label, total, err) != MNV3_OK) {
+            mnv3_tensors_free(&ts);
+            return MNV3_FAIL;
+        }
         if (mnv3_zip_read_member(za, (zip_uint64_t)i, member, label, &data, &len, err) !=
             MNV3_OK) {
             mnv3_tensors_free(&ts);
@@ -38,9 +90,8 @@ static int read_npz_archive(zip_t *za, const char *label, int allow_integers, mn
         if (!mnv3_add_size(total, len, &total) || total > MNV3_FORMATS_MAX_BYTES) {
             free(data);
             mnv3_tensors_free(&ts);
-            return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
-                                  "archive holds more than %zu bytes of arrays",
-                                  MNV3_FORMATS_MAX_BYTES);
+            return mnv3_fail_over_budget(err, label, "inflating the arrays",
+                                         (unsigned long long)total);
         }
         char *key = malloc(mlen - 3);
         if (!key) {

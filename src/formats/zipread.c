@@ -116,6 +116,40 @@ int mnv3_zip_read_member(zip_t *za, zip_uint64_t index, const char *member, cons
     return MNV3_OK;
 }
 
+int mnv3_zip_member_size(zip_t *za, zip_uint64_t index, const char *member, const char *label,
+                         size_t *size, mnv3_error *err) {
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat_index(za, index, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE) ||
+        st.size > SIZE_MAX)
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "cannot stat member '%s': %s", member,
+                              zip_strerror(za));
+    *size = (size_t)st.size;
+    return MNV3_OK;
+}
+
+int mnv3_zip_read_prefix(zip_t *za, zip_uint64_t index, const char *member, const char *label,
+                         unsigned char *buf, size_t cap, size_t *got, mnv3_error *err) {
+    *got = 0;
+    zip_file_t *zf = zip_fopen_index(za, index, 0);
+    if (!zf)
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "cannot open member '%s': %s", member,
+                              zip_strerror(za));
+    while (*got < cap) {
+        zip_int64_t k = zip_fread(zf, buf + *got, cap - *got);
+        if (k < 0) {
+            int rc = mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "member '%s' is corrupt (%s)",
+                                    member, zip_error_strerror(zip_file_get_error(zf)));
+            zip_fclose(zf);
+            return rc;
+        }
+        if (k == 0) break;
+        *got += (size_t)k;
+    }
+    zip_fclose(zf);
+    return MNV3_OK;
+}
+
 int mnv3_zip_create(const char *path, zip_t **za, mnv3_error *err) {
     int errcode = 0;
     *za = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &errcode);

@@ -16,6 +16,14 @@ int mnv3_zip_open_buffer(const void *buf, size_t len, const char *label, zip_t *
 int mnv3_zip_read_member(zip_t *za, zip_uint64_t index, const char *member, const char *label,
                          unsigned char **data, size_t *len, mnv3_error *err);
 
+/* The member's declared (uncompressed) size, or a one-line error. */
+int mnv3_zip_member_size(zip_t *za, zip_uint64_t index, const char *member, const char *label,
+                         size_t *size, mnv3_error *err);
+/* Inflates only the first bytes of a member (at most cap; *got says how many),
+ * so its header can be checked against its declared size before the rest. */
+int mnv3_zip_read_prefix(zip_t *za, zip_uint64_t index, const char *member, const char *label,
+                         unsigned char *buf, size_t cap, size_t *got, mnv3_error *err);
+
 /* ---- writing (.npz, torch.save) ---- */
 /* Creates (truncates) an archive; zip_close or zip_discard it. */
 int mnv3_zip_create(const char *path, zip_t **za, mnv3_error *err);
