@@ -120,6 +120,10 @@ typedef struct mnv3_tensors {
     mnv3_tensor *items;
     size_t count, capacity;
     char format[32]; /* "pth", "safetensors", "npz", ... */
+    /* item indices sorted by name (mnv3_tensors_index; every reader makes it),
+     * valid while by_name_count == count: finds are then O(log n). */
+    size_t *by_name;
+    size_t by_name_count;
 } mnv3_tensors;
 
 int64_t mnv3_tensor_numel(const mnv3_tensor *t);
@@ -127,7 +131,10 @@ int64_t mnv3_tensor_numel(const mnv3_tensor *t);
 void mnv3_tensor_free(mnv3_tensor *t);
 /* Frees every item and the list's storage, and empties it. NULL is fine. */
 void mnv3_tensors_free(mnv3_tensors *ts);
+/* By name: a binary search when indexed, else a scan. */
 const mnv3_tensor *mnv3_tensors_find(const mnv3_tensors *ts, const char *name);
+/* Sorts the index by name (again after renaming items in place). */
+int mnv3_tensors_index(mnv3_tensors *ts, mnv3_error *err);
 /* Appends a copy of name; takes ownership of data (must come from malloc). */
 int mnv3_tensors_add(mnv3_tensors *ts, const char *name, mnv3_dtype dtype, int ndim,
                      const int64_t *shape, void *data, mnv3_error *err);

@@ -58,6 +58,10 @@ int mnv3_dump_canonicalise(mnv3_tensors *ts, const char *source, mnv3_error *err
     if (!names) return mnv3_fail(err, source, "out of memory");
     int n = mnv3_layer_names(&arch, names, MNV3_MAX_OPS), rc = MNV3_OK;
     int keras = mnv3_tensors_find(ts, "conv") && mnv3_tensors_find(ts, "conv_bn");
+    /* names change in place below: scan until they are indexed again */
+    free(ts->by_name);
+    ts->by_name = NULL;
+    ts->by_name_count = 0;
     for (size_t i = 0; i < ts->count && rc == MNV3_OK; i++) {
         mnv3_tensor *t = &ts->items[i];
         if (t->dtype != MNV3_F32) continue;
@@ -65,5 +69,6 @@ int mnv3_dump_canonicalise(mnv3_tensors *ts, const char *source, mnv3_error *err
         if (rc == MNV3_OK) rc = rename_layer(ts, t, names, n, keras, source, err);
     }
     free(names);
+    if (rc == MNV3_OK) rc = mnv3_tensors_index(ts, err);
     return rc;
 }

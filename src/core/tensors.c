@@ -25,11 +25,54 @@ void mnv3_tensors_free(mnv3_tensors *ts) {
         free(ts->items[i].data);
     }
     free(ts->items);
+    free(ts->by_name);
     ts->items = NULL;
-    ts->count = ts->capacity = 0;
+    ts->by_name = NULL;
+    ts->count = ts->capacity = ts->by_name_count = 0;
+}
+
+typedef struct named_index {
+    const char *name;
+    size_t index;
+} named_index;
+
+static int compare_by_name(const void *a, const void *b) {
+    return strcmp(((const named_index *)a)->name, ((const named_index *)b)->name);
+}
+
+int mnv3_tensors_index(mnv3_tensors *ts, mnv3_error *err) {
+    free(ts->by_name);
+    ts->by_name = NULL;
+    ts->by_name_count = 0;
+    size_t n = ts->count ? ts->count : 1;
+    size_t *order = malloc(n * sizeof *order);
+    named_index *pairs = malloc(n * sizeof *pairs);
+    if (!order || !pairs) {
+        free(order);
+        free(pairs);
+        return mnv3_fail_code(err, MNV3_ERR_MEMORY, NULL, "out of memory");
+    }
+    for (size_t i = 0; i < ts->count; i++) pairs[i] = (named_index){ts->items[i].name, i};
+    qsort(pairs, ts->count, sizeof *pairs, compare_by_name);
+    for (size_t i = 0; i < ts->count; i++) order[i] = pairs[i].index;
+    free(pairs);
+    ts->by_name = order;
+    ts->by_name_count = ts->count;
+    return MNV3_OK;
 }
 
 const mnv3_tensor *mnv3_tensors_find(const mnv3_tensors *ts, const char *name) {
+    if (ts->by_name && ts->by_name_count == ts->count) {
+        size_t lo = 0, hi = ts->count;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int c = strcmp(ts->items[ts->by_name[mid]].name, name);
+            if (c == 0) return &ts->items[ts->by_name[mid]];
+            if (c < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        return NULL;
+    }
     for (size_t i = 0; i < ts->count; i++)
         if (strcmp(ts->items[i].name, name) == 0) return &ts->items[i];
     return NULL;

@@ -26,8 +26,9 @@ int mnv3_fail_over_budget(mnv3_error *err, const char *label, const char *what,
 /* Reads a whole file (at most max bytes) into a malloc'd buffer. */
 int mnv3_read_file(const char *path, size_t max, unsigned char **buf, size_t *len,
                    mnv3_error *err);
-/* Fails naming the first name that occurs twice. */
-int mnv3_tensors_check_unique(const mnv3_tensors *ts, const char *label, mnv3_error *err);
+/* Indexes the list by name (mnv3_tensors_index), failing on the first name
+ * that occurs twice. */
+int mnv3_tensors_check_unique(mnv3_tensors *ts, const char *label, mnv3_error *err);
 /* Element conversions from little-endian bytes. */
 float mnv3_f16_to_f32(uint16_t h);
 float mnv3_bf16_to_f32(uint16_t h);

@@ -85,25 +85,15 @@ int mnv3_read_file(const char *path, size_t max, unsigned char **buf, size_t *le
     return MNV3_OK;
 }
 
-static int compare_names(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-int mnv3_tensors_check_unique(const mnv3_tensors *ts, const char *label, mnv3_error *err) {
-    if (ts->count < 2) return MNV3_OK;
-    const char **names = malloc(ts->count * sizeof *names);
-    if (!names) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
-    for (size_t i = 0; i < ts->count; i++) names[i] = ts->items[i].name;
-    qsort(names, ts->count, sizeof *names, compare_names);
+int mnv3_tensors_check_unique(mnv3_tensors *ts, const char *label, mnv3_error *err) {
+    if (mnv3_tensors_index(ts, err) != MNV3_OK)
+        return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
     for (size_t i = 1; i < ts->count; i++) {
-        if (strcmp(names[i - 1], names[i]) == 0) {
-            int rc = mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
-                                    "tensor name '%s' occurs more than once", names[i]);
-            free(names);
-            return rc;
-        }
+        const char *name = ts->items[ts->by_name[i]].name;
+        if (strcmp(ts->items[ts->by_name[i - 1]].name, name) == 0)
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                                  "tensor name '%s' occurs more than once", name);
     }
-    free(names);
     return MNV3_OK;
 }
 
