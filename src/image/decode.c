@@ -329,6 +329,8 @@ static int decode_png(const uint8_t *data, size_t size, const char *name,
         free(pixels);
         free(raw);
         free(rows);
+        if (!strncmp(ctx.message, "truncated", 9))
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "%s", ctx.message);
         return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "bad PNG: %s", ctx.message);
     }
     png_set_read_fn(png, &ctx, png_on_read);
