@@ -92,7 +92,9 @@ static int read_tflite_quant(const unsigned char *buf, size_t len, mnv3_error *e
         mnv3_qplan *p = NULL;
         if (mnv3_qplan_create(g, mnv3_profile_find(profiles[k]), &p, err) == MNV3_OK) {
             size_t n = g->tensors[g->input].numel;
-            unsigned char *x = n <= (size_t)1 << 16 ? calloc(n ? n : 1, 1) : NULL;
+            int small = n <= (size_t)1 << 16 && mnv3_qgraph_activation_bytes(g) <= (1u << 20) &&
+                        mnv3_qgraph_macs(g, 1u << 24) <= (1u << 24);
+            unsigned char *x = small ? calloc(n ? n : 1, 1) : NULL;
             if (x && mnv3_qplan_run(p, x, n, err) != MNV3_OK) rc = MNV3_FAIL;
             free(x);
         } else {
