@@ -222,6 +222,29 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name,
         jpeg_destroy_decompress(&cinfo);
         return mnv3_fail_code(err, MNV3_ERR_LIMIT, name, "image too large");
     }
+    /* A progressive (or multi-scan) file is decoded whole into libjpeg's
+     * coefficient arrays, 2 bytes a sample (128 bytes a block): held to the
+     * file budget, before libjpeg allocates them. */
+    if (jpeg_has_multiple_scans(&cinfo)) {
+        unsigned long long coef = 0;
+        for (int c = 0; c < cinfo.num_components; c++) {
+            const jpeg_component_info *ci = &cinfo.comp_info[c];
+            unsigned long long bw = ci->width_in_blocks, bh = ci->height_in_blocks;
+            /* rounded up to whole MCUs, as libjpeg allocates them */
+            bw = (bw + (unsigned)ci->h_samp_factor - 1) / (unsigned)ci->h_samp_factor *
+                 (unsigned)ci->h_samp_factor;
+            bh = (bh + (unsigned)ci->v_samp_factor - 1) / (unsigned)ci->v_samp_factor *
+                 (unsigned)ci->v_samp_factor;
+            coef += bw * bh * 128u;
+        }
+        if (coef > mnv3_file_budget()) {
+            jpeg_destroy_decompress(&cinfo);
+            char what[96];
+            snprintf(what, sizeof what, "decoding this progressive %zux%zu JPEG (its coefficients)",
+                     w, h);
+            return mnv3_fail_over_budget(err, name, what, coef);
+        }
+    }
     /* A progressive file is read whole here (every scan, through the
      * progress monitor's scan limit); the image buffer comes after. */
     jpeg_start_decompress(&cinfo);
@@ -362,6 +385,29 @@ static int decode_png(const uint8_t *data, size_t size, const char *name,
      * "1", "L;2", "L;4" unpackers), tRNS -> alpha (dropped below). */
     png_set_expand(png);
     int passes = png_set_interlace_handling(png);
+    /* Working memory, checked before png_read_update_info (where libpng
+     * allocates and clears its own row and previous row): those two rows,
+     * plus ours, which for an interlaced PNG is the whole image, since it is
+     * decoded whole (every pass) before its rows can be converted. At its
+     * own depth after expansion (16-bit RGBA: 8 bytes a pixel), on top of
+     * the RGB result; held to the file budget. */
+    {
+        int tRNS = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
+        unsigned long long ch = color == PNG_COLOR_TYPE_PALETTE
+                                    ? (tRNS ? 4u : 3u)
+                                    : png_get_channels(png, info) +
+                                          (tRNS && !(color & PNG_COLOR_MASK_ALPHA) ? 1u : 0u);
+        unsigned long long row = (unsigned long long)w * ch * (depth == 16 ? 2u : 1u);
+        unsigned long long work = row * (passes > 1 ? (unsigned long long)h : 1ull) + 2 * (row + 1);
+        if (work > mnv3_file_budget()) {
+            png_destroy_read_struct(&png, &info, NULL);
+            char what[112];
+            snprintf(what, sizeof what, "decoding this %s%d-bit %lux%lu PNG",
+                     passes > 1 ? "interlaced " : "", depth == 16 ? 16 : 8, (unsigned long)w,
+                     (unsigned long)h);
+            return mnv3_fail_over_budget(err, name, what, work);
+        }
+    }
     png_read_update_info(png, info);
     int channels = png_get_channels(png, info);
     int bytes = png_get_bit_depth(png, info) == 16 ? 2 : 1;
@@ -378,16 +424,6 @@ static int decode_png(const uint8_t *data, size_t size, const char *name,
         !mnv3_mul_size(rowbytes, passes > 1 ? h : 1, &rawn)) {
         png_destroy_read_struct(&png, &info, NULL);
         return mnv3_fail_code(err, MNV3_ERR_LIMIT, name, "image too large");
-    }
-    /* An interlaced PNG is decoded whole (every pass) before its rows can be
-     * converted: at its own depth, 16-bit RGBA is 8 bytes a pixel, on top
-     * of the RGB result. That buffer is held to the file budget. */
-    if (passes > 1 && rawn > mnv3_file_budget()) {
-        png_destroy_read_struct(&png, &info, NULL);
-        char what[96];
-        snprintf(what, sizeof what, "decoding this interlaced %d-bit %lux%lu PNG", bytes * 8,
-                 (unsigned long)w, (unsigned long)h);
-        return mnv3_fail_over_budget(err, name, what, (unsigned long long)rawn);
     }
     pixels = malloc(n);
     raw = malloc(rawn);

@@ -352,6 +352,22 @@ static void hostile(void) {
                                     0x01, 0xff, 0xda, 0x00, 0x0c, 0x03, 0x01, 0x00, 0x02, 0x11,
                                     0x03, 0x11, 0x00, 0x3f, 0x00, 0xff, 0xd9};
     save("pixels_65500x65500.jpg", jbomb, sizeof jbomb);
+    /* Within the pixel budget, beyond the file budget in working memory: a
+     * progressive 4:4:4 CMYK JPEG of 9400 x 9400 (707 MB of coefficients;
+     * markers up to an empty DC scan only) and a 16-bit RGBA PNG of
+     * 89,000,000 x 1 (three rows of 712 MB in libpng and mnv3; header only). */
+    b.n = 0;
+    static const uint8_t jprog[] = {0xff, 0xd8, 0xff, 0xc2, 0x00, 0x14, 0x08, 0x24, 0xb8, 0x24,
+                                    0xb8, 0x04, 0x01, 0x11, 0x00, 0x02, 0x11, 0x00, 0x03, 0x11,
+                                    0x00, 0x04, 0x11, 0x00, 0xff, 0xda, 0x00, 0x0e, 0x04, 0x01,
+                                    0x00, 0x02, 0x00, 0x03, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00,
+                                    0xff, 0xd9};
+    save("progressive_cmyk_9400x9400.jpg", jprog, sizeof jprog);
+    b.n = 0;
+    ihdr(&b, 89000000, 1, 16, PNG_COLOR_TYPE_RGBA, 0);
+    chunk(&b, "IDAT", NULL, 0);
+    chunk(&b, "IEND", NULL, 0);
+    save("wide_89000000x1_rgba16.png", b.p, b.n);
     /* 9000 x 9000 progressive, 883 valid scans. */
     b.n = 0;
     jpeg_scan_bomb(&b, 9000, 9000);
