@@ -104,6 +104,36 @@ static void make_jpeg(buf *out, int w, int h, int comps, int progressive, int sa
     free(mem);
 }
 
+/* A smooth w x h progressive 4:2:0 JPEG (quick to encode, small). */
+static void make_big_progressive(buf *out, int w, int h) {
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr jerr;
+    c.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&c);
+    unsigned char *mem = NULL;
+    unsigned long size = 0;
+    jpeg_mem_dest(&c, &mem, &size);
+    c.image_width = (JDIMENSION)w;
+    c.image_height = (JDIMENSION)h;
+    c.input_components = 3;
+    c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    jpeg_simple_progression(&c);
+    jpeg_start_compress(&c, TRUE);
+    uint8_t *row = malloc((size_t)w * 3);
+    if (!row) die("out of memory");
+    while (c.next_scanline < c.image_height) {
+        for (int x = 0; x < w * 3; x++) row[x] = (uint8_t)((x / 3 + (int)c.next_scanline) >> 5);
+        JSAMPROW rp = row;
+        jpeg_write_scanlines(&c, &rp, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    free(row);
+    put(out, mem, size);
+    free(mem);
+}
+
 static void png_write_buf(png_structp png, png_bytep p, png_size_t n) {
     put(png_get_io_ptr(png), p, n);
 }
@@ -425,6 +455,12 @@ static void hostile(void) {
     b.n = 0;
     png_with_chunks(&b, "zTXt", z.p, z.n, 500);
     save("ztxt_500.png", b.p, b.n);
+    /* Legal and large: a progressive 9400 x 9400 4:2:0 JPEG (88.4 M pixels,
+     * just under the pixel budget; 265 MB of coefficients, just under the
+     * file budget) must decode within the bars. */
+    b.n = 0;
+    make_big_progressive(&b, 9400, 9400);
+    save("near_limits_progressive_9400x9400.jpg", b.p, b.n);
     /* A small valid JPEG, for the lowered pixel budget. */
     b.n = 0;
     make_jpeg(&b, 64, 64, 3, 0, 0);
