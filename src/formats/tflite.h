@@ -154,6 +154,16 @@ int mnv3_read_tflite(const char *path, mnv3_tensors *out, mnv3_error *err);
 
 /* ---- quantized models (tflite_quant.c) into src/quant/qgraph.h ---- */
 struct mnv3_qgraph;
+/* mnv3_qgraph_from_tflite refuses models whose activations exceed the file
+ * budget (MNV3_MAX_FILE_BYTES) or whose one run needs more multiply-adds
+ * than this, 2^31 (MobileNetV3-Small at 224x224 needs 0.058 G and runs in
+ * 0.1 s; 2^31 takes a few seconds). */
+#define MNV3_TFLITE_QUANT_MAX_MACS (2ull << 30)
+/* The bytes of g's activation tensors together, and the multiply-adds of
+ * one run (convolutions and pools by their kernels, other ops one per
+ * output element; stop + 1 once past stop). */
+unsigned long long mnv3_qgraph_activation_bytes(const struct mnv3_qgraph *g);
+unsigned long long mnv3_qgraph_macs(const struct mnv3_qgraph *g, unsigned long long stop);
 /* 1 when buf is a TFLite model whose input is uint8 or int8. */
 int mnv3_is_quantized_tflite(const void *buf, size_t len);
 int mnv3_qgraph_from_tflite(const void *buf, size_t len, const char *label,

@@ -36,6 +36,58 @@ static int kind_of(int builtin) {
     }
 }
 
+unsigned long long mnv3_qgraph_activation_bytes(const struct mnv3_qgraph *g) {
+    unsigned long long bytes = 0;
+    for (int i = 0; i < g->n_tensors; i++) {
+        const mnv3_qtensor *t = &g->tensors[i];
+        if (!t->data) bytes += (unsigned long long)t->numel * mnv3_qdtype_size(t->dtype);
+        if (bytes > ((unsigned long long)1 << 62)) break; /* numel < 2^31 each */
+    }
+    return bytes;
+}
+
+unsigned long long mnv3_qgraph_macs(const struct mnv3_qgraph *g, unsigned long long stop) {
+    unsigned long long macs = 0;
+    for (int i = 0; i < g->n_ops; i++) {
+        const mnv3_qop *o = &g->ops[i];
+        if (o->output < 0 || o->output >= g->n_tensors) continue; /* refused by the plan */
+        unsigned long long out = g->tensors[o->output].numel, per = 1;
+        if ((o->kind == MNV3_QOP_CONV_2D || o->kind == MNV3_QOP_DEPTHWISE_CONV_2D) &&
+            o->n_inputs >= 2 && o->inputs[1] >= 0 && o->inputs[1] < g->n_tensors) {
+            const mnv3_qtensor *w = &g->tensors[o->inputs[1]];
+            /* conv: kh * kw * cin per output; depthwise: kh * kw */
+            if (w->ndim == 4 && w->shape[1] > 0 && w->shape[2] > 0 && w->shape[3] > 0)
+                per = (unsigned long long)w->shape[1] * (unsigned long long)w->shape[2] *
+                      (o->kind == MNV3_QOP_CONV_2D ? (unsigned long long)w->shape[3] : 1ull);
+        } else if (o->kind == MNV3_QOP_AVERAGE_POOL_2D && o->filter_w > 0 && o->filter_h > 0) {
+            per = (unsigned long long)o->filter_w * (unsigned long long)o->filter_h;
+        }
+        if (out > (stop - macs) / per) return stop + 1;
+        macs += out * per;
+    }
+    return macs;
+}
+
+/* Budgets of one run, checked before the plan allocates or computes
+ * anything: the activation tensors together (every non-constant tensor
+ * gets its own storage) within the file budget, and the multiply-adds of
+ * one inference within MNV3_TFLITE_QUANT_MAX_MACS. MobileNetV3-Small at
+ * 224x224 (TF-slim uint8) needs 2.7 MB of activations and 0.058 G
+ * multiply-adds. */
+static int check_run_budget(const mnv3_qgraph *g, const char *label, mnv3_error *err) {
+    unsigned long long bytes = mnv3_qgraph_activation_bytes(g);
+    if (bytes > mnv3_file_budget())
+        return mnv3_fail_over_budget(err, label, "running this quantized model (its activations)",
+                                     bytes);
+    if (mnv3_qgraph_macs(g, MNV3_TFLITE_QUANT_MAX_MACS) > MNV3_TFLITE_QUANT_MAX_MACS)
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
+                              "one run of this quantized model needs more than %llu "
+                              "multiply-adds (MobileNetV3-Small at 224x224 needs 0.058 G); "
+                              "a hostile model?",
+                              (unsigned long long)MNV3_TFLITE_QUANT_MAX_MACS);
+    return MNV3_OK;
+}
+
 int mnv3_is_quantized_tflite(const void *buf, size_t len) {
     mnv3_tflite_model *m = NULL;
     mnv3_error err = {0};
@@ -144,6 +196,7 @@ int mnv3_qgraph_from_tflite(const void *buf, size_t len, const char *label, mnv3
         q->filter_w = o->filter_w;
         q->filter_h = o->filter_h;
     }
+    if (check_run_budget(g, label, err) != MNV3_OK) goto done;
     *out = g;
     g = NULL;
     rc = MNV3_OK;

@@ -5,16 +5,19 @@
  * errors come back through setjmp/longjmp as one-line errors naming the
  * file. The pixel count is checked against a cap before any buffer the size
  * of the image is allocated (decompression bombs). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jpeglib.h>
 #include <jerror.h>
 #include <png.h>
 
 #include "core/util.h"
+#include "formats/formats.h"
 #include "image/image.h"
 
 void mnv3_image_free(mnv3_image *img) {
@@ -26,6 +29,35 @@ void mnv3_image_free(mnv3_image *img) {
 
 static const mnv3_decode_options default_options = {MNV3_DECODER_PILLOW, MNV3_DCT_DEFAULT, 0, 0};
 
+/* ---- the pixel budget ------------------------------------------------------ */
+
+static uint64_t pixel_budget_set; /* 0: not set by the caller */
+
+void mnv3_set_image_pixel_budget(uint64_t pixels) { pixel_budget_set = pixels; }
+
+/* MNV3_MAX_IMAGE_PIXELS: digits with an optional K, M or G (10^3, 10^6,
+ * 10^9); 0 when unset or unusable. */
+static uint64_t pixel_budget_from_environment(void) {
+    const char *s = getenv("MNV3_MAX_IMAGE_PIXELS");
+    if (!s || !*s) return 0;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned long long mul = *end == 'K' || *end == 'k'   ? 1000ull
+                             : *end == 'M' || *end == 'm' ? 1000000ull
+                             : *end == 'G' || *end == 'g' ? 1000000000ull
+                                                          : 1ull;
+    if (mul != 1) end++;
+    if (errno || end == s || *end || v == 0 || v > UINT64_MAX / mul) return 0;
+    return (uint64_t)(v * mul);
+}
+
+uint64_t mnv3_image_pixel_budget(void) {
+    if (pixel_budget_set) return pixel_budget_set;
+    uint64_t env = pixel_budget_from_environment();
+    return env ? env : MNV3_IMAGE_DEFAULT_MAX_PIXELS;
+}
+
 static int check_size(uint64_t w, uint64_t h, uint64_t max_pixels, const char *name,
                       mnv3_error *err) {
     if (w == 0 || h == 0)
@@ -34,7 +66,9 @@ static int check_size(uint64_t w, uint64_t h, uint64_t max_pixels, const char *n
     if (w > max_pixels || h > max_pixels || w * h > max_pixels)
         return mnv3_fail_code(err, MNV3_ERR_LIMIT, name,
                               "image of %llux%llu pixels is over the limit of %llu pixels "
-                              "(decompression bomb?)",
+                              "(a decompression bomb? Pillow's MAX_IMAGE_PIXELS is 89478485; "
+                              "raise the limit with MNV3_MAX_IMAGE_PIXELS, e.g. "
+                              "MNV3_MAX_IMAGE_PIXELS=200M)",
                               (unsigned long long)w, (unsigned long long)h,
                               (unsigned long long)max_pixels);
     return MNV3_OK;
@@ -42,14 +76,15 @@ static int check_size(uint64_t w, uint64_t h, uint64_t max_pixels, const char *n
 
 /* ---- JPEG ------------------------------------------------------------------ */
 
-#define MNV3_JPEG_MAX_SCANS 1000
-
 typedef struct jpeg_ctx {
     struct jpeg_error_mgr pub; /* first: libjpeg casts cinfo->err to this */
     struct jpeg_progress_mgr progress;
     jmp_buf jump;
-    char message[JMSG_LENGTH_MAX];
+    char message[JMSG_LENGTH_MAX + 64];
     int truncated;
+    int corrupt;       /* first warning that says the entropy data is damaged */
+    int corrupt_code;  /* its msg_code */
+    int too_many_scans;
 } jpeg_ctx;
 
 static void jpeg_on_error(j_common_ptr cinfo) {
@@ -58,29 +93,59 @@ static void jpeg_on_error(j_common_ptr cinfo) {
     longjmp(ctx->jump, 1);
 }
 
-/* Warnings are counted, never printed; a premature end of data marks the
- * file as truncated (libjpeg would otherwise pad it with grey). */
+/* Warnings are never printed. Those that say the image data is damaged end
+ * the decode (libjpeg would carry on and fill the damage with grey or with
+ * garbage): a premature end of the file (truncated), a bad Huffman or
+ * arithmetic code, a data segment cut short by a marker, a resync, and a
+ * bogus progression (a scan repeating coefficients already complete, the
+ * trick of scan bombs). Harmless ones (extraneous bytes before a marker, an
+ * unknown JFIF revision or Adobe transform, a bad ICC marker that only
+ * loses the profile) are counted and ignored, as Pillow and TensorFlow
+ * ignore them. */
 static void jpeg_on_message(j_common_ptr cinfo, int level) {
     jpeg_ctx *ctx = (jpeg_ctx *)cinfo->err;
-    if (level < 0) {
-        if (cinfo->err->msg_code == JWRN_JPEG_EOF) ctx->truncated = 1;
-        cinfo->err->num_warnings++;
+    if (level >= 0) return;
+    cinfo->err->num_warnings++;
+    int code = cinfo->err->msg_code;
+    if (code == JWRN_JPEG_EOF) {
+        ctx->truncated = 1;
+    } else if (code == JWRN_HUFF_BAD_CODE || code == JWRN_ARITH_BAD_CODE ||
+               code == JWRN_HIT_MARKER || code == JWRN_MUST_RESYNC ||
+               code == JWRN_BOGUS_PROGRESSION) {
+        if (!ctx->corrupt) {
+            ctx->corrupt = 1;
+            ctx->corrupt_code = code;
+            cinfo->err->format_message(cinfo, ctx->message);
+        }
     }
+}
+
+/* Fails (longjmp) at the first damage warning, so that no garbage is
+ * decoded further; called between rows and from the progress monitor. */
+static void jpeg_stop_if_damaged(j_common_ptr cinfo) {
+    jpeg_ctx *ctx = (jpeg_ctx *)cinfo->err;
+    if (ctx->truncated || ctx->corrupt) longjmp(ctx->jump, 1);
 }
 
 static void jpeg_on_output(j_common_ptr cinfo) { (void)cinfo; }
 
-/* Progressive files with thousands of tiny scans take quadratic time. */
+/* Progressive files with hundreds of scans cost a pass over the whole
+ * image each: stop at the first scan past the limit, the way djpeg
+ * -maxscans and TurboJPEG's TJPARAM_SCANLIMIT do (a progress monitor that
+ * checks input_scan_number). */
 static void jpeg_on_progress(j_common_ptr cinfo) {
-    if (cinfo->is_decompressor) {
-        j_decompress_ptr d = (j_decompress_ptr)cinfo;
-        if (d->input_scan_number > MNV3_JPEG_MAX_SCANS) {
-            jpeg_ctx *ctx = (jpeg_ctx *)cinfo->err;
-            snprintf(ctx->message, sizeof ctx->message, "JPEG has more than %d scans",
-                     MNV3_JPEG_MAX_SCANS);
-            longjmp(ctx->jump, 1);
-        }
+    if (!cinfo->is_decompressor) return;
+    j_decompress_ptr d = (j_decompress_ptr)cinfo;
+    jpeg_ctx *ctx = (jpeg_ctx *)cinfo->err;
+    if (d->input_scan_number > MNV3_JPEG_MAX_SCANS) {
+        snprintf(ctx->message, sizeof ctx->message,
+                 "progressive JPEG with more than %d scans (real encoders write at most a few "
+                 "dozen; a scan bomb?)",
+                 MNV3_JPEG_MAX_SCANS);
+        ctx->too_many_scans = 1;
+        longjmp(ctx->jump, 1);
     }
+    jpeg_stop_if_damaged(cinfo);
 }
 
 /* Pillow's CMYK -> RGB (Convert.c cmyk2rgb): out = clip(nk - nk*c/255), with
@@ -104,9 +169,24 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name,
     ctx.pub.emit_message = jpeg_on_message;
     ctx.pub.output_message = jpeg_on_output;
     if (setjmp(ctx.jump)) {
+        int started = cinfo.global_state >= 205; /* DSTATE_SCANNING: rows are being read */
+        unsigned long at = started ? (unsigned long)cinfo.output_scanline : 0,
+                      of = (unsigned long)cinfo.output_height;
         jpeg_destroy_decompress(&cinfo);
         free(pixels);
         free(row);
+        if (ctx.too_many_scans)
+            return mnv3_fail_code(err, MNV3_ERR_LIMIT, name, "%s", ctx.message);
+        if (ctx.truncated && started && at < of)
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, name,
+                                  "truncated JPEG (image data ends at row %lu of %lu)", at, of);
+        if (ctx.truncated)
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, name,
+                                  "truncated JPEG (premature end of data)");
+        if (ctx.corrupt)
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, name,
+                                  "corrupt JPEG: %s (decoding would give garbage pixels)",
+                                  ctx.message);
         return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "bad JPEG: %s", ctx.message);
     }
     jpeg_create_decompress(&cinfo);
@@ -142,6 +222,33 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name,
         jpeg_destroy_decompress(&cinfo);
         return mnv3_fail_code(err, MNV3_ERR_LIMIT, name, "image too large");
     }
+    /* A progressive (or multi-scan) file is decoded whole into libjpeg's
+     * coefficient arrays, 2 bytes a sample (128 bytes a block): held to the
+     * file budget, before libjpeg allocates them. */
+    if (jpeg_has_multiple_scans(&cinfo)) {
+        unsigned long long coef = 0;
+        for (int c = 0; c < cinfo.num_components; c++) {
+            const jpeg_component_info *ci = &cinfo.comp_info[c];
+            unsigned long long bw = ci->width_in_blocks, bh = ci->height_in_blocks;
+            /* rounded up to whole MCUs, as libjpeg allocates them */
+            bw = (bw + (unsigned)ci->h_samp_factor - 1) / (unsigned)ci->h_samp_factor *
+                 (unsigned)ci->h_samp_factor;
+            bh = (bh + (unsigned)ci->v_samp_factor - 1) / (unsigned)ci->v_samp_factor *
+                 (unsigned)ci->v_samp_factor;
+            coef += bw * bh * 128u;
+        }
+        if (coef > mnv3_file_budget()) {
+            jpeg_destroy_decompress(&cinfo);
+            char what[96];
+            snprintf(what, sizeof what, "decoding this progressive %zux%zu JPEG (its coefficients)",
+                     w, h);
+            return mnv3_fail_over_budget(err, name, what, coef);
+        }
+    }
+    /* A progressive file is read whole here (every scan, through the
+     * progress monitor's scan limit); the image buffer comes after. */
+    jpeg_start_decompress(&cinfo);
+    jpeg_stop_if_damaged((j_common_ptr)&cinfo);
     pixels = malloc(n);
     row = malloc(w * 4);
     if (!pixels || !row) {
@@ -151,13 +258,14 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name,
         return mnv3_fail_code(err, MNV3_ERR_MEMORY, name, "out of memory for a %zux%zu image", w,
                               h);
     }
-    jpeg_start_decompress(&cinfo);
     int comps = cinfo.output_components;
     int adobe = cinfo.saw_Adobe_marker;
     while (cinfo.output_scanline < cinfo.output_height) {
         size_t y = cinfo.output_scanline;
         JSAMPROW rp = row;
-        if (jpeg_read_scanlines(&cinfo, &rp, 1) != 1 || ctx.truncated) {
+        int got = (int)jpeg_read_scanlines(&cinfo, &rp, 1);
+        jpeg_stop_if_damaged((j_common_ptr)&cinfo);
+        if (got != 1) {
             jpeg_destroy_decompress(&cinfo);
             free(pixels);
             free(row);
@@ -185,13 +293,9 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name,
         }
     }
     jpeg_finish_decompress(&cinfo);
-    int truncated = ctx.truncated;
+    jpeg_stop_if_damaged((j_common_ptr)&cinfo);
     jpeg_destroy_decompress(&cinfo);
     free(row);
-    if (truncated) {
-        free(pixels);
-        return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "truncated JPEG (premature end of data)");
-    }
     out->width = (int)w;
     out->height = (int)h;
     out->rgb = pixels;
@@ -199,6 +303,9 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name,
 }
 
 /* ---- PNG ------------------------------------------------------------------- */
+
+#define MNV3_PNG_MAX_CHUNK (8u << 20) /* libpng's own default, PNG_USER_CHUNK_MALLOC_MAX */
+#define MNV3_PNG_MAX_CHUNKS 1000
 
 typedef struct png_ctx {
     const uint8_t *data;
@@ -245,11 +352,27 @@ static int decode_png(const uint8_t *data, size_t size, const char *name,
         free(pixels);
         free(raw);
         free(rows);
+        if (!strncmp(ctx.message, "truncated", 9))
+            return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "%s", ctx.message);
         return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "bad PNG: %s", ctx.message);
     }
     png_set_read_fn(png, &ctx, png_on_read);
+    /* Width and height are checked below against the pixel budget, with a
+     * better message than libpng's own limits (1000000 x 1000000). */
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
-    png_set_chunk_malloc_max(png, 64u << 20);
+    /* Ancillary chunks are never used (neither Pillow's convert("RGB") nor
+     * TF's decode_png applies text, ICC profiles or gamma): skip them
+     * unread, so that a zTXt / iTXt / iCCP bomb inflating to gigabytes
+     * costs nothing. Chunks libpng still reads (PLTE, tRNS, ...) are capped:
+     * at most MNV3_PNG_MAX_CHUNK bytes each, MNV3_PNG_MAX_CHUNKS of them. */
+    static const png_byte skipped[] = "zTXt\0iTXt\0tEXt\0iCCP\0sPLT\0eXIf\0"
+                                      "gAMA\0cHRM\0sRGB\0hIST\0pCAL\0sCAL\0sBIT\0"
+                                      "bKGD\0pHYs\0oFFs\0tIME";
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, 0);
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, skipped,
+                                (int)(sizeof skipped / 5));
+    png_set_chunk_malloc_max(png, MNV3_PNG_MAX_CHUNK);
+    png_set_chunk_cache_max(png, MNV3_PNG_MAX_CHUNKS);
     png_read_info(png, info);
     png_uint_32 w = 0, h = 0;
     int depth = 0, color = 0, interlace = 0;
@@ -262,6 +385,29 @@ static int decode_png(const uint8_t *data, size_t size, const char *name,
      * "1", "L;2", "L;4" unpackers), tRNS -> alpha (dropped below). */
     png_set_expand(png);
     int passes = png_set_interlace_handling(png);
+    /* Working memory, checked before png_read_update_info (where libpng
+     * allocates and clears its own row and previous row): those two rows,
+     * plus ours, which for an interlaced PNG is the whole image, since it is
+     * decoded whole (every pass) before its rows can be converted. At its
+     * own depth after expansion (16-bit RGBA: 8 bytes a pixel), on top of
+     * the RGB result; held to the file budget. */
+    {
+        int tRNS = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
+        unsigned long long ch = color == PNG_COLOR_TYPE_PALETTE
+                                    ? (tRNS ? 4u : 3u)
+                                    : png_get_channels(png, info) +
+                                          (tRNS && !(color & PNG_COLOR_MASK_ALPHA) ? 1u : 0u);
+        unsigned long long row = (unsigned long long)w * ch * (depth == 16 ? 2u : 1u);
+        unsigned long long work = row * (passes > 1 ? (unsigned long long)h : 1ull) + 2 * (row + 1);
+        if (work > mnv3_file_budget()) {
+            png_destroy_read_struct(&png, &info, NULL);
+            char what[112];
+            snprintf(what, sizeof what, "decoding this %s%d-bit %lux%lu PNG",
+                     passes > 1 ? "interlaced " : "", depth == 16 ? 16 : 8, (unsigned long)w,
+                     (unsigned long)h);
+            return mnv3_fail_over_budget(err, name, what, work);
+        }
+    }
     png_read_update_info(png, info);
     int channels = png_get_channels(png, info);
     int bytes = png_get_bit_depth(png, info) == 16 ? 2 : 1;
@@ -330,7 +476,7 @@ int mnv3_image_decode(const uint8_t *data, size_t size, const char *name,
     if (!opt) opt = &default_options;
     out->width = out->height = 0;
     out->rgb = NULL;
-    uint64_t max_pixels = opt->max_pixels ? opt->max_pixels : MNV3_IMAGE_DEFAULT_MAX_PIXELS;
+    uint64_t max_pixels = opt->max_pixels ? opt->max_pixels : mnv3_image_pixel_budget();
     if (size == 0 || !data)
         return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "empty file (0 bytes)");
     static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
@@ -354,47 +500,17 @@ int mnv3_image_decode(const uint8_t *data, size_t size, const char *name,
     return mnv3_fail_code(err, MNV3_ERR_FORMAT, name, "not a JPEG or PNG file");
 }
 
-#define MNV3_IMAGE_MAX_FILE (1ull << 31)
-
+/* The file itself is held to the file budget (MNV3_MAX_FILE_BYTES). */
 int mnv3_image_read(const char *path, const mnv3_decode_options *opt, mnv3_image *out,
                     mnv3_error *err) {
     out->width = out->height = 0;
     out->rgb = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return mnv3_fail_code(err, MNV3_ERR_IO, path, "cannot open");
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return mnv3_fail_code(err, MNV3_ERR_MEMORY, path, "out of memory");
-    }
-    for (;;) {
-        if (n == cap) {
-            if (cap >= MNV3_IMAGE_MAX_FILE) {
-                free(buf);
-                fclose(f);
-                return mnv3_fail_code(err, MNV3_ERR_LIMIT, path, "file is over %llu bytes",
-                                      MNV3_IMAGE_MAX_FILE);
-            }
-            uint8_t *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                fclose(f);
-                return mnv3_fail_code(err, MNV3_ERR_MEMORY, path, "out of memory");
-            }
-            buf = b;
-            cap *= 2;
-        }
-        size_t k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (k == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return mnv3_fail_code(err, MNV3_ERR_IO, path, "read error");
-    }
+    unsigned char *buf = NULL;
+    size_t n = 0;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return mnv3_fail_code(err, MNV3_ERR_IO, path, "is a directory, not an image file");
+    if (mnv3_read_file(path, mnv3_file_budget(), &buf, &n, err) != MNV3_OK) return MNV3_FAIL;
     int rc = mnv3_image_decode(buf, n, path, opt, out, err);
     free(buf);
     return rc;

@@ -49,10 +49,25 @@ typedef struct mnv3_decode_options {
     mnv3_decoder decoder;
     mnv3_dct dct;         /* override; MNV3_DCT_DEFAULT keeps the decoder's */
     int no_fancy_upsampling; /* 1 = do_fancy_upsampling FALSE */
-    uint64_t max_pixels;  /* 0 = MNV3_IMAGE_DEFAULT_MAX_PIXELS */
+    uint64_t max_pixels;  /* 0 = the pixel budget, mnv3_image_pixel_budget() */
 } mnv3_decode_options;
 
-#define MNV3_IMAGE_DEFAULT_MAX_PIXELS 100000000ull
+/* The pixel budget: no image may declare more pixels (width x height),
+ * checked from the header before anything is decoded. The default is
+ * Pillow's Image.MAX_IMAGE_PIXELS (1024 * 1024 * 1024 // 4 // 3, the
+ * threshold of its DecompressionBombWarning; Pillow raises
+ * DecompressionBombError only above twice that). Changed by the environment
+ * variable MNV3_MAX_IMAGE_PIXELS (digits, optional K/M/G = 10^3/10^6/10^9)
+ * or mnv3_set_image_pixel_budget (0: back to the environment / default). */
+#define MNV3_IMAGE_DEFAULT_MAX_PIXELS 89478485ull
+void mnv3_set_image_pixel_budget(uint64_t pixels);
+uint64_t mnv3_image_pixel_budget(void);
+
+/* Progressive JPEGs with more scans than this are refused (each scan is a
+ * pass over the whole image): real encoders write at most a few dozen
+ * (libjpeg's standard script has 10 for colour, 6 for grayscale); djpeg's
+ * -maxscans and TurboJPEG's TJPARAM_SCANLIMIT do the same on request. */
+#define MNV3_JPEG_MAX_SCANS 100
 
 /* Decodes a JPEG or PNG held in memory; name is used in error messages.
  * The pixel count is checked against max_pixels before anything the size
@@ -110,5 +125,10 @@ mnv3_decoder mnv3_pipeline_decoder(int i);
  * and out->data. */
 int mnv3_preprocess(const char *pipeline, const char *image_path, mnv3_layout layout,
                     mnv3_tensor *out, mnv3_error *err);
+/* The same on an image held in memory (name is used in error messages):
+ * the entry the fuzz target drives. */
+int mnv3_preprocess_buffer(const char *pipeline, const uint8_t *data, size_t size,
+                           const char *name, mnv3_layout layout, mnv3_tensor *out,
+                           mnv3_error *err);
 
 #endif

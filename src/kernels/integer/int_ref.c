@@ -106,6 +106,14 @@ static int32_t ld_i32(const unsigned char *v, size_t i) {
 
 static int32_t clamp(int32_t x, int32_t lo, int32_t hi) { return x < lo ? lo : x > hi ? hi : x; }
 
+/* int32 arithmetic that the reference integer kernels leave to wrap on
+ * overflow (the bias add; a softmax input scaled by 2^shift), done in
+ * uint32 so a hostile model's bias or scale cannot reach undefined
+ * behaviour. Every result that fits is unchanged (found by fuzzing under
+ * UBSan). */
+static int32_t wrap_add32(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static int32_t shift_left32(int32_t x, int shift) { return (int32_t)((uint32_t)x << shift); }
+
 /* NHWC dims of a 4-D tensor. */
 typedef struct dims4 {
     int n, h, w, c;
@@ -144,7 +152,7 @@ void mnv3_qk_conv(const mnv3_qexec_op *e, const mnv3_qgraph *g, unsigned char *c
                                        (ld(ti, in, ib + ic) + e->in0_offset);
                         }
                     }
-                    if (bias) acc += ld_i32(bias, (size_t)oc);
+                    if (bias) acc = wrap_add32(acc, ld_i32(bias, (size_t)oc));
                     acc = requant(e, acc) + e->out_offset;
                     st(to, out, (((size_t)b * d_o.h + oy) * d_o.w + ox) * d_o.c + oc,
                        clamp(acc, e->act_min, e->act_max));
@@ -179,7 +187,7 @@ void mnv3_qk_depthwise(const mnv3_qexec_op *e, const mnv3_qgraph *g, unsigned ch
                                         e->in0_offset);
                             }
                         }
-                        if (bias) acc += ld_i32(bias, (size_t)oc);
+                        if (bias) acc = wrap_add32(acc, ld_i32(bias, (size_t)oc));
                         acc = requant(e, acc) + e->out_offset;
                         st(to, out, (((size_t)b * d_o.h + oy) * d_o.w + ox) * d_o.c + oc,
                            clamp(acc, e->act_min, e->act_max));
@@ -423,7 +431,7 @@ void mnv3_qk_softmax(const mnv3_qexec_op *e, const mnv3_qgraph *g, unsigned char
         for (size_t c = 0; c < depth; c++) {
             int32_t diff = ld(ti, in, r * depth + c) - max;
             if (diff >= e->diff_min) {
-                int32_t scaled = mnv3_srdhm32(diff * (1 << e->shift), e->multiplier);
+                int32_t scaled = mnv3_srdhm32(shift_left32(diff, e->shift), e->multiplier);
                 sum += mnv3_rounding_divide_by_pot32(exp_negative(scaled, diff_bits), accum_bits);
             }
         }
@@ -435,7 +443,7 @@ void mnv3_qk_softmax(const mnv3_qexec_op *e, const mnv3_qgraph *g, unsigned char
         for (size_t c = 0; c < depth; c++) {
             int32_t diff = ld(ti, in, r * depth + c) - max, y = lo;
             if (diff >= e->diff_min) {
-                int32_t scaled = mnv3_srdhm32(diff * (1 << e->shift), e->multiplier);
+                int32_t scaled = mnv3_srdhm32(shift_left32(diff, e->shift), e->multiplier);
                 int32_t ex = exp_negative(scaled, diff_bits);
                 y = mnv3_rounding_divide_by_pot32(mnv3_srdhm32(scale, ex), bits_over_unit + 31 - 8) + lo;
                 y = clamp(y, lo, hi);
