@@ -10,7 +10,7 @@ static const char *problem_kind(mnv3_problem_kind k) {
     static const char *const names[] = {
         [MNV3_PROBLEM_MISSING] = "missing", [MNV3_PROBLEM_EXTRA] = "extra",
         [MNV3_PROBLEM_SHAPE] = "shape",     [MNV3_PROBLEM_NONFINITE] = "nonfinite",
-        [MNV3_PROBLEM_DTYPE] = "dtype"};
+        [MNV3_PROBLEM_DTYPE] = "dtype",     [MNV3_PROBLEM_VALUE] = "value"};
     _Static_assert(sizeof names / sizeof names[0] == MNV3_PROBLEM_KIND_COUNT,
                    "a name for every problem kind");
     return k >= 0 && k < MNV3_PROBLEM_KIND_COUNT ? names[k] : "?";
@@ -58,7 +58,7 @@ int cmd_info(int argc, char **argv) {
         cJSON_AddNumberToObject(root, "problems_not_listed", (double)r.n_problems_dropped);
         cli_print_json(root);
     } else {
-        printf("file        %s\n", path);
+        printf("file        %s\n", cli_safe(path));
         printf("format      %s\n", ts.format);
         printf("naming      %s\n", r.naming);
         printf("variant     %s\n", r.variant);

@@ -186,6 +186,17 @@ int cmd_run(int argc, char **argv) {
         cli_session_close(&s);
         return cli_error(&err);
     }
+    int64_t nonfinite = 0, n_out = (int64_t)s.n * size;
+    for (int64_t i = 0; i < n_out; i++) nonfinite += !isfinite(out[i]);
+    if (nonfinite && !mnv3_allow_problems()) {
+        fprintf(stderr, "mnv3: %s: the output holds %lld NaN/Inf values from finite input: "
+                        "float32 overflowed inside the network (mnv3 dump shows where; "
+                        "--allow-problems keeps the output)\n",
+                a.weights, (long long)nonfinite);
+        free(out);
+        cli_session_close(&s);
+        return 1;
+    }
     if (json) print_json(&s, &a, out, size, classes);
     else print_text(&s, out, size, classes);
     if (output) {

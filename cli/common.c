@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,14 @@
 #include "cli.h"
 #include "core/util.h"
 #include "image/image.h"
+
+const char *cli_safe(const char *text) {
+    static char buffers[8][512];
+    static unsigned next;
+    char *buf = buffers[next++ % 8];
+    mnv3_escape_text(buf, sizeof buffers[0], text ? text : "");
+    return buf;
+}
 
 int cli_error(const mnv3_error *err) {
     fprintf(stderr, "mnv3: %s\n", err->message);
@@ -113,6 +122,16 @@ int cli_session_open(const cli_model_args *a, cli_session *s) {
                 a->input ? a->input : a->image,
                 shape, s->layout == MNV3_NCHW ? "[N, 3, H, W]" : "[N, H, W, 3]",
                 s->layout == MNV3_NCHW ? "nchw" : "nhwc");
+        return 1;
+    }
+    int64_t nonfinite = 0, numel = mnv3_tensor_numel(t);
+    const float *x = t->data;
+    for (int64_t i = 0; i < numel; i++) nonfinite += !isfinite(x[i]);
+    if (nonfinite && !mnv3_allow_problems()) {
+        cli_session_close(s);
+        fprintf(stderr, "mnv3: %s: input holds %lld NaN/Inf values of %lld: the network would "
+                        "spread them to every output (--allow-problems runs it anyway)\n",
+                a->input ? a->input : a->image, (long long)nonfinite, (long long)numel);
         return 1;
     }
     s->n = (int)t->shape[0];

@@ -41,13 +41,23 @@ static void usage(FILE *f) {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nEvery run/dump takes --set factor=option to switch one factor of the profile,\n"
-               "and --kernels reference|fast --threads N to choose the kernels.\n");
+               "and --kernels reference|fast --threads N to choose the kernels.\n"
+               "--allow-problems loads weights with impossible values (a negative running_var,\n"
+               "magnitudes that overflow float32) that are otherwise refused.\n");
 }
 
 int main(int argc, char **argv) {
     /* The CLI reads files from anywhere: a libhdf5 crash on a hostile .h5 should
      * be one error line, not a dead process. */
     mnv3_set_hdf5_sandbox(1);
+    /* --allow-problems anywhere: load weights with impossible values anyway. */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--allow-problems")) {
+            mnv3_set_allow_problems(1);
+            for (int j = i; j < argc; j++) argv[j] = argv[j + 1];
+            argc--;
+            break;
+        }
     if (argc < 2) return cmd_explain(0, NULL);
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(stdout);

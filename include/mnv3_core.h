@@ -208,6 +208,7 @@ typedef struct mnv3_model mnv3_model;
 typedef enum mnv3_problem_kind {
     MNV3_PROBLEM_MISSING, MNV3_PROBLEM_EXTRA, MNV3_PROBLEM_SHAPE, MNV3_PROBLEM_NONFINITE,
     MNV3_PROBLEM_DTYPE,
+    MNV3_PROBLEM_VALUE, /* finite but impossible or overflowing: a negative running_var */
     MNV3_PROBLEM_KIND_COUNT /* number of kinds, not a kind */
 } mnv3_problem_kind;
 
@@ -231,7 +232,14 @@ typedef struct mnv3_load_report {
 
 /* Maps framework names to canonical ones, checks every shape and value.
  * Fails if any tensor the architecture needs is missing or misshaped, or
- * any value is NaN/Inf; report (optional) lists every problem. */
+ * any value is NaN/Inf, a BatchNorm running_var is negative, or a magnitude
+ * is so large (> MNV3_MAX_PLAUSIBLE_MAGNITUDE) that float32 overflows within
+ * a few layers; report (optional) lists every problem. */
+#define MNV3_MAX_PLAUSIBLE_MAGNITUDE 1e12
+/* With on, value problems (MNV3_PROBLEM_VALUE) are reported but the model
+ * still loads: the CLI's --allow-problems. Process-wide; off by default. */
+void mnv3_set_allow_problems(int on);
+int mnv3_allow_problems(void); /* 1 when on */
 int mnv3_model_from_tensors(const mnv3_tensors *ts, const char *source, mnv3_model **out,
                             mnv3_load_report *report, mnv3_error *err);
 /* NULL is fine. Free every session of the model first. */

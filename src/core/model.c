@@ -126,10 +126,49 @@ static void add_problem(mnv3_load_report *r, mnv3_problem_kind kind, const char 
     }
     mnv3_problem *p = &r->problems[r->n_problems++];
     p->kind = kind;
+    char raw[sizeof p->text];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(p->text, sizeof p->text, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    mnv3_escape_text(p->text, sizeof p->text, raw); /* names come from the file */
+}
+
+static int allow_value_problems;
+
+void mnv3_set_allow_problems(int on) { allow_value_problems = on; }
+int mnv3_allow_problems(void) { return allow_value_problems; }
+
+/* Values the frameworks would silently turn into NaN or Inf: a negative
+ * variance (sqrt of a negative) and magnitudes that overflow float32 after a
+ * few multiply-adds. Returns 1 when a problem was added. */
+static int check_values(mnv3_load_report *r, const char *fname, const mnv3_param_slot *slot,
+                        const float *v, int64_t n) {
+    int64_t negative = 0, huge = 0;
+    float lowest = 0, largest = 0;
+    for (int64_t k = 0; k < n; k++) {
+        if (v[k] < 0) negative++, lowest = v[k] < lowest ? v[k] : lowest;
+        if (fabsf(v[k]) > MNV3_MAX_PLAUSIBLE_MAGNITUDE) {
+            huge++;
+            if (fabsf(v[k]) > largest) largest = fabsf(v[k]);
+        }
+    }
+    int added = 0;
+    if (negative && !strcmp(slot->suffix, "running_var")) {
+        add_problem(r, MNV3_PROBLEM_VALUE,
+                    "%s holds %lld negative variances (lowest %g): BatchNorm would take the "
+                    "square root of a negative number and both frameworks output NaN",
+                    fname, (long long)negative, (double)lowest);
+        added = 1;
+    }
+    if (huge) {
+        add_problem(r, MNV3_PROBLEM_VALUE,
+                    "%s holds %lld values of magnitude above %.0e (largest %g): float32 "
+                    "overflows to Inf within a few layers",
+                    fname, (long long)huge, MNV3_MAX_PLAUSIBLE_MAGNITUDE, (double)largest);
+        added = 1;
+    }
+    return added;
 }
 
 static int ends_with(const char *s, const char *suffix) {
@@ -253,6 +292,8 @@ int mnv3_model_from_tensors(const mnv3_tensors *ts, const char *source, mnv3_mod
                 add_problem(r, MNV3_PROBLEM_NONFINITE, "%s holds %lld NaN/Inf values", fname,
                             (long long)nonfinite);
                 fatal = 1;
+            } else if (check_values(r, fname, &slots[s], src, numel) && !allow_value_problems) {
+                fatal = 1;
             }
             if (slots[s].is_buffer) r->n_buffers += numel;
             else r->n_parameters += numel;
@@ -285,10 +326,15 @@ int mnv3_model_from_tensors(const mnv3_tensors *ts, const char *source, mnv3_mod
     if (fatal) {
         mnv3_model_free(m);
         size_t more = r->n_problems + r->n_problems_dropped - 1;
+        int values_only = 1;
+        for (size_t i = 0; i < r->n_problems; i++)
+            values_only &= r->problems[i].kind == MNV3_PROBLEM_VALUE;
+        const char *hint = values_only ? "; --allow-problems runs it anyway" : "";
         if (more)
-            return mnv3_fail(err, source, "%s (and %zu more problems; see mnv3 info)",
-                             r->problems[0].text, more);
-        return mnv3_fail(err, source, "%s", r->problems[0].text);
+            return mnv3_fail(err, source, "%s (and %zu more problems; see mnv3 info%s)",
+                             r->problems[0].text, more, hint);
+        return mnv3_fail(err, source, "%s%s%s", r->problems[0].text, *hint ? " (" : "",
+                         *hint ? hint + 2 : "");
     }
     *out = m;
     return MNV3_OK;
