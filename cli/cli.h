@@ -27,6 +27,9 @@ int cmd_train(int argc, char **argv);
 
 /* Prints "mnv3: message" to stderr; returns the exit status 1 (2 for usage). */
 int cli_error(const mnv3_error *err);
+/* text (a name or path from a file) with control characters written as \xNN,
+ * for printing; one of 8 rotating buffers, so valid until 8 more calls. */
+const char *cli_safe(const char *text);
 /* Quantized TFLite models (cmd_run_quant.c): mnv3 run dispatches there. */
 int cli_weights_are_quantized(int argc, char **argv);
 int cmd_run_quant(int argc, char **argv);

@@ -146,11 +146,11 @@ int cmd_compare(int argc, char **argv) {
         cJSON *root = cli_compare_json(&c, first, ratio, have_outputs ? &g : NULL);
         cli_print_json(root);
     } else {
-        printf("A: %s\nB: %s\n", c.side[0].label, c.side[1].label);
+        printf("A: %s\nB: %s\n", cli_safe(c.side[0].label), cli_safe(c.side[1].label));
         if (c.note[0]) printf("note: %s\n", c.note);
         printf("\n");
         cli_diff_table_ex(&c.side[1].dump, &c.side[0].dump, "B", "A (reference)", INFINITY, 0, 1);
-        printf("\nfirst divergent layer: %s", first ? first : "none");
+        printf("\nfirst divergent layer: %s", first ? cli_safe(first) : "none");
         if (first) printf(" (%.3g x the float32 accumulation floor)", ratio);
         printf("\n  definition: the first layer whose relative L2 exceeds 10x the larger of the "
                "two sides'\n  float32-vs-float64 distance there (at least 1e-7)\n");

@@ -99,7 +99,7 @@ int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char
                 cJSON_AddStringToObject(e, "name", x->name);
                 cJSON_AddStringToObject(e, "problem", problem);
                 cJSON_AddItemToArray(layers, e);
-            } else printf("%-18s %s\n", x->name, problem);
+            } else printf("%-18s %s\n", cli_safe(x->name), problem);
             continue;
         }
         mnv3_diff d;
@@ -132,7 +132,7 @@ int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char
             cJSON_AddBoolToObject(e, "within", !over);
             cJSON_AddItemToArray(layers, e);
         } else {
-            printf("%-18s %10.3e %10.3e %10.3e %11llu %8.0f %8.1f %8.2f%%%s\n", x->name,
+            printf("%-18s %10.3e %10.3e %10.3e %11llu %8.0f %8.1f %8.2f%%%s\n", cli_safe(x->name),
                    d.max_abs, d.rel_l2, 1.0 - d.cosine, (unsigned long long)d.max_ulp, d.p99_ulp,
                    d.median_ulp, 100.0 * d.frac_identical, over ? "  OVER" : "");
         }
@@ -149,7 +149,7 @@ int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char
             cJSON_AddStringToObject(e, "name", ref->items[i].name);
             cJSON_AddStringToObject(e, "problem", "missing in a");
             cJSON_AddItemToArray(layers, e);
-        } else printf("%-18s missing in a\n", ref->items[i].name);
+        } else printf("%-18s missing in a\n", cli_safe(ref->items[i].name));
     }
     if (json) {
         cJSON_AddNumberToObject(root, "layers_over", bad);
@@ -159,7 +159,7 @@ int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char
         cli_print_json(root);
     } else {
         printf("%zu layers; worst relative L2 %.3e at %s; %d over the bound %.1e", a->count,
-               worst, worst_name, bad, max_rel_l2);
+               worst, cli_safe(worst_name), bad, max_rel_l2);
         if (common_only) printf("; %d not in both dumps (skipped: --common)", skipped);
         printf("\n");
     }

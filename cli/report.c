@@ -17,7 +17,7 @@ void cli_print_agreement(const cli_agreement *g) {
 }
 
 void cli_print_explain(const cli_compare *c, const mnv3_attribution *at) {
-    printf("A: %s\nB: %s\n", c->side[0].label, c->side[1].label);
+    printf("A: %s\nB: %s\n", cli_safe(c->side[0].label), cli_safe(c->side[1].label));
     if (c->note[0]) printf("note: %s\n", c->note);
     printf("\ndistance(B, A) = relative L2 of the final outputs = %.4g\n\n", at->total);
     if (!at->n_factors) {

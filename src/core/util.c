@@ -7,19 +7,41 @@
 #include <stdio.h>
 #include <string.h>
 
+size_t mnv3_escape_text(char *dst, size_t cap, const char *src) {
+    static const char hex[] = "0123456789abcdef";
+    size_t used = 0;
+    if (!cap) return 0;
+    for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
+        int control = *p < 0x20 || *p == 0x7f;
+        size_t need = control ? 4 : 1;
+        if (used + need >= cap) break;
+        if (control) {
+            dst[used++] = '\\';
+            dst[used++] = 'x';
+            dst[used++] = hex[*p >> 4];
+            dst[used++] = hex[*p & 15];
+        } else {
+            dst[used++] = (char)*p;
+        }
+    }
+    dst[used] = 0;
+    return used;
+}
+
 static void fill(mnv3_error *err, mnv3_error_code code, const char *file, const char *fmt,
                  va_list ap) {
+    /* Names (and paths) may hold terminal escapes: the message is one line
+     * with every control character written as \xNN. */
+    char raw[sizeof err->message];
     size_t used = 0;
     err->code = (int)code;
-    err->message[0] = 0;
     if (file) {
-        int k = snprintf(err->message, sizeof err->message, "%s: ", file);
+        int k = snprintf(raw, sizeof raw, "%s: ", file);
         used = k < 0 ? 0 : (size_t)k;
-        if (used >= sizeof err->message) used = sizeof err->message - 1;
+        if (used >= sizeof raw) used = sizeof raw - 1;
     }
-    vsnprintf(err->message + used, sizeof err->message - used, fmt, ap);
-    for (char *p = err->message; *p; p++) /* keep it one line */
-        if (*p == '\n' || *p == '\r') *p = ' ';
+    vsnprintf(raw + used, sizeof raw - used, fmt, ap);
+    mnv3_escape_text(err->message, sizeof err->message, raw);
 }
 
 int mnv3_fail_code(mnv3_error *err, mnv3_error_code code, const char *file, const char *fmt,

@@ -13,6 +13,10 @@
 
 /* Fills err (may be NULL) with code and "file: message" (file may be NULL)
  * and returns MNV3_FAIL. */
+/* Copies src into dst (cap bytes, always terminated) with every control
+ * character written as \xNN, so text from a file cannot drive the terminal.
+ * Returns the length written. */
+size_t mnv3_escape_text(char *dst, size_t cap, const char *src);
 int mnv3_fail_code(mnv3_error *err, mnv3_error_code code, const char *file, const char *fmt,
                    ...) MNV3_PRINTF(4, 5);
 /* The same with code MNV3_ERR_OTHER, for failures not yet classified. */
