@@ -24,5 +24,19 @@ int mnv3_read_weights(const char *path, mnv3_tensors *out, mnv3_error *err) {
     if (n >= 9 && head[8] == '{') return mnv3_read_safetensors(path, out, err);
     if (n >= 6 && memcmp(head, "\x93NUMPY", 6) == 0)
         return mnv3_fail_code(err, MNV3_ERR_FORMAT, path, "a .npy array is not a weights file");
-    return mnv3_fail_code(err, MNV3_ERR_FORMAT, path, "unrecognised weight file format");
+    /* torch.save before PyTorch 1.6: a pickle stream opening with its magic number */
+    static const unsigned char legacy_magic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
+                                                 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+    if (n >= sizeof legacy_magic && memcmp(head, legacy_magic, sizeof legacy_magic) == 0)
+        return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, path,
+                              "a legacy torch.save file (PyTorch before 1.6, not a zip archive); "
+                              "re-save it with a current torch: torch.save(torch.load(f, "
+                              "weights_only=True), 'new.pth')");
+    if (n >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5)
+        return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, path,
+                              "a bare pickle, not a torch.save zip archive; load it in Python "
+                              "and torch.save the state_dict");
+    return mnv3_fail_code(err, MNV3_ERR_FORMAT, path,
+                          "unrecognised weight file format (mnv3 reads .pth zip archives, "
+                          "safetensors, Keras .h5/.keras and TFLite)");
 }

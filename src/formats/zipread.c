@@ -10,17 +10,25 @@
  * whose two directories disagree. */
 #define OPEN_FLAGS (ZIP_RDONLY | ZIP_CHECKCONS)
 
+/* libzip's words for why an archive does not open, in the reader's terms. */
+static const char *open_problem(int code, char *buf, size_t size) {
+    if (code == ZIP_ER_EXISTS) return "the archive holds two members with the same name";
+    if (code == ZIP_ER_NOZIP) return "not a zip archive";
+    zip_error_t ze;
+    zip_error_init_with_code(&ze, code);
+    snprintf(buf, size, "not a readable zip archive: %s", zip_error_strerror(&ze));
+    zip_error_fini(&ze);
+    return buf;
+}
+
 int mnv3_zip_open_file(const char *path, zip_t **za, mnv3_error *err) {
     int errcode = 0;
     *za = zip_open(path, OPEN_FLAGS, &errcode);
     if (*za) return MNV3_OK;
-    zip_error_t ze;
-    zip_error_init_with_code(&ze, errcode);
     int unreadable = errcode == ZIP_ER_NOENT || errcode == ZIP_ER_OPEN || errcode == ZIP_ER_READ;
-    int rc = mnv3_fail_code(err, unreadable ? MNV3_ERR_IO : MNV3_ERR_FORMAT, path,
-                            "not a readable zip archive: %s", zip_error_strerror(&ze));
-    zip_error_fini(&ze);
-    return rc;
+    char why[200];
+    return mnv3_fail_code(err, unreadable ? MNV3_ERR_IO : MNV3_ERR_FORMAT, path, "%s",
+                          open_problem(errcode, why, sizeof why));
 }
 
 int mnv3_zip_open_buffer(const void *buf, size_t len, const char *label, zip_t **za,
@@ -38,8 +46,9 @@ int mnv3_zip_open_buffer(const void *buf, size_t len, const char *label, zip_t *
     *za = zip_open_from_source(src, OPEN_FLAGS, &ze);
     if (!*za) {
         zip_source_free(src);
-        int rc = mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "not a readable zip archive: %s",
-                                zip_error_strerror(&ze));
+        char why[200];
+        int rc = mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "%s",
+                                open_problem(zip_error_code_zip(&ze), why, sizeof why));
         zip_error_fini(&ze);
         return rc;
     }
