@@ -333,8 +333,8 @@ int mnv3_model_from_tensors(const mnv3_tensors *ts, const char *source, mnv3_mod
         if (more)
             return mnv3_fail(err, source, "%s (and %zu more problems; see mnv3 info%s)",
                              r->problems[0].text, more, hint);
-        return mnv3_fail(err, source, "%s%s%s", r->problems[0].text, *hint ? " (" : "",
-                         *hint ? hint + 2 : "");
+        return mnv3_fail(err, source, "%s%s%s%s", r->problems[0].text, *hint ? " (" : "",
+                         *hint ? hint + 2 : "", *hint ? ")" : "");
     }
     *out = m;
     return MNV3_OK;

@@ -31,7 +31,7 @@ static int check_member_size(zip_t *za, zip_uint64_t index, const char *member,
     if (mnv3_zip_member_size(za, index, member, label, &declared, err) != MNV3_OK)
         return MNV3_FAIL;
     size_t cap = MNV3_FORMATS_MAX_NPY_HEADER + 16;
-    if (cap > declared) cap = declared;
+    if (declared <= cap) return MNV3_OK; /* small: its full read checks it */
     unsigned char *head = malloc(cap ? cap : 1);
     if (!head) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
     int rc = mnv3_zip_read_prefix(za, index, member, label, head, cap, &got, err);
@@ -138,12 +138,21 @@ int mnv3_read_npz_buffer(const void *buf, size_t len, const char *label, mnv3_te
     return rc;
 }
 
+/* The whole file is read first (it is within the budget): libzip's file
+ * source would otherwise stat and seek the file again for every member. */
 static int read_npz_file(const char *path, int allow_integers, mnv3_tensors *out, mnv3_error *err) {
     memset(out, 0, sizeof *out);
+    unsigned char *buf;
+    size_t len;
+    if (mnv3_read_file(path, MNV3_FORMATS_MAX_BYTES, &buf, &len, err) != MNV3_OK) return MNV3_FAIL;
     zip_t *za;
-    if (mnv3_zip_open_file(path, &za, err) != MNV3_OK) return MNV3_FAIL;
+    if (mnv3_zip_open_buffer(buf, len, path, &za, err) != MNV3_OK) {
+        free(buf);
+        return MNV3_FAIL;
+    }
     int rc = read_npz_archive(za, path, allow_integers, out, err);
     zip_discard(za);
+    free(buf);
     return rc;
 }
 

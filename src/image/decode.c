@@ -137,11 +137,16 @@ static void jpeg_on_progress(j_common_ptr cinfo) {
     if (!cinfo->is_decompressor) return;
     j_decompress_ptr d = (j_decompress_ptr)cinfo;
     jpeg_ctx *ctx = (jpeg_ctx *)cinfo->err;
-    if (d->input_scan_number > MNV3_JPEG_MAX_SCANS) {
+    double pixels = (double)d->image_width * (double)d->image_height;
+    double by_size = pixels > 0 ? MNV3_JPEG_MAX_SCAN_PIXELS / pixels : MNV3_JPEG_MAX_SCANS;
+    int limit = by_size >= MNV3_JPEG_MAX_SCANS       ? MNV3_JPEG_MAX_SCANS
+                : by_size <= MNV3_JPEG_MIN_SCAN_LIMIT ? MNV3_JPEG_MIN_SCAN_LIMIT
+                                                      : (int)by_size;
+    if (d->input_scan_number > limit) {
         snprintf(ctx->message, sizeof ctx->message,
-                 "progressive JPEG with more than %d scans (real encoders write at most a few "
-                 "dozen; a scan bomb?)",
-                 MNV3_JPEG_MAX_SCANS);
+                 "progressive JPEG with more than %d scans for its %ux%u pixels (real encoders "
+                 "write at most a few dozen; a scan bomb?)",
+                 limit, (unsigned)d->image_width, (unsigned)d->image_height);
         ctx->too_many_scans = 1;
         longjmp(ctx->jump, 1);
     }

@@ -68,6 +68,10 @@ uint64_t mnv3_image_pixel_budget(void);
  * (libjpeg's standard script has 10 for colour, 6 for grayscale); djpeg's
  * -maxscans and TurboJPEG's TJPARAM_SCANLIMIT do the same on request. */
 #define MNV3_JPEG_MAX_SCANS 100
+/* Each scan is a pass over the whole image: large images get fewer, so that
+ * scans x pixels stays under this (never below MNV3_JPEG_MIN_SCAN_LIMIT). */
+#define MNV3_JPEG_MAX_SCAN_PIXELS ((double)(1u << 31))
+#define MNV3_JPEG_MIN_SCAN_LIMIT 20
 
 /* Decodes a JPEG or PNG held in memory; name is used in error messages.
  * The pixel count is checked against max_pixels before anything the size

@@ -4,8 +4,10 @@
  * and exactly one line on stderr that names the file. Nothing it prints may
  * hold a control character (a crafted name must not reach the terminal raw).
  *
- *   limits_run [--expect fail|ok] [--name TEXT] [--seconds S] [--rss-mb M] -- CMD ARGS...
+ *   limits_run [--expect fail|ok|any] [--name TEXT] [--seconds S] [--rss-mb M] -- CMD ARGS...
  *
+ * any: only the budgets and the terminal check (a command like info that
+ * reports problems on stdout and exits 1).
  * Peak memory is the child's ru_maxrss (wait4), which covers the children it
  * waited for (the HDF5 sandbox). MNV3_LIMITS_SCALE multiplies both budgets
  * (sanitizer builds run slower and keep shadow memory). The command is killed
@@ -50,7 +52,7 @@ static long first_control(const char *s, size_t n) {
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: limits_run [--expect fail|ok] [--name TEXT] [--seconds S] "
+    fprintf(stderr, "usage: limits_run [--expect fail|ok|any] [--name TEXT] [--seconds S] "
                     "[--rss-mb M] -- CMD ARGS...\n");
     return 2;
 }
@@ -67,7 +69,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--rss-mb")) rss_mb = atof(argv[++i]);
         else return usage();
     }
-    if (i + 1 >= argc || (strcmp(expect, "fail") && strcmp(expect, "ok"))) return usage();
+    if (i + 1 >= argc || (strcmp(expect, "fail") && strcmp(expect, "ok") && strcmp(expect, "any"))) return usage();
     char **cmd = argv + i + 1;
     const char *scale = getenv("MNV3_LIMITS_SCALE");
     if (scale && atof(scale) > 0) {
