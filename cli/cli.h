@@ -30,6 +30,9 @@ int cli_error(const mnv3_error *err);
 /* text (a name or path from a file) with control characters written as \xNN,
  * for printing; one of 8 rotating buffers, so valid until 8 more calls. */
 const char *cli_safe(const char *text);
+/* 1, after printing the one-line error naming path, when t holds NaN/Inf
+ * (and --allow-problems was not given). */
+int cli_input_not_finite(const mnv3_tensor *t, const char *path);
 /* Quantized TFLite models (cmd_run_quant.c): mnv3 run dispatches there. */
 int cli_weights_are_quantized(int argc, char **argv);
 int cmd_run_quant(int argc, char **argv);

@@ -17,6 +17,17 @@ const char *cli_safe(const char *text) {
     return buf;
 }
 
+int cli_input_not_finite(const mnv3_tensor *t, const char *path) {
+    int64_t nonfinite = 0, numel = mnv3_tensor_numel(t);
+    const float *x = t->data;
+    for (int64_t i = 0; i < numel; i++) nonfinite += !isfinite(x[i]);
+    if (!nonfinite || mnv3_allow_problems()) return 0;
+    fprintf(stderr, "mnv3: %s: input holds %lld NaN/Inf values of %lld: the network would "
+                    "spread them to every output (--allow-problems runs it anyway)\n",
+            cli_safe(path), (long long)nonfinite, (long long)numel);
+    return 1;
+}
+
 int cli_error(const mnv3_error *err) {
     fprintf(stderr, "mnv3: %s\n", err->message);
     return 1;
@@ -124,14 +135,8 @@ int cli_session_open(const cli_model_args *a, cli_session *s) {
                 s->layout == MNV3_NCHW ? "nchw" : "nhwc");
         return 1;
     }
-    int64_t nonfinite = 0, numel = mnv3_tensor_numel(t);
-    const float *x = t->data;
-    for (int64_t i = 0; i < numel; i++) nonfinite += !isfinite(x[i]);
-    if (nonfinite && !mnv3_allow_problems()) {
+    if (cli_input_not_finite(t, a->input ? a->input : a->image)) {
         cli_session_close(s);
-        fprintf(stderr, "mnv3: %s: input holds %lld NaN/Inf values of %lld: the network would "
-                        "spread them to every output (--allow-problems runs it anyway)\n",
-                a->input ? a->input : a->image, (long long)nonfinite, (long long)numel);
         return 1;
     }
     s->n = (int)t->shape[0];

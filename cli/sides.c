@@ -189,6 +189,10 @@ int cli_compare_open(const cli_compare_args *a, int dumps, cli_compare *c) {
     mnv3_tensor shared = {0};
     if (a->input) {
         if (mnv3_read_npy(a->input, &shared, &err) != MNV3_OK) return cli_error(&err);
+        if (cli_input_not_finite(&shared, a->input)) {
+            free(shared.name), free(shared.data);
+            return 1;
+        }
         if (shared.ndim != 4 || shared.shape[1] != 3) {
             free(shared.name), free(shared.data);
             fprintf(stderr, "mnv3: %s: expected [N, 3, H, W] float32\n", a->input);

@@ -49,6 +49,13 @@ static int read_npy(const unsigned char *buf, size_t len, mnv3_error *err) {
     return rc;
 }
 
+static int read_npz(const unsigned char *buf, size_t len, mnv3_error *err) {
+    mnv3_tensors ts;
+    int rc = mnv3_read_npz_buffer(buf, len, "corpus", &ts, err);
+    mnv3_tensors_free(&ts);
+    return rc;
+}
+
 /* As fuzz_image: both decoders' pipelines, with the fuzzer's pixel budget. */
 static int read_image(const unsigned char *buf, size_t len, mnv3_error *err) {
     mnv3_set_image_pixel_budget(1u << 20);
@@ -150,6 +157,7 @@ int main(int argc, char **argv) {
     problems += run_dir(root, "pickle", read_pickle, &files);
     problems += run_dir(root, "safetensors", read_safetensors, &files);
     problems += run_dir(root, "npy", read_npy, &files);
+    problems += run_dir(root, "npz", read_npz, &files);
     problems += run_dir(root, "image", read_image, &files);
     problems += run_dir(root, "tflite", read_tflite, &files);
     problems += run_dir(root, "tflite_quant", read_tflite_quant, &files);
