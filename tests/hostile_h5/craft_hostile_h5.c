@@ -9,7 +9,9 @@
  *   noweights.keras                        config.json and metadata.json only
  *   declared_huge.keras                    model.weights.h5 declaring 4 GB
  *   bomb.keras                             model.weights.h5 deflated from 300 MiB of zeros
- *   bomb_lying.keras                       the same, declaring 1 MiB */
+ *   bomb_lying.keras                       the same, declaring 1 MiB
+ * craft_hostile_h5 --seeds H5_DIR KERAS_DIR: the small seed corpora of
+ * fuzz_h5 and fuzz_keras (tests/fuzz/corpus/h5, keras), from our writer. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,7 +241,57 @@ static void deflated_zip(const char *file, size_t zeros, uint32_t declared) {
     bytes_free(&data);
 }
 
+/* A few-tensor model through our writer: conv (+bias), depthwise, BN, dense. */
+static int tiny_weights(const char *path) {
+    static float zeros[64];
+    struct { const char *name; int ndim; int64_t shape[4]; } spec[] = {
+        {"conv/kernel", 4, {1, 1, 2, 2}}, {"conv/bias", 1, {2}},
+        {"dw/depthwise_kernel", 4, {3, 3, 2, 1}},
+        {"bn/gamma", 1, {2}}, {"bn/beta", 1, {2}}, {"bn/moving_mean", 1, {2}},
+        {"bn/moving_variance", 1, {2}}, {"fc/kernel", 2, {2, 3}}, {"fc/bias", 1, {3}}};
+    mnv3_tensors ts = {0};
+    mnv3_error err;
+    for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++) {
+        float *d = malloc(sizeof zeros);
+        for (int k = 0; k < 64; k++) d[k] = (float)(k + (int)i) * 0.25f;
+        if (mnv3_tensors_add(&ts, spec[i].name, MNV3_F32, spec[i].ndim, spec[i].shape, d, &err) !=
+            MNV3_OK)
+            return -1;
+    }
+    int rc = mnv3_write_keras_weights_h5(path, &ts, &err) == MNV3_OK ? 0 : -1;
+    if (rc) fprintf(stderr, "craft_hostile_h5: %s\n", err.message);
+    mnv3_tensors_free(&ts);
+    return rc;
+}
+
+static int seeds(const char *h5_dir, const char *keras_dir) {
+    out_dir = h5_dir;
+    check(tiny_weights(out("tiny.weights.h5")) == 0, "tiny.weights.h5");
+    tf_keras_dups("tf_keras.h5", 1, 1);
+    keras3("soft.weights.h5", add_soft_cycle);
+    size_t hlen = 0;
+    unsigned char *h5 = slurp(out("tiny.weights.h5"), &hlen);
+    const char *meta = "{\"keras_version\": \"3.5.0\"}";
+    zip_member m[] = {{"metadata.json", meta, strlen(meta)},
+                      {"config.json", "{}", 2},
+                      {"model.weights.h5", h5, hlen}};
+    bytes z = {0};
+    out_dir = keras_dir;
+    check(h5 && make_zip(m, 3, &z) == 0, "tiny.keras");
+    write_file("tiny.keras", z.p, z.n);
+    bytes_free(&z);
+    check(make_zip(m, 2, &z) == 0, "noweights.keras");
+    write_file("noweights.keras", z.p, z.n);
+    bytes_free(&z);
+    free(h5);
+    return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "--seeds") == 0) {
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        return seeds(argv[2], argv[3]);
+    }
     if (argc != 2) {
         fprintf(stderr, "usage: craft_hostile_h5 OUT_DIR\n");
         return 2;

@@ -27,9 +27,11 @@ for sig in TERM INT HUP; do
             sleep $delay
             kill -$sig $pid 2>/dev/null
             wait $pid 2>/dev/null
-            # the sandbox child dies with its parent (PR_SET_PDEATHSIG)
-            sleep 0.05
-            if pgrep -P $pid >/dev/null 2>&1; then echo "FAIL SIG$sig: a reader outlived $pid"; fail=1; fi
+            # the sandbox child (same command line) dies with its parent
+            sleep 0.1
+            if pgrep -f "info $dir/$f" >/dev/null 2>&1; then
+                echo "FAIL SIG$sig: a reader of $f outlived mnv3"; fail=1
+            fi
             check "SIG$sig after ${delay}s on $f"
         done
     done
