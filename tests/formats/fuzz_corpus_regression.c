@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "formats/formats.h"
+#include "formats/keras_h5.h"
 #include "craft.h"
 
 typedef int (*reader_fn)(const unsigned char *buf, size_t len, mnv3_error *err);
@@ -43,6 +44,14 @@ static int read_npy(const unsigned char *buf, size_t len, mnv3_error *err) {
     int rc = mnv3_read_npy_buffer(buf, len, "corpus", "x", &t, err);
     free(t.name);
     free(t.data);
+    return rc;
+}
+
+/* Keras HDF5 and .keras: in process, as fuzz_h5 and fuzz_keras read them. */
+static int read_keras(const unsigned char *buf, size_t len, mnv3_error *err) {
+    mnv3_tensors ts;
+    int rc = mnv3_read_keras_h5_buffer(buf, len, "corpus", &ts, err);
+    if (rc == MNV3_OK) mnv3_tensors_free(&ts);
     return rc;
 }
 
@@ -90,6 +99,8 @@ int main(int argc, char **argv) {
     problems += run_dir(root, "pickle", read_pickle, &files);
     problems += run_dir(root, "safetensors", read_safetensors, &files);
     problems += run_dir(root, "npy", read_npy, &files);
+    problems += run_dir(root, "h5", read_keras, &files);
+    problems += run_dir(root, "keras", read_keras, &files);
     if (files == 0) problems++;
     return problems ? 1 : 0;
 }
