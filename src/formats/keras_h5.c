@@ -54,6 +54,7 @@
 #if defined(__linux__)
 #include <sys/prctl.h>
 #endif
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1267,7 +1268,7 @@ static int sandbox_signalled(mnv3_error *err, const char *path, int sig, unsigne
     case SIGALRM:
         return mnv3_fail_code(err, MNV3_ERR_LIMIT, path,
                               "the HDF5 reader process took more than %u s and was stopped: "
-                              "libhdf5 loops on this file, it is corrupt or hostile",
+                              "libhdf5 is stuck on this file, it is corrupt or hostile",
                               seconds);
     case SIGPIPE:
         return mnv3_fail_code(err, MNV3_ERR_SYSTEM, path,
@@ -1291,6 +1292,35 @@ static int write_all(int fd, const void *data, size_t n) {
         p += k, n -= (size_t)k;
     }
     return 0;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define MNV3_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MNV3_UNDER_ASAN 1
+#endif
+#endif
+
+/* Caps the child's address space at what it has now plus the file budget and
+ * 256 MiB: libhdf5 trusts lengths in a file (a variable-length string of 4 GB,
+ * found by fuzz_h5) and would fill that much memory; now its malloc fails.
+ * Not under AddressSanitizer, whose shadow memory reserves terabytes. */
+static void sandbox_limit_memory(void) {
+#if !defined(MNV3_UNDER_ASAN)
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (!f) return;
+    int got = fscanf(f, "%lu", &pages);
+    fclose(f);
+    long page = sysconf(_SC_PAGESIZE);
+    if (got != 1 || page <= 0) return;
+    unsigned long long vm = (unsigned long long)pages * (unsigned long long)page;
+    struct rlimit rl;
+    rl.rlim_cur = rl.rlim_max =
+        (rlim_t)(vm + (unsigned long long)MNV3_FORMATS_MAX_BYTES + (256ull << 20));
+    setrlimit(RLIMIT_AS, &rl);
+#endif
 }
 
 static void sandbox_child(int fd, const char *path, const unsigned char *buf, size_t len) {
@@ -1391,6 +1421,7 @@ static int read_isolated(const char *path, const unsigned char *buf, size_t len,
         signal(SIGPIPE, SIG_DFL);
         signal(SIGALRM, SIG_DFL);
         alarm(sandbox_seconds(len)); /* a backstop: libhdf5 can loop on a crafted file */
+        sandbox_limit_memory();
         sandbox_child(pipefd[1], path, buf, len);
     }
     close(pipefd[1]);
