@@ -1533,9 +1533,19 @@ int mnv3_keras_archive_kind(const char *path) {
     else if (zip_name_locate(za, "config.json", 0) >= 0 ||
              zip_name_locate(za, "metadata.json", 0) >= 0)
         kind = 1;
-    zip_discard(za);
+    /* Named *.keras but with neither: a .keras without weights, unless it is
+     * a torch.save archive (a data.pkl member) under the wrong name. */
     size_t n = strlen(path);
-    if (kind == 0 && n >= 6 && strcmp(path + n - 6, ".keras") == 0) kind = 1;
+    if (kind == 0 && n >= 6 && strcmp(path + n - 6, ".keras") == 0) {
+        kind = 1;
+        zip_int64_t count = zip_get_num_entries(za, 0);
+        for (zip_int64_t i = 0; i < count && i < 100000; i++) {
+            const char *name = zip_get_name(za, (zip_uint64_t)i, 0);
+            size_t len = name ? strlen(name) : 0;
+            if (len >= 8 && strcmp(name + len - 8, "data.pkl") == 0) kind = 0;
+        }
+    }
+    zip_discard(za);
     return kind;
 }
 

@@ -41,7 +41,7 @@ int mnv3_keras_h5_sniff(const void *head, size_t n);
 int mnv3_keras_archive_sniff(const char *path);
 /* What a zip archive is to Keras: 2 a .keras archive with model.weights.h5,
  * 1 a .keras archive without it (config.json or metadata.json only, or a
- * zip named *.keras), 0 anything else (unreadable too). */
+ * zip named *.keras without a data.pkl), 0 anything else (unreadable too). */
 int mnv3_keras_archive_kind(const char *path);
 
 #endif
