@@ -1091,7 +1091,11 @@ static hid_t open_image(const void *buf, size_t len) {
     if (fapl < 0) return -1;
     hid_t f = -1;
     char name[64];
-    snprintf(name, sizeof name, "mnv3-image-%p", buf);
+    /* A name never used before: libhdf5 matches core-driver files by name, and
+     * one left open by a failure inside libhdf5 must not be found again by the
+     * next image at the same address (a use-after-free seen by fuzz_h5). */
+    static unsigned long opened;
+    snprintf(name, sizeof name, "mnv3-image-%p-%lu", buf, ++opened);
     if (H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0 && H5Pset_file_image_callbacks(fapl, &cb) >= 0 &&
         H5Pset_file_image(fapl, (void *)buf, len) >= 0)
         f = H5Fopen(name, H5F_ACC_RDONLY, fapl);
