@@ -439,6 +439,10 @@ static int read_names_attr(reader *r, hid_t obj, const char *objname, const char
         if (ex == 0) break;
         *found = 1;
         if (read_string_attr(r, obj, objname, cname, list) != MNV3_OK) return MNV3_FAIL;
+        if (list->n > MAX_NAMES) /* the chunks together, as one attribute */
+            return mnv3_fail_code(r->err, MNV3_ERR_LIMIT, r->label,
+                                  "attributes %s0, %s1, ... of '%s' list more than %d names",
+                                  name, name, objname, MAX_NAMES);
     }
     return MNV3_OK;
 }
