@@ -45,9 +45,13 @@
  *
  * Untrusted input: HDF5's error printing is switched off and its error
  * stack becomes part of the one-line message; rank (<= 8), dims and sizes
- * are checked before allocating; external links, external storage and
- * virtual datasets are refused; group walks are bounded in depth and count;
- * every handle is closed on every path. */
+ * are checked before allocating (against the file budget); external and
+ * soft links (every link on every path opened), external storage and
+ * virtual datasets are refused, never followed; layer_names / weight_names
+ * repeating a name are refused (checked by sorting, before any read); group
+ * walks are bounded in depth and count; every handle is closed on every
+ * path. Nothing is written to disk: images are parsed in memory. In the
+ * sandbox (below) the reader also has a time backstop and a memory cap. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
