@@ -45,11 +45,20 @@
  *
  * Untrusted input: HDF5's error printing is switched off and its error
  * stack becomes part of the one-line message; rank (<= 8), dims and sizes
- * are checked before allocating; external links, external storage and
- * virtual datasets are refused; group walks are bounded in depth and count;
- * every handle is closed on every path. */
+ * are checked before allocating (against the file budget); external and
+ * soft links (every link on every path opened), external storage and
+ * virtual datasets are refused, never followed; layer_names / weight_names
+ * repeating a name are refused (checked by sorting, before any read); group
+ * walks are bounded in depth and count; every handle is closed on every
+ * path. Nothing is written to disk: images are parsed in memory. In the
+ * sandbox (below) the reader also has a time backstop and a memory cap. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -68,7 +77,7 @@
 #include "formats/zipread.h"
 
 #define MAX_NAMES 100000     /* links per group, strings per attribute */
-#define MAX_NODES 200000     /* groups visited in one walk */
+#define MAX_NODES 20000      /* groups visited in one walk (hard-link fan-out bounded) */
 #define MAX_STRING 4096      /* one layer / weight name */
 #define MAX_ATTR_BYTES ((size_t)16 << 20)
 #define ARCHIVE_MEMBER "model.weights.h5"
@@ -206,12 +215,70 @@ static herr_t refuse_elink(const char *parent_file, const char *parent_group,
     return -1;
 }
 
-/* Opens an object by path below loc; want is H5I_GROUP or H5I_DATASET. */
+/* Links: only hard links are followed. An external link (to another file)
+ * is refused, and so is a soft link (a path that may point anywhere in the
+ * file, also into a cycle) and a user-defined one: Keras and h5py write none. */
+static int refuse_link(reader *r, const char *where, const char *name, H5L_type_t type) {
+    const char *sep = where && where[0] && strcmp(where, "/") != 0 ? "/" : "";
+    if (type == H5L_TYPE_EXTERNAL)
+        return mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
+                              "'%s%s%s' is an HDF5 external link to another file, refused: "
+                              "mnv3 reads nothing outside the file it is given",
+                              where ? where : "", sep, name);
+    return mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
+                          "'%s%s%s' is an HDF5 %s link, refused: Keras files hold only hard "
+                          "links", where ? where : "", sep, name,
+                          type == H5L_TYPE_SOFT ? "soft" : "user-defined");
+}
+
+/* Opens an object by path below loc, one component at a time, checking that
+ * every link on the way is a hard link; want is H5I_GROUP or H5I_DATASET. */
 static hid_t open_obj(reader *r, hid_t loc, const char *path, H5I_type_t want) {
-    hid_t id = H5Oopen(loc, path, r->lapl);
-    if (id < 0) {
-        h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot open '%s'", path);
+    size_t plen = strlen(path);
+    if (plen == 0 || plen > 2 * MAX_STRING) {
+        mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label, "an object path of %zu bytes", plen);
         return -1;
+    }
+    char buf[2 * MAX_STRING + 1];
+    memcpy(buf, path, plen + 1);
+    hid_t cur = -1, id = -1;
+    char *comp = buf;
+    for (;;) {
+        char *slash = strchr(comp, '/');
+        if (slash) *slash = '\0';
+        if (!comp[0] || strcmp(comp, ".") == 0) {
+            close_id(cur);
+            mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label,
+                           "'%s' is not a plain path (empty or '.' part)", path);
+            return -1;
+        }
+        hid_t at = cur >= 0 ? cur : loc;
+        H5L_info_t li;
+        if (H5Lget_info(at, comp, &li, H5P_DEFAULT) < 0) {
+            close_id(cur);
+            h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot open '%s'", path);
+            return -1;
+        }
+        if (li.type != H5L_TYPE_HARD) {
+            close_id(cur);
+            refuse_link(r, NULL, path, li.type);
+            return -1;
+        }
+        id = H5Oopen(at, comp, r->lapl);
+        close_id(cur);
+        cur = -1;
+        if (id < 0) {
+            h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot open '%s'", path);
+            return -1;
+        }
+        if (!slash) break;
+        if (H5Iget_type(id) != H5I_GROUP) {
+            close_id(id);
+            mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label, "'%s': a part is not a group", path);
+            return -1;
+        }
+        cur = id;
+        comp = slash + 1;
     }
     if (H5Iget_type(id) != want) {
         close_id(id);
@@ -287,9 +354,17 @@ static int read_string_attr(reader *r, hid_t obj, const char *objname, const cha
             vl = NULL;
             goto done;
         }
+        size_t total = 0;
         for (size_t i = 0; i < np; i++) {
             const char *s = vl[i] ? vl[i] : "";
             size_t len = strlen(s);
+            total += len;
+            if (total > MAX_ATTR_BYTES) {
+                mnv3_fail_code(r->err, MNV3_ERR_LIMIT, r->label,
+                               "attribute '%s' of '%s' holds more than %zu bytes of names", name,
+                               objname, MAX_ATTR_BYTES);
+                goto done;
+            }
             if (len > MAX_STRING) {
                 mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label,
                                "attribute '%s' of '%s' holds a %zu-byte name", name, objname, len);
@@ -368,6 +443,10 @@ static int read_names_attr(reader *r, hid_t obj, const char *objname, const char
         if (ex == 0) break;
         *found = 1;
         if (read_string_attr(r, obj, objname, cname, list) != MNV3_OK) return MNV3_FAIL;
+        if (list->n > MAX_NAMES) /* the chunks together, as one attribute */
+            return mnv3_fail_code(r->err, MNV3_ERR_LIMIT, r->label,
+                                  "attributes %s0, %s1, ... of '%s' list more than %d names",
+                                  name, name, objname, MAX_NAMES);
     }
     return MNV3_OK;
 }
@@ -379,12 +458,43 @@ static int read_dataset(reader *r, hid_t loc, const char *path, const char *dsna
     hid_t d = -1, t = -1, s = -1, dcpl = -1;
     float *data = NULL;
     double *tmp = NULL;
+    if (r->out->count >= MNV3_KERAS_MAX_TENSORS)
+        return mnv3_fail_code(r->err, MNV3_ERR_LIMIT, r->label,
+                              "more than %d variables (at dataset '%s'): not a MobileNetV3 "
+                              "weights file", MNV3_KERAS_MAX_TENSORS, dsname);
     d = open_obj(r, loc, path, H5I_DATASET);
     if (d < 0) return MNV3_FAIL;
+    /* Storage first: nothing about a dataset whose data lives elsewhere is
+     * asked of libhdf5 (a virtual dataset's extent can mean opening its sources). */
+    dcpl = H5Dget_create_plist(d);
+    if (dcpl < 0) {
+        h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot read dataset '%s'", dsname);
+        goto done;
+    }
+    int next = H5Pget_external_count(dcpl);
+    H5D_layout_t layout = H5Pget_layout(dcpl);
+    if (next != 0) {
+        mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
+                       "dataset '%s' keeps its data in external files (HDF5 external storage), "
+                       "refused: mnv3 reads nothing outside the file it is given",
+                       dsname);
+        goto done;
+    }
+    if (layout == H5D_VIRTUAL) {
+        mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
+                       "dataset '%s' is an HDF5 virtual dataset (its data lives in other "
+                       "datasets or files), refused: mnv3 reads nothing outside the file it is given",
+                       dsname);
+        goto done;
+    }
+    if (layout != H5D_CONTIGUOUS && layout != H5D_COMPACT && layout != H5D_CHUNKED) {
+        h5fail(r->label, r->err, MNV3_ERR_UNSUPPORTED, "dataset '%s' has an unknown storage layout",
+               dsname);
+        goto done;
+    }
     t = H5Dget_type(d);
     s = H5Dget_space(d);
-    dcpl = H5Dget_create_plist(d);
-    if (t < 0 || s < 0 || dcpl < 0) {
+    if (t < 0 || s < 0) {
         h5fail(r->label, r->err, MNV3_ERR_FORMAT, "cannot read dataset '%s'", dsname);
         goto done;
     }
@@ -419,24 +529,18 @@ static int read_dataset(reader *r, hid_t loc, const char *path, const char *dsna
         shape[i] = (int64_t)dims[i];
     }
     size_t bytes, src_bytes;
+    char what[MAX_STRING * 2 + 96];
     if (!mnv3_mul_size(numel, sizeof(float), &bytes) || !mnv3_mul_size(numel, esize, &src_bytes) ||
-        bytes > MNV3_KERAS_MAX_DATASET || src_bytes > 2 * MNV3_KERAS_MAX_DATASET) {
-        mnv3_fail_code(r->err, MNV3_ERR_LIMIT, r->label,
-                       "dataset '%s' has %zu elements, more than allowed", dsname, numel);
+        bytes > MNV3_FORMATS_MAX_BYTES || src_bytes > MNV3_FORMATS_MAX_BYTES) {
+        snprintf(what, sizeof what, "dataset '%s' (%zu elements)", dsname, numel);
+        mnv3_fail_over_budget(r->err, r->label, what,
+                              (unsigned long long)numel * (unsigned long long)esize);
         goto done;
     }
     if (!mnv3_add_size(r->total_bytes, bytes, &r->total_bytes) ||
-        r->total_bytes > MNV3_KERAS_MAX_TOTAL) {
-        mnv3_fail_code(r->err, MNV3_ERR_LIMIT, r->label,
-                       "variables exceed %zu bytes in total at dataset '%s'", MNV3_KERAS_MAX_TOTAL,
-                       dsname);
-        goto done;
-    }
-    int next = H5Pget_external_count(dcpl);
-    H5D_layout_t layout = H5Pget_layout(dcpl);
-    if (next != 0 || (layout != H5D_CONTIGUOUS && layout != H5D_COMPACT && layout != H5D_CHUNKED)) {
-        mnv3_fail_code(r->err, MNV3_ERR_UNSUPPORTED, r->label,
-                       "dataset '%s' uses external or virtual storage, refused", dsname);
+        r->total_bytes > MNV3_FORMATS_MAX_BYTES) {
+        snprintf(what, sizeof what, "the variables up to dataset '%s'", dsname);
+        mnv3_fail_over_budget(r->err, r->label, what, (unsigned long long)r->total_bytes);
         goto done;
     }
     data = malloc(bytes ? bytes : 1);
@@ -490,12 +594,18 @@ done:
 typedef struct link_collect {
     strlist *names;
     int overflow, oom;
+    H5L_type_t odd_type; /* a link that is not hard: refused */
+    char odd_name[256];
 } link_collect;
 
 static herr_t link_collect_cb(hid_t g, const char *name, const H5L_info_t *info, void *user) {
     (void)g;
     link_collect *lc = user;
-    if (info->type != H5L_TYPE_HARD) return 0;
+    if (info->type != H5L_TYPE_HARD) {
+        lc->odd_type = info->type;
+        snprintf(lc->odd_name, sizeof lc->odd_name, "%s", name);
+        return 1;
+    }
     if (lc->names->n >= MAX_NAMES) {
         lc->overflow = 1;
         return 1;
@@ -513,10 +623,17 @@ static herr_t link_collect_cb(hid_t g, const char *name, const H5L_info_t *info,
 }
 
 static int list_links(reader *r, hid_t g, const char *gname, strlist *names) {
-    link_collect lc = {names, 0, 0};
+    link_collect lc;
+    memset(&lc, 0, sizeof lc);
+    lc.names = names;
+    lc.odd_type = H5L_TYPE_HARD;
     hsize_t idx = 0;
     herr_t e = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, link_collect_cb, &lc);
     if (lc.oom) return mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
+    if (lc.odd_type != H5L_TYPE_HARD) {
+        H5Eclear2(H5E_DEFAULT);
+        return refuse_link(r, gname, lc.odd_name, lc.odd_type);
+    }
     if (lc.overflow)
         return mnv3_fail_code(r->err, MNV3_ERR_LIMIT, r->label,
                               "group '%s' has too many or too long links", gname);
@@ -526,10 +643,48 @@ static int list_links(reader *r, hid_t g, const char *gname, strlist *names) {
 
 /* ---- Keras 2 / tf-keras ---- */
 
+static int cmp_str_ptr(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A name that occurs twice in a list (O(n log n)), or NULL. */
+static const char *first_duplicate(const strlist *l, int *oom) {
+    *oom = 0;
+    if (l->n < 2) return NULL;
+    const char **v = malloc(l->n * sizeof *v);
+    if (!v) {
+        *oom = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < l->n; i++) v[i] = l->v[i];
+    qsort(v, l->n, sizeof *v, cmp_str_ptr);
+    const char *dup = NULL;
+    for (size_t i = 1; i < l->n && !dup; i++)
+        if (strcmp(v[i - 1], v[i]) == 0) dup = v[i];
+    free(v);
+    return dup;
+}
+
+/* Refuses a layer_names or weight_names list that repeats a name: each
+ * repeat would read the same datasets again (thousands of repeats of
+ * thousands of names is hours of work) for tensors that clash anyway. */
+static int check_unique_names(reader *r, const strlist *l, const char *attr, const char *obj) {
+    int oom;
+    const char *dup = first_duplicate(l, &oom);
+    if (oom) return mnv3_fail_code(r->err, MNV3_ERR_MEMORY, r->label, "out of memory");
+    if (dup)
+        return mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label,
+                              "attribute %s of '%s' lists '%.200s' more than once: the file is "
+                              "corrupt or crafted (Keras writes each name once)",
+                              attr, obj, dup);
+    return MNV3_OK;
+}
+
 static int read_keras2(reader *r, hid_t g, const char *gname) {
     strlist layers = {0};
     int found = 0, rc = MNV3_FAIL;
     if (read_names_attr(r, g, gname, "layer_names", &layers, &found) != MNV3_OK) goto done;
+    if (check_unique_names(r, &layers, "layer_names", gname) != MNV3_OK) goto done;
     for (size_t i = 0; i < layers.n; i++) {
         const char *lname = layers.v[i];
         if (!lname[0]) {
@@ -546,6 +701,7 @@ static int read_keras2(reader *r, hid_t g, const char *gname) {
                            "layer group '%s' has no weight_names", lname);
             ok = 0;
         }
+        if (ok && check_unique_names(r, &wn, "weight_names", lname) != MNV3_OK) ok = 0;
         size_t llen = strlen(lname);
         for (size_t k = 0; ok && k < wn.n; k++) {
             const char *w = wn.v[k];
@@ -862,7 +1018,8 @@ done:
  * (found by fuzz_keras_h5). Before libhdf5 sees the image, every global
  * heap collection in it ("GCOL", version 1) must hold objects that fit.
  * Assumes 8-byte lengths, as every Keras/h5py file has. Returns the offset
- * of the first bad collection, or SIZE_MAX if all are sound. */
+ * of the first bad collection, or SIZE_MAX if all are sound. Also refused:
+ * a free-space object of size 0, on which libhdf5's parser loops forever. */
 static size_t check_global_heaps(const unsigned char *p, size_t len) {
     for (size_t o = 0; o + 16 <= len; o++) {
         const unsigned char *c = memchr(p + o, 'G', len - o);
@@ -879,8 +1036,10 @@ static size_t check_global_heaps(const unsigned char *p, size_t len) {
             uint64_t osize = mnv3_load_u64le(p + q + 8);
             uint64_t need;
             if (idx == 0) {
-                need = osize; /* free space: the rest of the collection */
-                if (need == 0) break;
+                /* free space: the rest of the collection. Of size 0, libhdf5
+                 * 1.10 never moves past it: an endless loop (fuzz_h5). */
+                need = osize;
+                if (need == 0) return o;
             } else {
                 if (osize > (uint64_t)(end - q)) return o;
                 need = 16 + ((osize + 7) & ~(uint64_t)7);
@@ -940,7 +1099,11 @@ static hid_t open_image(const void *buf, size_t len) {
     if (fapl < 0) return -1;
     hid_t f = -1;
     char name[64];
-    snprintf(name, sizeof name, "mnv3-image-%p", buf);
+    /* A name never used before: libhdf5 matches core-driver files by name, and
+     * one left open by a failure inside libhdf5 must not be found again by the
+     * next image at the same address (a use-after-free seen by fuzz_h5). */
+    static unsigned long opened;
+    snprintf(name, sizeof name, "mnv3-image-%p-%lu", buf, ++opened);
     if (H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0 && H5Pset_file_image_callbacks(fapl, &cb) >= 0 &&
         H5Pset_file_image(fapl, (void *)buf, len) >= 0)
         f = H5Fopen(name, H5F_ACC_RDONLY, fapl);
@@ -954,10 +1117,8 @@ static int read_h5_image(const void *buf, size_t len, const char *label, mnv3_te
     if (len < 8)
         return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "too short for an HDF5 file (%zu bytes)",
                               len);
-    if (len > MNV3_KERAS_MAX_FILE)
-        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
-                              "file is %zu bytes, more than the %zu allowed", len,
-                              MNV3_KERAS_MAX_FILE);
+    if (len > MNV3_FORMATS_MAX_BYTES)
+        return mnv3_fail_over_budget(err, label, "the HDF5 file", (unsigned long long)len);
     reader r;
     memset(&r, 0, sizeof r);
     r.label = label;
@@ -1034,7 +1195,10 @@ static int read_archive(const void *buf, size_t len, const char *label, mnv3_ten
     size_t mlen = 0;
     zip_int64_t idx = zip_name_locate(za, ARCHIVE_MEMBER, 0);
     if (idx < 0) {
-        mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "zip archive has no %s (not a .keras file)",
+        mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
+                       "a zip archive without %s: not a .keras file with weights (save the "
+                       "model with model.save(\"x.keras\") or its weights with "
+                       "model.save_weights(\"x.weights.h5\"))",
                        ARCHIVE_MEMBER);
         goto done;
     }
@@ -1045,10 +1209,11 @@ static int read_archive(const void *buf, size_t len, const char *label, mnv3_ten
                        zip_strerror(za));
         goto done;
     }
-    if (st.size > MNV3_KERAS_MAX_FILE) {
-        mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
-                       "%s declares %llu bytes, more than the %zu allowed", ARCHIVE_MEMBER,
-                       (unsigned long long)st.size, MNV3_KERAS_MAX_FILE);
+    /* Refused on the declared size, before a byte is inflated; a member that
+     * inflates past what it declares is cut off there (mnv3_zip_read_member). */
+    if (st.size > MNV3_FORMATS_MAX_BYTES) {
+        mnv3_fail_over_budget(err, label, "member " ARCHIVE_MEMBER " (its declared size)",
+                              (unsigned long long)st.size);
         goto done;
     }
     if (mnv3_zip_read_member(za, (zip_uint64_t)idx, ARCHIVE_MEMBER, label, &member, &mlen, err) !=
@@ -1094,7 +1259,41 @@ int mnv3_hdf5_sandbox(void) { return atomic_load(&sandbox_on); }
  *   int32 code: MNV3_ERR_NONE, or the error's code followed by its message to the end;
  *   char format[32], uint64 count, then per tensor: uint32 name length, the name,
  *   int32 dtype, char source_dtype[16], int32 ndim, int64 shape[ndim], then the data. */
-#define SANDBOX_MAX_REPLY (MNV3_KERAS_MAX_TOTAL + ((size_t)64 << 20))
+#define SANDBOX_MAX_REPLY (MNV3_FORMATS_MAX_BYTES + ((size_t)64 << 20))
+/* The reader's time backstop: 4 s, plus 1 s per 16 MiB of file (a genuine
+ * MobileNetV3 file of 4 to 20 MB parses in well under a second). */
+static unsigned sandbox_seconds(size_t len) { return 4u + (unsigned)(len >> 24); }
+
+/* Says how the reader process ended by a signal: a crash of libhdf5 (a
+ * fault), the time backstop, or a signal from outside (killed, broken pipe). */
+static int sandbox_signalled(mnv3_error *err, const char *path, int sig, unsigned seconds) {
+    switch (sig) {
+    case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGABRT: case SIGTRAP:
+        return mnv3_fail_code(err, MNV3_ERR_FORMAT, path,
+                              "libhdf5 crashed reading this file (signal %d, %s): it is corrupt "
+                              "or hostile", sig,
+                              sig == SIGSEGV ? "segmentation fault" :
+                              sig == SIGBUS ? "bus error" :
+                              sig == SIGILL ? "illegal instruction" :
+                              sig == SIGFPE ? "arithmetic fault" :
+                              sig == SIGABRT ? "abort" : "trap");
+    case SIGALRM:
+        return mnv3_fail_code(err, MNV3_ERR_LIMIT, path,
+                              "the HDF5 reader process took more than %u s and was stopped: "
+                              "libhdf5 is stuck on this file, it is corrupt or hostile",
+                              seconds);
+    case SIGPIPE:
+        return mnv3_fail_code(err, MNV3_ERR_SYSTEM, path,
+                              "the HDF5 reader process was killed by signal %d (SIGPIPE, its "
+                              "reply was cut off): not a fault of the file, try again",
+                              sig);
+    default:
+        return mnv3_fail_code(err, MNV3_ERR_SYSTEM, path,
+                              "the HDF5 reader process was killed by signal %d%s: not a fault "
+                              "of the file, try again",
+                              sig, sig == SIGKILL ? " (SIGKILL: out of memory, or killed)" : "");
+    }
+}
 
 static int write_all(int fd, const void *data, size_t n) {
     const unsigned char *p = data;
@@ -1105,6 +1304,35 @@ static int write_all(int fd, const void *data, size_t n) {
         p += k, n -= (size_t)k;
     }
     return 0;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define MNV3_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MNV3_UNDER_ASAN 1
+#endif
+#endif
+
+/* Caps the child's address space at what it has now plus the file budget and
+ * 256 MiB: libhdf5 trusts lengths in a file (a variable-length string of 4 GB,
+ * found by fuzz_h5) and would fill that much memory; now its malloc fails.
+ * Not under AddressSanitizer, whose shadow memory reserves terabytes. */
+static void sandbox_limit_memory(void) {
+#if !defined(MNV3_UNDER_ASAN)
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (!f) return;
+    int got = fscanf(f, "%lu", &pages);
+    fclose(f);
+    long page = sysconf(_SC_PAGESIZE);
+    if (got != 1 || page <= 0) return;
+    unsigned long long vm = (unsigned long long)pages * (unsigned long long)page;
+    struct rlimit rl;
+    rl.rlim_cur = rl.rlim_max =
+        (rlim_t)(vm + (unsigned long long)MNV3_FORMATS_MAX_BYTES + (256ull << 20));
+    setrlimit(RLIMIT_AS, &rl);
+#endif
 }
 
 static void sandbox_child(int fd, const char *path, const unsigned char *buf, size_t len) {
@@ -1194,6 +1422,18 @@ static int read_isolated(const char *path, const unsigned char *buf, size_t len,
         close(pipefd[0]);
         int devnull = open("/dev/null", O_WRONLY); /* a crash report is not our one line */
         if (devnull >= 0) dup2(devnull, 2);
+#if defined(__linux__)
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the caller */
+        if (getppid() == 1) _exit(1);
+#endif
+        /* the caller's handlers are not the child's: a signal ends it plainly */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGALRM, SIG_DFL);
+        alarm(sandbox_seconds(len)); /* a backstop: libhdf5 can loop on a crafted file */
+        sandbox_limit_memory();
         sandbox_child(pipefd[1], path, buf, len);
     }
     close(pipefd[1]);
@@ -1232,9 +1472,7 @@ static int read_isolated(const char *path, const unsigned char *buf, size_t len,
         mnv3_fail_code(err, MNV3_ERR_LIMIT, path, "the file's variables exceed %zu bytes",
                        (size_t)SANDBOX_MAX_REPLY);
     else if (WIFSIGNALED(status))
-        mnv3_fail_code(err, MNV3_ERR_FORMAT, path,
-                       "libhdf5 crashed reading this file (signal %d): it is corrupt or hostile",
-                       WTERMSIG(status));
+        sandbox_signalled(err, path, WTERMSIG(status), sandbox_seconds(len));
     else if (!take(&c, &code, sizeof code)) /* died while parsing, e.g. a sanitizer's report */
         mnv3_fail_code(err, MNV3_ERR_FORMAT, path,
                        "libhdf5 stopped reading this file (exit status %d): it is corrupt or "
@@ -1269,7 +1507,7 @@ int mnv3_read_keras_h5(const char *path, mnv3_tensors *out, mnv3_error *err) {
     memset(out, 0, sizeof *out);
     unsigned char *buf = NULL;
     size_t len = 0;
-    if (mnv3_read_file(path, MNV3_KERAS_MAX_FILE, &buf, &len, err) != MNV3_OK) return MNV3_FAIL;
+    if (mnv3_read_file(path, MNV3_FORMATS_MAX_BYTES, &buf, &len, err) != MNV3_OK) return MNV3_FAIL;
     int rc;
 #if defined(__unix__) || defined(__APPLE__)
     if (mnv3_hdf5_sandbox())
@@ -1296,6 +1534,31 @@ int mnv3_keras_archive_sniff(const char *path) {
     int found = zip_name_locate(za, ARCHIVE_MEMBER, 0) >= 0;
     zip_discard(za);
     return found;
+}
+
+int mnv3_keras_archive_kind(const char *path) {
+    int errcode = 0;
+    zip_t *za = zip_open(path, ZIP_RDONLY, &errcode);
+    if (!za) return 0;
+    int kind = 0;
+    if (zip_name_locate(za, ARCHIVE_MEMBER, 0) >= 0) kind = 2;
+    else if (zip_name_locate(za, "config.json", 0) >= 0 ||
+             zip_name_locate(za, "metadata.json", 0) >= 0)
+        kind = 1;
+    /* Named *.keras but with neither: a .keras without weights, unless it is
+     * a torch.save archive (a data.pkl member) under the wrong name. */
+    size_t n = strlen(path);
+    if (kind == 0 && n >= 6 && strcmp(path + n - 6, ".keras") == 0) {
+        kind = 1;
+        zip_int64_t count = zip_get_num_entries(za, 0);
+        for (zip_int64_t i = 0; i < count && i < 100000; i++) {
+            const char *name = zip_get_name(za, (zip_uint64_t)i, 0);
+            size_t len = name ? strlen(name) : 0;
+            if (len >= 8 && strcmp(name + len - 8, "data.pkl") == 0) kind = 0;
+        }
+    }
+    zip_discard(za);
+    return kind;
 }
 
 /* ---- writer ------------------------------------------------------------------ */

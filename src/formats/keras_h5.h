@@ -9,11 +9,11 @@
 
 #include "mnv3.h"
 
-/* Limits checked before allocating (untrusted input). */
-#define MNV3_KERAS_MAX_FILE ((size_t)1 << 30)       /* whole file or archive member */
-#define MNV3_KERAS_MAX_DATASET ((size_t)256 << 20)  /* one variable, as float32 */
-#define MNV3_KERAS_MAX_TOTAL ((size_t)512 << 20)    /* all variables, as float32 */
-#define MNV3_KERAS_MAX_DEPTH 16                     /* group nesting walked */
+/* Limits checked before allocating (untrusted input). The file, the archive
+ * member, one variable and all variables together (as float32) are each held
+ * to the file budget, mnv3_file_budget() (formats.h). */
+#define MNV3_KERAS_MAX_DEPTH 16      /* group nesting walked */
+#define MNV3_KERAS_MAX_TENSORS 20000 /* variables in one file (MobileNetV3: about 300) */
 
 /* Reads an HDF5 Keras weights file or a .keras archive (chosen by content). */
 int mnv3_read_keras_h5(const char *path, mnv3_tensors *out, mnv3_error *err);
@@ -39,5 +39,9 @@ int mnv3_keras_h5_sniff(const void *head, size_t n);
 /* Nonzero when path is a zip archive holding a member "model.weights.h5"
  * (a Keras 3 .keras file). Never fails: unreadable -> 0. */
 int mnv3_keras_archive_sniff(const char *path);
+/* What a zip archive is to Keras: 2 a .keras archive with model.weights.h5,
+ * 1 a .keras archive without it (config.json or metadata.json only, or a
+ * zip named *.keras without a data.pkl), 0 anything else (unreadable too). */
+int mnv3_keras_archive_kind(const char *path);
 
 #endif

@@ -65,10 +65,11 @@ int mnv3_zip_read_member(zip_t *za, zip_uint64_t index, const char *member, cons
     if (zip_stat_index(za, index, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
         return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "cannot stat member '%s': %s", member,
                               zip_strerror(za));
-    if (st.size > MNV3_FORMATS_MAX_BYTES)
-        return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
-                              "member '%s' declares %llu bytes, more than allowed", member,
-                              (unsigned long long)st.size);
+    if (st.size > MNV3_FORMATS_MAX_BYTES) { /* before a byte is inflated */
+        char what[300];
+        snprintf(what, sizeof what, "member '%.200s' (its declared size)", member);
+        return mnv3_fail_over_budget(err, label, what, (unsigned long long)st.size);
+    }
     size_t size = (size_t)st.size;
     /* Grow the buffer as bytes arrive, so a directory that merely claims a
      * huge member cannot make us allocate it. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "formats/formats.h"
+#include "formats/keras_h5.h"
 #include "formats/tflite.h"
 #include "image/image.h"
 #include "quant/qgraph.h"
@@ -53,6 +54,14 @@ static int read_npz(const unsigned char *buf, size_t len, mnv3_error *err) {
     mnv3_tensors ts;
     int rc = mnv3_read_npz_buffer(buf, len, "corpus", &ts, err);
     mnv3_tensors_free(&ts);
+    return rc;
+}
+
+/* Keras HDF5 and .keras: in process, as fuzz_h5 and fuzz_keras read them. */
+static int read_keras(const unsigned char *buf, size_t len, mnv3_error *err) {
+    mnv3_tensors ts;
+    int rc = mnv3_read_keras_h5_buffer(buf, len, "corpus", &ts, err);
+    if (rc == MNV3_OK) mnv3_tensors_free(&ts);
     return rc;
 }
 
@@ -158,6 +167,8 @@ int main(int argc, char **argv) {
     problems += run_dir(root, "safetensors", read_safetensors, &files);
     problems += run_dir(root, "npy", read_npy, &files);
     problems += run_dir(root, "npz", read_npz, &files);
+    problems += run_dir(root, "h5", read_keras, &files);
+    problems += run_dir(root, "keras", read_keras, &files);
     problems += run_dir(root, "image", read_image, &files);
     problems += run_dir(root, "tflite", read_tflite, &files);
     problems += run_dir(root, "tflite_quant", read_tflite_quant, &files);
