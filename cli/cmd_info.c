@@ -73,7 +73,8 @@ int cmd_info(int argc, char **argv) {
     }
     mnv3_model_free(m);
     mnv3_tensors_free(&ts);
-    return ok ? 0 : 1;
+    /* the report is on stdout; the refusal is still one line on stderr */
+    return ok ? 0 : cli_error(&err);
 }
 
 int cmd_profiles(int argc, char **argv) {
