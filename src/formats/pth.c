@@ -60,7 +60,7 @@ static int read_named_member(zip_t *za, const char *prefix, size_t prefix_len, c
             *len = 0;
             rc = mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
                                 "member '%s' declares %llu bytes but data.pkl says its storage "
-                                "holds %zu: a damaged or crafted file",
+                                "holds %zu bytes: a damaged or crafted file",
                                 name, (unsigned long long)st.size, expect_bytes);
         } else {
             rc = mnv3_zip_read_member(za, (zip_uint64_t)idx, name, label, data, len, err);

@@ -139,7 +139,7 @@ static void test_machine(void) {
 
 static void test_tensors(void) {
     const int64_t s23[] = {2, 3}, st23[] = {3, 1};
-    one_tensor("storage too small", 6, 2, s23, st23, 0, 20, "declares 20 bytes but data.pkl says its storage holds 24");
+    one_tensor("storage too small", 6, 2, s23, st23, 0, 20, "declares 20 bytes but data.pkl says its storage holds 24 bytes");
     one_tensor("offset past storage", 6, 2, s23, st23, 1, 24, "needs 28");
     const int64_t neg[] = {-4, 3};
     one_tensor("negative shape", 6, 2, neg, st23, 0, 24, "negative");
