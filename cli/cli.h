@@ -30,6 +30,10 @@ int cli_error(const mnv3_error *err);
 /* text (a name or path from a file) with control characters written as \xNN,
  * for printing; one of 8 rotating buffers, so valid until 8 more calls. */
 const char *cli_safe(const char *text);
+/* MNV3_MAX_FILE_BYTES (K, M, G: powers of 1024) and MNV3_MAX_IMAGE_PIXELS
+ * (K, M, G: powers of 1000) -> the library's budgets (it reads no
+ * environment). 0, or 2 after one line when a value is not a number. */
+int cli_budgets_from_env(void);
 /* 1, after printing the one-line error naming path, when t holds NaN/Inf
  * (and --allow-problems was not given). */
 int cli_input_not_finite(const mnv3_tensor *t, const char *path);

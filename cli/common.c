@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +10,44 @@
 #include "cli.h"
 #include "core/util.h"
 #include "image/image.h"
+
+/* digits with an optional K, M or G suffix, times base^k; 0 when unusable */
+static unsigned long long env_amount(const char *s, unsigned long long base) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10), mul = 1;
+    int k = *end == 'K' || *end == 'k' ? 1 : *end == 'M' || *end == 'm' ? 2
+            : *end == 'G' || *end == 'g'                                 ? 3
+                                                                         : 0;
+    for (int i = 0; i < k; i++) mul *= base;
+    if (k) end++;
+    if (errno || end == s || *end || v == 0 || v > ULLONG_MAX / mul) return 0;
+    return v * mul;
+}
+
+int cli_budgets_from_env(void) {
+    const char *bytes = getenv("MNV3_MAX_FILE_BYTES"), *pixels = getenv("MNV3_MAX_IMAGE_PIXELS");
+    if (bytes && *bytes) {
+        unsigned long long v = env_amount(bytes, 1024);
+        if (!v || v > SIZE_MAX) {
+            fprintf(stderr, "mnv3: MNV3_MAX_FILE_BYTES='%s' is not a number of bytes (e.g. 2G)\n",
+                    cli_safe(bytes));
+            return 2;
+        }
+        mnv3_set_file_budget((size_t)v);
+    }
+    if (pixels && *pixels) {
+        unsigned long long v = env_amount(pixels, 1000);
+        if (!v) {
+            fprintf(stderr, "mnv3: MNV3_MAX_IMAGE_PIXELS='%s' is not a number of pixels "
+                            "(e.g. 200M)\n",
+                    cli_safe(pixels));
+            return 2;
+        }
+        mnv3_set_image_pixel_budget((uint64_t)v);
+    }
+    return 0;
+}
 
 const char *cli_safe(const char *text) {
     static char buffers[8][512];

@@ -55,6 +55,8 @@ int main(int argc, char **argv) {
      * stats /etc/localtime each call: 4 stats per member of a 200,000-member
      * .npz. mnv3 prints no local time, so a fixed zone costs nothing. */
     setenv("TZ", "UTC0", 0);
+    int budgets = cli_budgets_from_env();
+    if (budgets) return budgets;
     /* --allow-problems anywhere: load weights with impossible values anyway. */
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--allow-problems")) {

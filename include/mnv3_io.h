@@ -55,10 +55,9 @@ int mnv3_hdf5_sandbox(void); /* 1 when on */
 /* The file budget: no reader allocates or inflates more than this many bytes
  * for one file (its tensors, or a single member or array), checked against
  * the sizes the file declares before any work. 256 MiB by default, which
- * holds every MobileNet weight file several times over; the environment
- * variable MNV3_MAX_FILE_BYTES (a number with an optional K, M or G) or
- * mnv3_set_file_budget (0: back to the default) raises it, for large
- * datasets and dumps. Process-wide, like the sandbox. */
+ * holds every MobileNet weight file several times over; mnv3_set_file_budget
+ * (0: back to the default) raises it, for large datasets and dumps (the CLI
+ * sets it from MNV3_MAX_FILE_BYTES). Process-wide, like the sandbox. */
 void mnv3_set_file_budget(size_t bytes);
 size_t mnv3_file_budget(void);
 

@@ -15,32 +15,15 @@ static size_t file_budget_set; /* 0: not set by the caller */
 
 void mnv3_set_file_budget(size_t bytes) { file_budget_set = bytes; }
 
-/* MNV3_MAX_FILE_BYTES: digits with an optional K, M or G; 0 when unusable. */
-static size_t budget_from_environment(void) {
-    const char *s = getenv("MNV3_MAX_FILE_BYTES");
-    if (!s || !*s) return 0;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
-                     : *end == 'G' || *end == 'g'                                  ? 30
-                                                                                   : 0;
-    if (shift) end++;
-    if (errno || end == s || *end || v == 0 || v > (SIZE_MAX >> shift)) return 0;
-    return (size_t)(v << shift);
-}
-
 size_t mnv3_file_budget(void) {
-    if (file_budget_set) return file_budget_set;
-    size_t env = budget_from_environment();
-    return env ? env : MNV3_FILE_BUDGET_DEFAULT;
+    return file_budget_set ? file_budget_set : MNV3_FILE_BUDGET_DEFAULT;
 }
 
 int mnv3_fail_over_budget(mnv3_error *err, const char *label, const char *what,
                           unsigned long long bytes) {
     return mnv3_fail_code(err, MNV3_ERR_LIMIT, label,
                           "%s needs %llu bytes, more than the file budget of %zu bytes "
-                          "(raise it with MNV3_MAX_FILE_BYTES, e.g. MNV3_MAX_FILE_BYTES=2G)",
+                          "(raise it with MNV3_MAX_FILE_BYTES=2G, or mnv3_set_file_budget)",
                           what, bytes, mnv3_file_budget());
 }
 

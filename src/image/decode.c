@@ -35,27 +35,8 @@ static uint64_t pixel_budget_set; /* 0: not set by the caller */
 
 void mnv3_set_image_pixel_budget(uint64_t pixels) { pixel_budget_set = pixels; }
 
-/* MNV3_MAX_IMAGE_PIXELS: digits with an optional K, M or G (10^3, 10^6,
- * 10^9); 0 when unset or unusable. */
-static uint64_t pixel_budget_from_environment(void) {
-    const char *s = getenv("MNV3_MAX_IMAGE_PIXELS");
-    if (!s || !*s) return 0;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned long long mul = *end == 'K' || *end == 'k'   ? 1000ull
-                             : *end == 'M' || *end == 'm' ? 1000000ull
-                             : *end == 'G' || *end == 'g' ? 1000000000ull
-                                                          : 1ull;
-    if (mul != 1) end++;
-    if (errno || end == s || *end || v == 0 || v > UINT64_MAX / mul) return 0;
-    return (uint64_t)(v * mul);
-}
-
 uint64_t mnv3_image_pixel_budget(void) {
-    if (pixel_budget_set) return pixel_budget_set;
-    uint64_t env = pixel_budget_from_environment();
-    return env ? env : MNV3_IMAGE_DEFAULT_MAX_PIXELS;
+    return pixel_budget_set ? pixel_budget_set : MNV3_IMAGE_DEFAULT_MAX_PIXELS;
 }
 
 static int check_size(uint64_t w, uint64_t h, uint64_t max_pixels, const char *name,

@@ -58,7 +58,8 @@ typedef struct mnv3_decode_options {
  * threshold of its DecompressionBombWarning; Pillow raises
  * DecompressionBombError only above twice that). Changed by the environment
  * variable MNV3_MAX_IMAGE_PIXELS (digits, optional K/M/G = 10^3/10^6/10^9)
- * or mnv3_set_image_pixel_budget (0: back to the environment / default). */
+ * or mnv3_set_image_pixel_budget (0: back to the default); the CLI sets it
+ * from MNV3_MAX_IMAGE_PIXELS. */
 #define MNV3_IMAGE_DEFAULT_MAX_PIXELS 89478485ull
 void mnv3_set_image_pixel_budget(uint64_t pixels);
 uint64_t mnv3_image_pixel_budget(void);
