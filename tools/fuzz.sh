@@ -3,18 +3,41 @@
 # a scratch copy of its corpus, as many at once as there are cores. Any crash,
 # leak or timeout fails; its reproducer is kept under the scratch folder.
 #   tools/fuzz.sh [SECONDS=60] [BUILD_DIR=build-fuzz]
-# The long campaigns of docs/reliability.md are this with SECONDS=3600.
+# Environment, for the long campaigns of docs/reliability.md:
+#   FUZZ_TARGETS="pth tflite"  only these targets (default: all)
+#   FUZZ_JOBS=1                targets run at once (default: nproc)
+#   FUZZ_TIMEOUT=1             seconds one input may take (default 10: CI's
+#                              minute shares loaded cores)
+#   FUZZ_KEEP=DIR              keep logs, grown corpora and artifacts in DIR;
+#                              a second run in the same DIR resumes from them
+#   FUZZ_CPU_SECONDS=3600      stop each target once it has had this much CPU
+#                              (then SECONDS is only a wall-clock cap), so a
+#                              campaign under `nice` on shared cores still gets
+#                              its hour
+# The campaign of docs/reliability.md is
+#   FUZZ_TIMEOUT=1 FUZZ_CPU_SECONDS=3600 FUZZ_KEEP=DIR nice -n 19 tools/fuzz.sh 14400
+# and each line it prints gives the CPU seconds the target really had.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 seconds=${1:-60}
 build=${2:-$root/build-fuzz}
+timeout=${FUZZ_TIMEOUT:-10}
+jobs=${FUZZ_JOBS:-$(nproc)}
 cd "$root"
-targets=$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
+if [ -n "${FUZZ_TARGETS:-}" ]; then
+    targets=$(printf 'fuzz_%s ' $FUZZ_TARGETS)
+else
+    targets=$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
+fi
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DMNV3_FUZZ=ON -DMNV3_WERROR=ON \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 # shellcheck disable=SC2086
 cmake --build "$build" -j "$(nproc)" --target $targets >/dev/null
-scratch=$(mktemp -d /tmp/mnv3-fuzz-XXXXXX)
+if [ -n "${FUZZ_KEEP:-}" ]; then
+    mkdir -p "$FUZZ_KEEP"; scratch=$(cd "$FUZZ_KEEP" && pwd -P)
+else
+    scratch=$(mktemp -d /tmp/mnv3-fuzz-XXXXXX)
+fi
 run_one() { # target
     local t=$1 name=${1#fuzz_}
     # libhdf5 in process (fuzz_h5, fuzz_keras): its own leaks, and allocations it believes
@@ -27,19 +50,39 @@ run_one() { # target
     # and the minute still exercises mnv3's own HDF5 code.
     local extra=()
     [ "$t" = fuzz_h5 ] && extra=(-fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1)
-    if "$build/tests/fuzz/$t" "${extra[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-           -print_final_stats=1 -artifact_prefix="$scratch/$name/artifacts/" \
-           "$scratch/$name/work" "tests/fuzz/corpus/$name" >"$scratch/$name/log" 2>&1; then
-        local execs
+    /usr/bin/time -o "$scratch/$name/cpu" -f '%e %U %S %M' \
+        "$build/tests/fuzz/$t" "${extra[@]}" -max_total_time="$seconds" -timeout="$timeout" \
+        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$scratch/$name/artifacts/" \
+        "$scratch/$name/work" "tests/fuzz/corpus/$name" >"$scratch/$name/log" 2>&1 &
+    local timer=$! rc=0
+    [ -n "${FUZZ_CPU_SECONDS:-}" ] && stop_at_cpu "$timer" "$FUZZ_CPU_SECONDS" &
+    wait "$timer" || rc=$?
+    # 72: libFuzzer's exit when interrupted, here by stop_at_cpu
+    if [ "$rc" -eq 0 ] || { [ "$rc" -eq 72 ] && [ -n "${FUZZ_CPU_SECONDS:-}" ]; }; then
+        local execs cov cpu
         execs=$(grep -m1 'stat::number_of_executed_units' "$scratch/$name/log" | awk '{print $2}')
         [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$scratch/$name/log" | tail -1 | tr -d '#')
-        echo "ok   $t: ${seconds} s, $execs executions"
+        cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$scratch/$name/log" | tail -1)
+        cpu=$(tail -1 "$scratch/$name/cpu" |
+              awk '{printf "%.0f s, %.0f CPU s, peak RSS %d MB", $1, $2 + $3, $4 / 1024}')
+        echo "ok   $t: $cpu, $execs executions, $cov, timeout ${timeout} s"
     else
         echo "FAIL $t: see $scratch/$name/log"; tail -20 "$scratch/$name/log"; return 1
     fi
 }
-export -f run_one
-export build scratch seconds
+stop_at_cpu() { # PID-of-time CPU-SECONDS: SIGINT the fuzzer once its CPU (with
+                #   its fork-mode children) reaches the budget
+    local timer=$1 budget=$2 tick fuzzer used
+    tick=$(getconf CLK_TCK)
+    while kill -0 "$timer" 2>/dev/null; do
+        sleep 5
+        fuzzer=$(pgrep -P "$timer" | head -1) || continue
+        used=$(awk -v t="$tick" '{print int(($14 + $15 + $16 + $17) / t)}' "/proc/$fuzzer/stat" 2>/dev/null) || continue
+        if [ "${used:-0}" -ge "$budget" ]; then kill -INT "$fuzzer"; return; fi
+    done
+}
+export -f run_one stop_at_cpu
+export build scratch seconds timeout
 # shellcheck disable=SC2086
-printf '%s\n' $targets | xargs -P "$(nproc)" -I{} bash -c 'run_one {}'
-rm -rf "$scratch"
+printf '%s\n' $targets | xargs -P "$jobs" -I{} bash -c 'run_one {}'
+[ -n "${FUZZ_KEEP:-}" ] || rm -rf "$scratch"

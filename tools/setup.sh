@@ -4,7 +4,7 @@
 #   tools/setup.sh --oracle   also the live PyTorch oracle (tools/oracle/setup.sh)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd -P)
-pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev libzip-dev libcjson-dev zlib1g-dev libhdf5-dev libjpeg62-turbo-dev libpng-dev chromium"
+pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev libzip-dev libcjson-dev zlib1g-dev libhdf5-dev libjpeg62-turbo-dev libpng-dev chromium time llvm-14"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q " installed$" || missing="$missing $p"
