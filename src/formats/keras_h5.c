@@ -1245,10 +1245,11 @@ int mnv3_read_keras_h5_buffer(const void *buf, size_t len, const char *label,
 
 /* ---- the sandbox ------------------------------------------------------------- */
 
-static atomic_int sandbox_on;
+static atomic_int sandbox_on, sandbox_fault;
 
 void mnv3_set_hdf5_sandbox(int on) { atomic_store(&sandbox_on, on != 0); }
 int mnv3_hdf5_sandbox(void) { return atomic_load(&sandbox_on); }
+void mnv3_set_hdf5_sandbox_fault(int sig) { atomic_store(&sandbox_fault, sig); }
 
 #if defined(__unix__) || defined(__APPLE__)
 /* libhdf5 1.10 trusts some on-disk indices (fuzzing found a global-heap object index in a
@@ -1434,6 +1435,7 @@ static int read_isolated(const char *path, const unsigned char *buf, size_t len,
         signal(SIGALRM, SIG_DFL);
         alarm(sandbox_seconds(len)); /* a backstop: libhdf5 can loop on a crafted file */
         sandbox_limit_memory();
+        if (atomic_load(&sandbox_fault)) raise(atomic_load(&sandbox_fault));
         sandbox_child(pipefd[1], path, buf, len);
     }
     close(pipefd[1]);

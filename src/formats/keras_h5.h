@@ -21,6 +21,10 @@ int mnv3_read_keras_h5(const char *path, mnv3_tensors *out, mnv3_error *err);
 int mnv3_read_keras_h5_buffer(const void *buf, size_t len, const char *label,
                               mnv3_tensors *out, mnv3_error *err);
 
+/* For tests: the sandbox's reader process raises this signal before it
+ * parses (0, the default: none), so every way it can end is exercised. */
+void mnv3_set_hdf5_sandbox_fault(int sig);
+
 /* Writes tensors named "<layer>/<variable>" (Keras 3 names, HWIO shapes,
  * float32, in model order) as a Keras 3 .weights.h5: /layers/<class>[_N]/vars
  * with attribute name = <layer> and datasets "0", "1", ... in the class's

@@ -6,6 +6,7 @@
  * Usage: test_keras_h5 DATA_DIR SCRATCH_DIR */
 #include <hdf5.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -458,6 +459,33 @@ static void test_sniff(const char *h5_file, const char *keras_file) {
     CHECK(!mnv3_keras_archive_sniff(spath("does-not-exist")));
 }
 
+/* Every way the sandbox's reader process can end by a signal gives one line
+ * naming the file that says whose fault it is, and the next read works. */
+static void test_sandbox_endings(const char *file) {
+    static const struct { int sig; const char *want; } endings[] = {
+        {SIGSEGV, "it is corrupt or hostile"}, /* under ASan its handler exits 1 */
+        {SIGABRT, "abort): it is corrupt or hostile"},
+        {SIGALRM, "the HDF5 reader process took more than 4 s and was stopped"},
+        {SIGPIPE, "(SIGPIPE, its reply was cut off): not a fault of the file, try again"},
+        {SIGKILL, "(SIGKILL: out of memory, or killed): not a fault of the file"},
+        {SIGTERM, "was killed by signal 15: not a fault of the file, try again"},
+    };
+    mnv3_tensors ts;
+    mnv3_error err;
+    mnv3_set_hdf5_sandbox(1);
+    for (size_t i = 0; i < sizeof endings / sizeof endings[0]; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "sandbox child ended by signal %d", endings[i].sig);
+        mnv3_set_hdf5_sandbox_fault(endings[i].sig);
+        kit_expect_fail(what, mnv3_read_keras_h5(file, &ts, &err), &err, file, endings[i].want);
+    }
+    mnv3_set_hdf5_sandbox_fault(0);
+    int rc = mnv3_read_keras_h5(file, &ts, &err);
+    CHECKF(rc == MNV3_OK && ts.count > 0, "the sandbox reads %s again after the faults", file);
+    if (rc == MNV3_OK) mnv3_tensors_free(&ts);
+    mnv3_set_hdf5_sandbox(0);
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s DATA_DIR SCRATCH_DIR\n", argv[0]);
@@ -490,6 +518,7 @@ int main(int argc, char **argv) {
     test_crafted();
     test_archives(kk, k3);
     test_sniff(k3, kk);
+    test_sandbox_endings(k3);
     check_no_open_handles("everything");
     printf("%s\n", kit_failures ? "FAILED" : "all passed");
     return kit_failures ? 1 : 0;
