@@ -182,34 +182,37 @@ fail:
     return MNV3_FAIL;
 }
 
-int mnv3_preprocess(const char *pipeline_name, const char *image_path, mnv3_layout layout,
-                    mnv3_tensor *out, mnv3_error *err) {
+/* Decodes the file at path, or else the bytes data[size], then runs the
+ * pipeline; name labels both in messages. */
+static int preprocess(const char *pipeline_name, const char *path, const uint8_t *data,
+                      size_t size, const char *name, mnv3_layout layout, mnv3_tensor *out,
+                      mnv3_error *err) {
     memset(out, 0, sizeof *out);
-    int i = mnv3_pipeline_find(pipeline_name);
-    if (i < 0)
-        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, image_path, "unknown pipeline '%s'",
-                              pipeline_name ? pipeline_name : "");
-    mnv3_decode_options opt = {pipelines[i].decoder, MNV3_DCT_DEFAULT, 0, 0};
-    mnv3_image img;
-    if (mnv3_image_read(image_path, &opt, &img, err) != MNV3_OK) return MNV3_FAIL;
-    int rc = run_pipeline(&pipelines[i], &img, image_path, layout, out, err);
-    mnv3_image_free(&img);
-    return rc;
-}
-
-int mnv3_preprocess_buffer(const char *pipeline_name, const uint8_t *data, size_t size,
-                           const char *name, mnv3_layout layout, mnv3_tensor *out,
-                           mnv3_error *err) {
-    memset(out, 0, sizeof *out);
-    if (!name) name = "image";
     int i = mnv3_pipeline_find(pipeline_name);
     if (i < 0)
         return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, name, "unknown pipeline '%s'",
                               pipeline_name ? pipeline_name : "");
     mnv3_decode_options opt = {pipelines[i].decoder, MNV3_DCT_DEFAULT, 0, 0};
     mnv3_image img;
-    if (mnv3_image_decode(data, size, name, &opt, &img, err) != MNV3_OK) return MNV3_FAIL;
-    int rc = run_pipeline(&pipelines[i], &img, name, layout, out, err);
+    int rc = path ? mnv3_image_read(path, &opt, &img, err)
+                  : mnv3_image_decode(data, size, name, &opt, &img, err);
+    if (rc != MNV3_OK) return MNV3_FAIL;
+    rc = run_pipeline(&pipelines[i], &img, name, layout, out, err);
     mnv3_image_free(&img);
     return rc;
+}
+
+int mnv3_preprocess(const char *pipeline_name, const char *image_path, mnv3_layout layout,
+                    mnv3_tensor *out, mnv3_error *err) {
+    if (!image_path) {
+        memset(out, 0, sizeof *out);
+        return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, "image", "no image path given");
+    }
+    return preprocess(pipeline_name, image_path, NULL, 0, image_path, layout, out, err);
+}
+
+int mnv3_preprocess_buffer(const char *pipeline_name, const uint8_t *data, size_t size,
+                           const char *name, mnv3_layout layout, mnv3_tensor *out,
+                           mnv3_error *err) {
+    return preprocess(pipeline_name, NULL, data, size, name ? name : "image", layout, out, err);
 }
