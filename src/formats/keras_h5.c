@@ -1202,20 +1202,8 @@ static int read_archive(const void *buf, size_t len, const char *label, mnv3_ten
                        ARCHIVE_MEMBER);
         goto done;
     }
-    zip_stat_t st;
-    zip_stat_init(&st);
-    if (zip_stat_index(za, (zip_uint64_t)idx, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE)) {
-        mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "cannot stat %s: %s", ARCHIVE_MEMBER,
-                       zip_strerror(za));
-        goto done;
-    }
-    /* Refused on the declared size, before a byte is inflated; a member that
-     * inflates past what it declares is cut off there (mnv3_zip_read_member). */
-    if (st.size > MNV3_FORMATS_MAX_BYTES) {
-        mnv3_fail_over_budget(err, label, "member " ARCHIVE_MEMBER " (its declared size)",
-                              (unsigned long long)st.size);
-        goto done;
-    }
+    /* Refused on its declared size before a byte is inflated, and cut off
+     * where it inflates past what it declares (mnv3_zip_read_member). */
     if (mnv3_zip_read_member(za, (zip_uint64_t)idx, ARCHIVE_MEMBER, label, &member, &mlen, err) !=
         MNV3_OK)
         goto done;
