@@ -116,10 +116,21 @@ typedef struct mnv3_tensor {
     void *data; /* owned; float* or int64_t* by dtype */
 } mnv3_tensor;
 
+/* What a file's model config says about BatchNorm, when it carries one
+ * (Keras: an .h5's model_config attribute, a .keras archive's config.json).
+ * The model check (mnv3_model_from_tensors) turns it into problems. */
+typedef struct mnv3_config_facts {
+    int present;            /* 0: no config; 1: read; -1: found but not readable JSON */
+    int bn_layers;          /* BatchNormalization layers it lists */
+    int bn_eps_invalid;     /* of those, epsilon missing, not a number, or <= 0 */
+    double bn_eps_min, bn_eps_max; /* over the others */
+} mnv3_config_facts;
+
 typedef struct mnv3_tensors {
     mnv3_tensor *items;
     size_t count, capacity;
     char format[32]; /* "pth", "safetensors", "npz", ... */
+    mnv3_config_facts config;
     /* item indices sorted by name (mnv3_tensors_index; every reader makes it),
      * valid while by_name_count == count: finds are then O(log n). */
     size_t *by_name;

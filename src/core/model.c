@@ -171,6 +171,40 @@ static int check_values(mnv3_load_report *r, const char *fname, const mnv3_param
     return added;
 }
 
+/* What the file's model config says about BatchNorm (Keras files): an
+ * epsilon <= 0 makes var + eps zero or negative, and both frameworks output
+ * Inf or NaN; an epsilon other than the architecture's is another function
+ * than the one mnv3 computes. Returns 1 when a problem was added. */
+static int check_config(mnv3_load_report *r, const mnv3_config_facts *c, float bn_eps) {
+    if (c->present < 0) {
+        add_problem(r, MNV3_PROBLEM_VALUE,
+                    "the file's model config is not readable JSON, so its BatchNorm epsilons "
+                    "cannot be checked");
+        return 1;
+    }
+    int added = 0;
+    if (c->bn_eps_invalid) {
+        add_problem(r, MNV3_PROBLEM_VALUE,
+                    "the model config gives %d of its %d BatchNormalization layers an epsilon "
+                    "that is zero, negative or not a number: var + eps can be zero or negative, "
+                    "and both frameworks output Inf or NaN",
+                    c->bn_eps_invalid, c->bn_layers);
+        added = 1;
+    }
+    if (c->bn_layers > c->bn_eps_invalid &&
+        ((float)c->bn_eps_min != bn_eps || (float)c->bn_eps_max != bn_eps)) {
+        char range[64];
+        if (c->bn_eps_min == c->bn_eps_max) snprintf(range, sizeof range, "%g", c->bn_eps_min);
+        else snprintf(range, sizeof range, "%g to %g", c->bn_eps_min, c->bn_eps_max);
+        add_problem(r, MNV3_PROBLEM_VALUE,
+                    "the model config gives BatchNormalization epsilon %s, but MobileNetV3 "
+                    "uses %g: the file's model computes another function than mnv3 would",
+                    range, (double)bn_eps);
+        added = 1;
+    }
+    return added;
+}
+
 static int ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && strcmp(s + n - m, suffix) == 0;
@@ -316,6 +350,7 @@ int mnv3_model_from_tensors(const mnv3_tensors *ts, const char *source, mnv3_mod
         fatal = 1;
     }
     free(used);
+    if (check_config(r, &ts->config, m->arch.bn_eps) && !allow_value_problems) fatal = 1;
 
     if (!fatal)
         snprintf(r->variant, sizeof r->variant, "%s (%s)", m->arch.name,

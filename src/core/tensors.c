@@ -29,6 +29,7 @@ void mnv3_tensors_free(mnv3_tensors *ts) {
     ts->items = NULL;
     ts->by_name = NULL;
     ts->count = ts->capacity = ts->by_name_count = 0;
+    memset(&ts->config, 0, sizeof ts->config);
 }
 
 typedef struct named_index {

@@ -21,6 +21,12 @@ int mnv3_fail_over_budget(mnv3_error *err, const char *label, const char *what,
 #define MNV3_FORMATS_MAX_JSON_HEADER ((size_t)16 << 20)
 #define MNV3_FORMATS_MAX_PICKLE ((size_t)64 << 20)
 
+/* ---- model configs (model_config.c) ---- */
+
+/* Reads a Keras model config's BatchNorm layers and epsilons into facts
+ * (present -1 when it is not JSON cJSON can read, e.g. Python's NaN). */
+void mnv3_config_scan_json(const char *json, size_t len, mnv3_config_facts *facts);
+
 /* ---- helpers (io.c) ---- */
 
 /* Reads a whole file (at most max bytes) into a malloc'd buffer. */

@@ -292,8 +292,8 @@ static hid_t open_obj(reader *r, hid_t loc, const char *path, H5I_type_t want) {
 /* Reads a string attribute (scalar or 1-D, variable or fixed length) into
  * list. An empty non-string array (what tf-keras writes for no weights) is
  * an empty list. */
-static int read_string_attr(reader *r, hid_t obj, const char *objname, const char *name,
-                            strlist *list) {
+static int read_string_attr_capped(reader *r, hid_t obj, const char *objname,
+                                   const char *name, size_t max_len, strlist *list) {
     int rc = MNV3_FAIL;
     hid_t a = -1, ft = -1, sp = -1, mt = -1;
     char **vl = NULL;
@@ -365,9 +365,10 @@ static int read_string_attr(reader *r, hid_t obj, const char *objname, const cha
                                objname, MAX_ATTR_BYTES);
                 goto done;
             }
-            if (len > MAX_STRING) {
+            if (len > max_len) {
                 mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label,
-                               "attribute '%s' of '%s' holds a %zu-byte name", name, objname, len);
+                               "attribute '%s' of '%s' holds a %zu-byte string", name, objname,
+                               len);
                 goto done;
             }
             if (strlist_add(list, s, len) != 0) {
@@ -377,7 +378,7 @@ static int read_string_attr(reader *r, hid_t obj, const char *objname, const cha
         }
     } else {
         size_t size = H5Tget_size(ft), bytes;
-        if (size == 0 || size > MAX_STRING || !mnv3_mul_size(size, np, &bytes) ||
+        if (size == 0 || size > max_len || !mnv3_mul_size(size, np, &bytes) ||
             bytes > MAX_ATTR_BYTES) {
             mnv3_fail_code(r->err, MNV3_ERR_FORMAT, r->label,
                            "attribute '%s' of '%s' has strings of %zu bytes", name, objname, size);
@@ -419,6 +420,33 @@ done:
     close_id(ft);
     close_id(a);
     return rc;
+}
+
+/* Names: each at most MAX_STRING bytes. */
+static int read_string_attr(reader *r, hid_t obj, const char *objname, const char *name,
+                            strlist *list) {
+    return read_string_attr_capped(r, obj, objname, name, MAX_STRING, list);
+}
+
+/* The root's model_config attribute (a tf-keras full-model save), when there
+ * is one: its BatchNorm facts. Unreadable, it is a problem, not a failure:
+ * the weights may still be read, and the model check reports it. */
+static void read_model_config(reader *r, hid_t root) {
+    htri_t has = H5Aexists(root, "model_config");
+    if (has == 0) return;
+    strlist config = {0};
+    mnv3_error ignored;
+    reader quiet = *r;
+    quiet.err = &ignored;
+    if (has < 0 || read_string_attr_capped(&quiet, root, "/", "model_config",
+                                           MNV3_FORMATS_MAX_JSON_HEADER, &config) != MNV3_OK ||
+        config.n != 1) {
+        H5Eclear2(H5E_DEFAULT);
+        r->out->config.present = -1;
+    } else {
+        mnv3_config_scan_json(config.v[0], strlen(config.v[0]), &r->out->config);
+    }
+    strlist_free(&config);
 }
 
 /* A string list attribute, or its chunks name0, name1, ... (tf-keras splits
@@ -1176,6 +1204,7 @@ static int read_h5_image(const void *buf, size_t len, const char *label, mnv3_te
                        "HDF5 file holds no Keras weights (no model_weights, layer_names "
                        "or layers)");
     }
+    if (rc == MNV3_OK) read_model_config(&r, root);
     if (rc == MNV3_OK) rc = mnv3_tensors_check_unique(out, label, err);
 done:
     close_id(root);
@@ -1184,6 +1213,22 @@ done:
     close_id(r.lapl);
     H5Eclear2(H5E_DEFAULT);
     return rc;
+}
+
+/* config.json, when the archive has one: its BatchNorm facts (unreadable,
+ * a problem for the model check, not a failure). */
+static void read_archive_config(zip_t *za, const char *label, mnv3_config_facts *facts) {
+    zip_int64_t idx = zip_name_locate(za, "config.json", 0);
+    if (idx < 0) return;
+    unsigned char *json = NULL;
+    size_t len = 0;
+    mnv3_error ignored;
+    if (mnv3_zip_read_member(za, (zip_uint64_t)idx, "config.json", label, &json, &len,
+                             &ignored) != MNV3_OK)
+        facts->present = -1;
+    else
+        mnv3_config_scan_json((const char *)json, len, facts);
+    free(json);
 }
 
 static int read_archive(const void *buf, size_t len, const char *label, mnv3_tensors *out,
@@ -1210,6 +1255,7 @@ static int read_archive(const void *buf, size_t len, const char *label, mnv3_ten
     char inner[512];
     snprintf(inner, sizeof inner, "%s: %s", label, ARCHIVE_MEMBER);
     rc = read_h5_image(member, mlen, inner, out, err, "keras");
+    if (rc == MNV3_OK) read_archive_config(za, label, &out->config);
 done:
     free(member);
     zip_discard(za);
@@ -1246,7 +1292,7 @@ void mnv3_set_hdf5_sandbox_fault(int sig) { atomic_store(&sandbox_fault, sig); }
  * becomes a one-line error here. The child's reply on a pipe, in native byte order (it is
  * this same program):
  *   int32 code: MNV3_ERR_NONE, or the error's code followed by its message to the end;
- *   char format[32], uint64 count, then per tensor: uint32 name length, the name,
+ *   char format[32], mnv3_config_facts, uint64 count, then per tensor: uint32 name length, the name,
  *   int32 dtype, char source_dtype[16], int32 ndim, int64 shape[ndim], then the data. */
 #define SANDBOX_MAX_REPLY (MNV3_FORMATS_MAX_BYTES + ((size_t)64 << 20))
 /* The reader's time backstop: 4 s, plus 1 s per 16 MiB of file (a genuine
@@ -1334,6 +1380,7 @@ static void sandbox_child(int fd, const char *path, const unsigned char *buf, si
     if (code != MNV3_ERR_NONE) _exit(write_all(fd, e.message, strlen(e.message)) == 0 ? 0 : 1);
     uint64_t count = ts.count;
     int ok = write_all(fd, ts.format, sizeof ts.format) == 0 &&
+             write_all(fd, &ts.config, sizeof ts.config) == 0 &&
              write_all(fd, &count, sizeof count) == 0;
     for (size_t i = 0; ok && i < ts.count; i++) {
         const mnv3_tensor *t = &ts.items[i];
@@ -1364,7 +1411,9 @@ static int take(reply_cursor *c, void *dst, size_t n) {
 /* Rebuilds the tensors from a successful reply; 0 if it is malformed. */
 static int parse_reply(reply_cursor *c, const char *path, mnv3_tensors *out, mnv3_error *err) {
     uint64_t count;
-    if (!take(c, out->format, sizeof out->format) || !take(c, &count, sizeof count)) return 0;
+    if (!take(c, out->format, sizeof out->format) || !take(c, &out->config, sizeof out->config) ||
+        !take(c, &count, sizeof count))
+        return 0;
     out->format[sizeof out->format - 1] = 0;
     for (uint64_t i = 0; i < count; i++) {
         uint32_t name_len;

@@ -10,6 +10,9 @@
  *   declared_huge.keras                    model.weights.h5 declaring 4 GB
  *   bomb.keras                             model.weights.h5 deflated from 300 MiB of zeros
  *   bomb_lying.keras                       the same, declaring 1 MiB
+ *   config_eps_{zero,other,ok,not_json}.keras   valid weights, a config.json whose
+ *                                          BatchNorm epsilon is 0, 1e-5, 0.001, or not JSON
+ *   config_eps_negative.weights.h5         valid weights, a model_config attribute with -1
  * craft_hostile_h5 --seeds H5_DIR KERAS_DIR: the small seed corpora of
  * fuzz_h5 and fuzz_keras (tests/fuzz/corpus/h5, keras), from our writer. */
 #include <stdint.h>
@@ -75,6 +78,31 @@ static void str_attr(hid_t obj, const char *name, const char *value, size_t repe
     H5Sclose(s);
     H5Tclose(t);
     free(v);
+}
+
+/* A scalar string attribute, as h5py writes model_config. */
+static void scalar_str_attr(hid_t obj, const char *name, const char *value) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+    check(a >= 0 && H5Awrite(a, t, &value) >= 0, name);
+    H5Aclose(a);
+    H5Sclose(s);
+    H5Tclose(t);
+}
+
+/* A Keras model config with two BatchNormalization layers (one nested in
+ * a sub-model, as Keras writes them) of epsilon eps. */
+static const char *bn_config(const char *eps) {
+    static char json[512];
+    snprintf(json, sizeof json,
+             "{\"class_name\": \"Functional\", \"config\": {\"layers\": ["
+             "{\"class_name\": \"BatchNormalization\", \"config\": {\"name\": \"bn\", "
+             "\"epsilon\": %s}}, {\"class_name\": \"Functional\", \"config\": {\"layers\": "
+             "[{\"class_name\": \"BatchNormalization\", \"config\": {\"epsilon\": %s}}]}}]}}",
+             eps, eps);
+    return json;
 }
 
 static void small_dataset(hid_t loc, const char *name) {
@@ -332,6 +360,22 @@ int main(int argc, char **argv) {
     memset(z.p + 22, 0xf0, 4);
     write_file("declared_huge.keras", z.p, z.n);
     bytes_free(&z);
+    static const struct { const char *file, *json; } configs[] = {
+        {"config_eps_zero.keras", NULL}, {"config_eps_other.keras", NULL},
+        {"config_eps_ok.keras", NULL}, {"config_eps_not_json.keras", "{\"epsilon\": NaN}"}};
+    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+        const char *json = configs[i].json ? configs[i].json
+                           : bn_config(i == 0 ? "0.0" : i == 1 ? "1e-05" : "0.001");
+        zip_member with_config[] = {valid[0], {"config.json", json, strlen(json)}, valid[2]};
+        check(make_zip(with_config, 3, &z) == 0, configs[i].file);
+        write_file(configs[i].file, z.p, z.n);
+        bytes_free(&z);
+    }
+    write_file("config_eps_negative.weights.h5", h5, hlen);
+    hid_t cf = H5Fopen(out("config_eps_negative.weights.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
+    check(cf >= 0, "config_eps_negative.weights.h5");
+    scalar_str_attr(cf, "model_config", bn_config("-1"));
+    check(H5Fclose(cf) >= 0, "config_eps_negative.weights.h5");
     free(h5);
 
     tf_keras_dups("dup_layers.h5", 5000, 5000);
