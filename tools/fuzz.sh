@@ -14,9 +14,13 @@
 #   FUZZ_KEEP=DIR              keep logs, grown corpora and artifacts in DIR;
 #                              a second run in the same DIR resumes from them
 #   FUZZ_CPU_SECONDS=3600      stop each target once it has had this much CPU
-#                              (then SECONDS is only a wall-clock cap), so a
-#                              campaign under `nice` on shared cores still gets
-#                              its hour
+#                              in all runs in DIR (DIR/<target>/cpu_total is the
+#                              ledger; a target already there is skipped), so a
+#                              campaign under `nice` on shared cores, stopped and
+#                              resumed, still gets its hour; SECONDS is then
+#                              only a wall-clock cap per run
+# `touch DIR/STOP` ends a campaign cleanly: running targets are interrupted
+# (their CPU goes in the ledger) and no further target starts.
 # The campaign of docs/reliability.md is
 #   FUZZ_CPU_SECONDS=3600 FUZZ_KEEP=DIR nice -n 19 tools/fuzz.sh 14400
 # and each line it prints gives the CPU seconds the target really had.
@@ -38,6 +42,7 @@ cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DMNV3_FUZZ=ON -DMNV3_WERROR=ON 
 cmake --build "$build" -j "$(nproc)" --target $targets >/dev/null
 if [ -n "${FUZZ_KEEP:-}" ]; then
     mkdir -p "$FUZZ_KEEP"; scratch=$(cd "$FUZZ_KEEP" && pwd -P)
+    rm -f "$scratch/STOP" # a new run resumes
 else
     scratch=$(mktemp -d /tmp/mnv3-fuzz-XXXXXX)
 fi
@@ -47,6 +52,13 @@ run_one() { # target
     export ASAN_OPTIONS=allocator_may_return_null=1
     export LSAN_OPTIONS=suppressions=$PWD/tests/formats_h5/lsan.supp
     mkdir -p "$scratch/$name/work" "$scratch/$name/artifacts"
+    [ -e "$scratch/STOP" ] && { echo "skip $t: $scratch/STOP"; return 0; }
+    local before=0 budget=
+    [ -f "$scratch/$name/cpu_total" ] && before=$(cat "$scratch/$name/cpu_total")
+    if [ -n "${FUZZ_CPU_SECONDS:-}" ]; then
+        budget=$((FUZZ_CPU_SECONDS - before))
+        [ "$budget" -gt 0 ] || { echo "done $t: $before CPU s in $scratch"; return 0; }
+    fi
     # fuzz_h5 runs libhdf5 1.10 in process, which crashes and over-allocates on
     # crafted files by itself (docs/reliability.md: the CLI contains this in its
     # sandbox, the hostile_h5 tests prove it): fork mode keeps going past those
@@ -58,8 +70,11 @@ run_one() { # target
         -rss_limit_mb=2048 -report_slow_units=1 -print_final_stats=1 -artifact_prefix="$scratch/$name/artifacts/" \
         "$scratch/$name/work" "tests/fuzz/corpus/$name" >"$scratch/$name/log" 2>&1 &
     local timer=$! rc=0
-    [ -n "${FUZZ_CPU_SECONDS:-}" ] && stop_at_cpu "$timer" "$FUZZ_CPU_SECONDS" &
+    [ -n "$budget" ] && stop_at_cpu "$timer" "$budget" "$scratch/STOP" &
     wait "$timer" || rc=$?
+    local total
+    total=$(tail -1 "$scratch/$name/cpu" | awk -v b="$before" '{printf "%.0f", b + $2 + $3}')
+    echo "$total" >"$scratch/$name/cpu_total"
     # 72: libFuzzer's exit when interrupted, here by stop_at_cpu
     if [ "$rc" -eq 0 ] || { [ "$rc" -eq 72 ] && [ -n "${FUZZ_CPU_SECONDS:-}" ]; }; then
         local execs cov cpu
@@ -77,21 +92,22 @@ run_one() { # target
                 { echo "FAIL $t: $slow takes $alone s alone"; return 1; }
             worst=$(awk -v a="$alone" -v w="$worst" 'BEGIN { print (a > w ? a : w) }')
         done
-        echo "ok   $t: $cpu, $execs executions, $cov, slowest saved input alone ${worst} s"
+        echo "ok   $t: $cpu, $execs executions, $cov, slowest saved input alone ${worst} s; $total CPU s in all runs"
     else
         echo "FAIL $t: see $scratch/$name/log"; tail -20 "$scratch/$name/log"; return 1
     fi
 }
-stop_at_cpu() { # PID-of-time CPU-SECONDS: SIGINT the fuzzer once its CPU (with
-                #   its fork-mode children) reaches the budget
-    local timer=$1 budget=$2 tick fuzzer used
+stop_at_cpu() { # PID-of-time CPU-SECONDS STOP-FILE: SIGINT the fuzzer once its
+                #   CPU (with its fork-mode children) reaches the budget, or
+                #   the stop file appears
+    local timer=$1 budget=$2 stop=$3 tick fuzzer used
     tick=$(getconf CLK_TCK)
     while kill -0 "$timer" 2>/dev/null; do
         sleep 5
         fuzzer=$(pgrep -P "$timer" | head -1)
         [ -n "$fuzzer" ] || continue
         used=$(awk -v t="$tick" '{print int(($14 + $15 + $16 + $17) / t)}' "/proc/$fuzzer/stat" 2>/dev/null) || continue
-        if [ "${used:-0}" -ge "$budget" ]; then kill -INT "$fuzzer"; return; fi
+        if [ "${used:-0}" -ge "$budget" ] || [ -e "$stop" ]; then kill -INT "$fuzzer"; return; fi
     done
 }
 export -f run_one stop_at_cpu
