@@ -46,6 +46,17 @@ int cli_budgets_from_env(void) {
         }
         mnv3_set_image_pixel_budget((uint64_t)v);
     }
+    const char *scans = getenv("MNV3_MAX_JPEG_SCANS");
+    if (scans && *scans) {
+        unsigned long long v = env_amount(scans, 1000);
+        if (!v || v > 1000000) {
+            fprintf(stderr, "mnv3: MNV3_MAX_JPEG_SCANS='%s' is not a number of scans from 1 to "
+                            "1000000 (e.g. 500)\n",
+                    cli_safe(scans));
+            return 2;
+        }
+        mnv3_set_jpeg_scan_limit((int)v);
+    }
     return 0;
 }
 

@@ -44,7 +44,12 @@ static void usage(FILE *f) {
     fprintf(f, "\nEvery run/dump takes --set factor=option to switch one factor of the profile,\n"
                "and --kernels reference|fast --threads N to choose the kernels.\n"
                "--allow-problems loads weights with impossible values (a negative running_var,\n"
-               "magnitudes that overflow float32) that are otherwise refused.\n");
+               "magnitudes that overflow float32, a config's BatchNorm epsilon <= 0) that are\n"
+               "otherwise refused.\n"
+               "\nLimits on untrusted files (docs/reliability.md), from the environment:\n"
+               "  MNV3_MAX_FILE_BYTES=2G     bytes one file may make mnv3 allocate (256M)\n"
+               "  MNV3_MAX_IMAGE_PIXELS=200M pixels an image may declare (89478485, Pillow's)\n"
+               "  MNV3_MAX_JPEG_SCANS=500    scans of a progressive JPEG (100, fewer when large)\n");
 }
 
 int main(int argc, char **argv) {

@@ -110,6 +110,11 @@ static void jpeg_stop_if_damaged(j_common_ptr cinfo) {
 
 static void jpeg_on_output(j_common_ptr cinfo) { (void)cinfo; }
 
+static int scan_limit_set; /* 0: the size-scaled default */
+
+void mnv3_set_jpeg_scan_limit(int scans) { scan_limit_set = scans > 0 ? scans : 0; }
+int mnv3_jpeg_scan_limit(void) { return scan_limit_set; }
+
 /* Progressive files with hundreds of scans cost a pass over the whole
  * image each: stop at the first scan past the limit, the way djpeg
  * -maxscans and TurboJPEG's TJPARAM_SCANLIMIT do (a progress monitor that
@@ -120,13 +125,14 @@ static void jpeg_on_progress(j_common_ptr cinfo) {
     jpeg_ctx *ctx = (jpeg_ctx *)cinfo->err;
     double pixels = (double)d->image_width * (double)d->image_height;
     double by_size = pixels > 0 ? MNV3_JPEG_MAX_SCAN_PIXELS / pixels : MNV3_JPEG_MAX_SCANS;
-    int limit = by_size >= MNV3_JPEG_MAX_SCANS       ? MNV3_JPEG_MAX_SCANS
+    int limit = scan_limit_set                         ? scan_limit_set
+                : by_size >= MNV3_JPEG_MAX_SCANS       ? MNV3_JPEG_MAX_SCANS
                 : by_size <= MNV3_JPEG_MIN_SCAN_LIMIT ? MNV3_JPEG_MIN_SCAN_LIMIT
                                                       : (int)by_size;
     if (d->input_scan_number > limit) {
         snprintf(ctx->message, sizeof ctx->message,
                  "progressive JPEG with more than %d scans for its %ux%u pixels (real encoders "
-                 "write at most a few dozen; a scan bomb?)",
+                 "write at most a few dozen; a scan bomb? MNV3_MAX_JPEG_SCANS raises the limit)",
                  limit, (unsigned)d->image_width, (unsigned)d->image_height);
         ctx->too_many_scans = 1;
         longjmp(ctx->jump, 1);

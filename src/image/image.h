@@ -73,6 +73,10 @@ uint64_t mnv3_image_pixel_budget(void);
  * scans x pixels stays under this (never below MNV3_JPEG_MIN_SCAN_LIMIT). */
 #define MNV3_JPEG_MAX_SCAN_PIXELS ((double)(1u << 31))
 #define MNV3_JPEG_MIN_SCAN_LIMIT 20
+/* A fixed scan limit for every size instead (0: back to the size-scaled
+ * default above); the CLI sets it from MNV3_MAX_JPEG_SCANS. */
+void mnv3_set_jpeg_scan_limit(int scans);
+int mnv3_jpeg_scan_limit(void); /* 0 when the default applies */
 
 /* Decodes a JPEG or PNG held in memory; name is used in error messages.
  * The pixel count is checked against max_pixels before anything the size
