@@ -235,6 +235,18 @@ int cmd_diff(int argc, char **argv) {
         mnv3_tensors_free(&a);
         return cli_error(&err);
     }
+    size_t shared = 0;
+    for (size_t i = 0; i < a.count; i++) shared += mnv3_tensors_find(&b, a.items[i].name) != NULL;
+    if (shared == 0) { /* nothing to compare: a table of "missing" lines would hide that */
+        fprintf(stderr,
+                "mnv3: %s: no array name in common with %s (%zu and %zu arrays): not dumps of "
+                "the same model in the same naming? (mnv3 dump and tools/dump_*.py write "
+                "canonical names)\n",
+                cli_safe(paths[0]), cli_safe(paths[1]), a.count, b.count);
+        mnv3_tensors_free(&a);
+        mnv3_tensors_free(&b);
+        return 1;
+    }
     int bad = cli_diff_table_ex(&a, &b, paths[0], paths[1], bound, json, common);
     if (top5_layer && !json) bad += check_top5(&a, &b, top5_layer);
     mnv3_tensors_free(&a);

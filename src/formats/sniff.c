@@ -44,6 +44,7 @@ int mnv3_read_weights(const char *path, mnv3_tensors *out, mnv3_error *err) {
         return mnv3_fail_code(err, MNV3_ERR_UNSUPPORTED, path,
                               "a bare pickle, not a torch.save zip archive; load it in Python "
                               "and torch.save the state_dict");
+    if (n == 0) return mnv3_fail_code(err, MNV3_ERR_FORMAT, path, "empty file (0 bytes)");
     return mnv3_fail_code(err, MNV3_ERR_FORMAT, path,
                           "unrecognised weight file format (mnv3 reads .pth zip archives, "
                           "safetensors, Keras .h5/.keras and TFLite)");

@@ -33,10 +33,12 @@ int mnv3_zip_open_file(const char *path, zip_t **za, mnv3_error *err) {
 
 int mnv3_zip_open_buffer(const void *buf, size_t len, const char *label, zip_t **za,
                          mnv3_error *err) {
+    *za = NULL;
+    /* libzip opens zero bytes as an empty archive: an empty file is not one */
+    if (len == 0) return mnv3_fail_code(err, MNV3_ERR_FORMAT, label, "empty file (0 bytes)");
     zip_error_t ze;
     zip_error_init(&ze);
-    *za = NULL;
-    zip_source_t *src = zip_source_buffer_create(len ? buf : NULL, len, 0, &ze);
+    zip_source_t *src = zip_source_buffer_create(buf, len, 0, &ze);
     if (!src) {
         int rc = mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "cannot read zip: %s",
                                 zip_error_strerror(&ze));

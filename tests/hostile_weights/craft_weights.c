@@ -302,6 +302,11 @@ static void npz_files(void) {
     z = zip_begin("lying.npz");
     zip_deflated_zeros(&z, "output.npy", head, h, (size_t)600 << 20);
     zip_finish(&z);
+    /* zero bytes: libzip alone would open it as an empty archive */
+    char path[1024];
+    path_of(path, sizeof path, "empty.npz");
+    FILE *f = fopen(path, "wb");
+    if (!f || fclose(f) != 0) exit(1);
 }
 
 /* 200,000 one-float members: legitimate but odd, must diff in linear time. */
