@@ -68,6 +68,10 @@ int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const c
 /* The same, also taking int64 / int32 arrays (as MNV3_I64) when allow_integers. */
 int mnv3_read_npy_buffer_typed(const void *buf, size_t len, const char *label, const char *name,
                                int allow_integers, mnv3_tensor *out, mnv3_error *err);
+/* The same on a malloc'd buf it takes over: freed, or kept as the tensor's
+ * data when it already holds it (float32 on a little-endian host). */
+int mnv3_read_npy_owned(unsigned char *buf, size_t len, const char *label, const char *name,
+                        int allow_integers, mnv3_tensor *out, mnv3_error *err);
 /* Encodes a float32 tensor as a v1.0 .npy image (malloc'd). */
 int mnv3_encode_npy(const mnv3_tensor *t, const char *label, unsigned char **buf,
                     size_t *len, mnv3_error *err);

@@ -178,8 +178,11 @@ int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const c
     return mnv3_read_npy_buffer_typed(buf, len, label, name, 0, out, err);
 }
 
-int mnv3_read_npy_buffer_typed(const void *buf, size_t len, const char *label, const char *name,
-                               int allow_integers, mnv3_tensor *out, mnv3_error *err) {
+/* owned: buf itself, malloc'd, which becomes the tensor's data when its
+ * bytes are already the tensor's (float32 on a little-endian host), so a
+ * large member costs its size once, not twice; NULL: buf is copied. */
+static int read_npy(const void *buf, size_t len, unsigned char *owned, const char *label,
+                    const char *name, int allow_integers, mnv3_tensor *out, mnv3_error *err) {
     const unsigned char *b = buf;
     memset(out, 0, sizeof *out);
     char descr[MNV3_NPY_DESCR_CAP];
@@ -214,16 +217,23 @@ int mnv3_read_npy_buffer_typed(const void *buf, size_t len, const char *label, c
         return mnv3_fail_code(err, MNV3_ERR_FORMAT, label,
                               "%zu bytes of unexpected data after the array", have - bytes);
 
-    void *data = malloc(numel ? numel * out_size : 1);
+    /* the name first: once owned is moved, nothing may fail */
     size_t name_len = strlen(name);
     char *copy = malloc(name_len + 1);
-    if (!data || !copy) {
-        free(data);
+    if (!copy) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
+    static const uint16_t one = 1;
+    const int adopt = owned && elem == MNV3_ELEM_F32 && *(const unsigned char *)&one == 1;
+    void *data;
+    if (adopt) {
+        memmove(owned, owned + data_start, bytes);
+        data = realloc(owned, bytes ? bytes : 1);
+        if (!data) data = owned; /* shrinking failed: keep the larger block */
+    } else if (!(data = malloc(numel ? numel * out_size : 1))) {
         free(copy);
         return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
     }
     memcpy(copy, name, name_len + 1);
-    mnv3_convert_elems(elem, b + data_start, numel, data);
+    if (!adopt) mnv3_convert_elems(elem, b + data_start, numel, data);
     out->name = copy;
     out->dtype = mnv3_elem_dtype(elem);
     strcpy(out->source_dtype, mnv3_elem_name(elem));
@@ -231,6 +241,20 @@ int mnv3_read_npy_buffer_typed(const void *buf, size_t len, const char *label, c
     for (int i = 0; i < ndim; i++) out->shape[i] = shape[i];
     out->data = data;
     return MNV3_OK;
+}
+
+int mnv3_read_npy_buffer_typed(const void *buf, size_t len, const char *label, const char *name,
+                               int allow_integers, mnv3_tensor *out, mnv3_error *err) {
+    return read_npy(buf, len, NULL, label, name, allow_integers, out, err);
+}
+
+int mnv3_read_npy_owned(unsigned char *buf, size_t len, const char *label, const char *name,
+                        int allow_integers, mnv3_tensor *out, mnv3_error *err) {
+    int rc = read_npy(buf, len, buf, label, name, allow_integers, out, err);
+    /* adopted exactly when it succeeded as float32 on this host */
+    static const uint16_t one = 1;
+    if (rc != MNV3_OK || out->dtype != MNV3_F32 || *(const unsigned char *)&one != 1) free(buf);
+    return rc;
 }
 
 int mnv3_read_npy(const char *path, mnv3_tensor *out, mnv3_error *err) {

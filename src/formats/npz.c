@@ -105,8 +105,7 @@ static int read_npz_archive(zip_t *za, const char *label, int allow_integers, mn
         /* Errors name the member too, so a bad array among many can be found. */
         char member_label[512];
         snprintf(member_label, sizeof member_label, "%s: %s", label, member);
-        int rc = mnv3_read_npy_buffer_typed(data, len, member_label, key, allow_integers, &t, err);
-        free(data);
+        int rc = mnv3_read_npy_owned(data, len, member_label, key, allow_integers, &t, err);
         free(key);
         if (rc != MNV3_OK) {
             mnv3_tensors_free(&ts);
