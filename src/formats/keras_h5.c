@@ -1397,15 +1397,38 @@ static void sandbox_child(int fd, const char *path, const unsigned char *buf, si
     _exit(ok ? 0 : 1);
 }
 
+/* The reply is read from the pipe as it is parsed, each tensor's data
+ * straight into its own buffer: the variables cost their size once here, not
+ * twice (a whole reply, then the tensors). */
 typedef struct reply_cursor {
-    const unsigned char *p, *end;
+    int fd;
+    size_t taken;
+    int too_long; /* past SANDBOX_MAX_REPLY */
 } reply_cursor;
 
 static int take(reply_cursor *c, void *dst, size_t n) {
-    if ((size_t)(c->end - c->p) < n) return 0;
-    memcpy(dst, c->p, n);
-    c->p += n;
+    if (n > SANDBOX_MAX_REPLY - c->taken) {
+        c->too_long = 1;
+        return 0;
+    }
+    unsigned char *p = dst;
+    for (size_t got = 0; got < n;) {
+        ssize_t r = read(c->fd, p + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return 0;
+        got += (size_t)r;
+    }
+    c->taken += n;
     return 1;
+}
+
+static int at_end(reply_cursor *c) {
+    unsigned char extra;
+    for (;;) {
+        ssize_t r = read(c->fd, &extra, 1);
+        if (r < 0 && errno == EINTR) continue;
+        return r == 0;
+    }
 }
 
 /* Rebuilds the tensors from a successful reply; 0 if it is malformed. */
@@ -1431,18 +1454,24 @@ static int parse_reply(reply_cursor *c, const char *path, mnv3_tensors *out, mnv
         size_t bytes = dtype == MNV3_F32 ? 4 : 8;
         for (int k = 0; k < ndim; k++)
             if (shape[k] < 0 || !mnv3_mul_size(bytes, (size_t)shape[k], &bytes)) return 0;
-        if ((size_t)(c->end - c->p) < bytes) return 0;
+        if (bytes > SANDBOX_MAX_REPLY - c->taken) {
+            c->too_long = 1;
+            return 0;
+        }
         void *data = malloc(bytes ? bytes : 1);
         if (!data) {
             mnv3_fail_code(err, MNV3_ERR_MEMORY, path, "out of memory");
             return -1;
         }
-        take(c, data, bytes);
+        if (!take(c, data, bytes)) {
+            free(data);
+            return 0;
+        }
         if (mnv3_tensors_add(out, name, (mnv3_dtype)dtype, ndim, shape, data, err) != MNV3_OK)
             return -1;
         snprintf(out->items[out->count - 1].source_dtype, sizeof source_dtype, "%s", source_dtype);
     }
-    return c->p == c->end;
+    return at_end(c);
 }
 
 static int read_isolated(const char *path, const unsigned char *buf, size_t len,
@@ -1476,43 +1505,32 @@ static int read_isolated(const char *path, const unsigned char *buf, size_t len,
         sandbox_child(pipefd[1], path, buf, len);
     }
     close(pipefd[1]);
-    size_t cap = (size_t)1 << 16, got = 0;
-    unsigned char *reply = malloc(cap);
-    int too_long = 0;
-    for (ssize_t r; reply;) {
-        if (got == cap) {
-            if (cap >= SANDBOX_MAX_REPLY) {
-                too_long = 1;
-                break;
-            }
-            unsigned char *grown = realloc(reply, cap *= 2);
-            if (!grown) {
-                free(reply);
-                reply = NULL;
-                break;
-            }
-            reply = grown;
+    reply_cursor c = {pipefd[0], 0, 0};
+    int32_t code = MNV3_ERR_OTHER;
+    int got_code = take(&c, &code, sizeof code), parsed = 0;
+    char message[sizeof err->message];
+    size_t message_len = 0;
+    if (got_code && code == MNV3_ERR_NONE) {
+        parsed = parse_reply(&c, path, out, err);
+    } else if (got_code) { /* the child's message, to the end of the pipe */
+        for (ssize_t r; message_len < sizeof message - 1;) {
+            r = read(pipefd[0], message + message_len, sizeof message - 1 - message_len);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;
+            message_len += (size_t)r;
         }
-        r = read(pipefd[0], reply + got, cap - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        got += (size_t)r;
     }
     close(pipefd[0]); /* a child still writing now gets SIGPIPE */
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     int rc = MNV3_FAIL;
-    int32_t code = MNV3_ERR_OTHER;
-    reply_cursor c = {reply, reply + got};
-    if (!reply)
-        mnv3_fail_code(err, MNV3_ERR_MEMORY, path, "out of memory");
-    else if (too_long)
+    if (c.too_long)
         mnv3_fail_code(err, MNV3_ERR_LIMIT, path, "the file's variables exceed %zu bytes",
                        (size_t)SANDBOX_MAX_REPLY);
     else if (WIFSIGNALED(status))
         sandbox_signalled(err, path, WTERMSIG(status), sandbox_seconds(len));
-    else if (!take(&c, &code, sizeof code)) /* died while parsing, e.g. a sanitizer's report */
+    else if (!got_code) /* died while parsing, e.g. a sanitizer's report */
         mnv3_fail_code(err, MNV3_ERR_FORMAT, path,
                        "libhdf5 stopped reading this file (exit status %d): it is corrupt or "
                        "hostile",
@@ -1521,19 +1539,15 @@ static int read_isolated(const char *path, const unsigned char *buf, size_t len,
         mnv3_fail_code(err, MNV3_ERR_OTHER, path, "the HDF5 sandbox's reply is incomplete");
     else if (code != MNV3_ERR_NONE) {
         if (err) { /* the child's message already names the file */
-            size_t n = (size_t)(c.end - c.p) < sizeof err->message - 1 ? (size_t)(c.end - c.p)
-                                                                        : sizeof err->message - 1;
-            memcpy(err->message, c.p, n);
-            err->message[n] = 0;
+            memcpy(err->message, message, message_len);
+            err->message[message_len] = 0;
             err->code = code > MNV3_ERR_NONE && code < MNV3_ERR_COUNT ? code : MNV3_ERR_OTHER;
         }
-    } else {
-        int parsed = parse_reply(&c, path, out, err);
-        if (parsed > 0) rc = MNV3_OK;
-        else if (parsed == 0)
-            mnv3_fail_code(err, MNV3_ERR_OTHER, path, "malformed reply from the HDF5 sandbox");
+    } else if (parsed > 0) {
+        rc = MNV3_OK;
+    } else if (parsed == 0) {
+        mnv3_fail_code(err, MNV3_ERR_OTHER, path, "malformed reply from the HDF5 sandbox");
     }
-    free(reply);
     if (rc != MNV3_OK) {
         mnv3_tensors_free(out);
         memset(out, 0, sizeof *out);
