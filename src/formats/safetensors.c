@@ -90,7 +90,7 @@ static int read_entry(const cJSON *entry, const unsigned char *data, size_t data
                               "tensor '%s': %llu bytes stored but shape and %s need %zu", name,
                               (unsigned long long)(end - begin), mnv3_elem_name(elem), src_bytes);
     if (!mnv3_add_size(*total, out_bytes, total) || *total > MNV3_FORMATS_MAX_BYTES)
-        return mnv3_fail_over_budget(err, label, "converting the tensors",
+        return mnv3_fail_over_budget(err, label, "holding the file and its tensors as float32",
                                      (unsigned long long)*total);
     void *out = malloc(out_bytes ? out_bytes : 1);
     if (!out) return mnv3_fail_code(err, MNV3_ERR_MEMORY, label, "out of memory");
@@ -196,7 +196,9 @@ int mnv3_read_safetensors_buffer(const void *buf, size_t len, const char *label,
         return MNV3_FAIL;
     }
     mnv3_tensors ts = {0};
-    size_t total = 0;
+    /* The tensors are converted while the caller holds the whole file: both
+     * count, so what this reader holds at once stays within the budget. */
+    size_t total = len;
     for (const cJSON *entry = root->child; entry; entry = entry->next) {
         if (!entry->string) continue;
         if (strcmp(entry->string, "__metadata__") == 0) continue;
