@@ -42,6 +42,9 @@ replay() { # LABEL DIR-OF-TARGET-NAME: one table over every target's replay
         sed "s|$root/||"
 }
 repo_corpus() { echo "tests/fuzz/corpus/$1"; }
-campaign_corpus() { [ -d "$campaign/$1/work" ] && echo "tests/fuzz/corpus/$1 $campaign/$1/work"; }
+campaign_corpus() {
+    if [ -d "$campaign/$1/work" ]; then echo "tests/fuzz/corpus/$1 $campaign/$1/work"
+    else echo "tests/fuzz/corpus/$1"; fi
+}
 replay repo repo_corpus
 [ -z "$campaign" ] || replay campaign campaign_corpus
