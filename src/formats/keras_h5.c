@@ -1406,29 +1406,33 @@ typedef struct reply_cursor {
     int too_long; /* past SANDBOX_MAX_REPLY */
 } reply_cursor;
 
+/* Reads up to n bytes, across short reads; -1 on an error before any. */
+static ssize_t read_upto(int fd, void *dst, size_t n) {
+    unsigned char *p = dst;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && got == 0) return -1;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
 static int take(reply_cursor *c, void *dst, size_t n) {
     if (n > SANDBOX_MAX_REPLY - c->taken) {
         c->too_long = 1;
         return 0;
     }
-    unsigned char *p = dst;
-    for (size_t got = 0; got < n;) {
-        ssize_t r = read(c->fd, p + got, n - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return 0;
-        got += (size_t)r;
-    }
+    if (read_upto(c->fd, dst, n) != (ssize_t)n) return 0;
     c->taken += n;
     return 1;
 }
 
 static int at_end(reply_cursor *c) {
     unsigned char extra;
-    for (;;) {
-        ssize_t r = read(c->fd, &extra, 1);
-        if (r < 0 && errno == EINTR) continue;
-        return r == 0;
-    }
+    return read_upto(c->fd, &extra, 1) == 0;
 }
 
 /* Rebuilds the tensors from a successful reply; 0 if it is malformed. */
@@ -1513,12 +1517,8 @@ static int read_isolated(const char *path, const unsigned char *buf, size_t len,
     if (got_code && code == MNV3_ERR_NONE) {
         parsed = parse_reply(&c, path, out, err);
     } else if (got_code) { /* the child's message, to the end of the pipe */
-        for (ssize_t r; message_len < sizeof message - 1;) {
-            r = read(pipefd[0], message + message_len, sizeof message - 1 - message_len);
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) break;
-            message_len += (size_t)r;
-        }
+        ssize_t r = read_upto(pipefd[0], message, sizeof message - 1);
+        message_len = r > 0 ? (size_t)r : 0;
     }
     close(pipefd[0]); /* a child still writing now gets SIGPIPE */
     int status = 0;

@@ -180,9 +180,11 @@ int mnv3_read_npy_buffer(const void *buf, size_t len, const char *label, const c
 
 /* owned: buf itself, malloc'd, which becomes the tensor's data when its
  * bytes are already the tensor's (float32 on a little-endian host), so a
- * large member costs its size once, not twice; NULL: buf is copied. */
-static int read_npy(const void *buf, size_t len, unsigned char *owned, const char *label,
-                    const char *name, int allow_integers, mnv3_tensor *out, mnv3_error *err) {
+ * large member costs its size once, not twice; *adopted then says so.
+ * NULL: buf is copied. */
+static int read_npy(const void *buf, size_t len, unsigned char *owned, int *adopted,
+                    const char *label, const char *name, int allow_integers, mnv3_tensor *out,
+                    mnv3_error *err) {
     const unsigned char *b = buf;
     memset(out, 0, sizeof *out);
     char descr[MNV3_NPY_DESCR_CAP];
@@ -234,6 +236,7 @@ static int read_npy(const void *buf, size_t len, unsigned char *owned, const cha
     }
     memcpy(copy, name, name_len + 1);
     if (!adopt) mnv3_convert_elems(elem, b + data_start, numel, data);
+    if (adopted) *adopted = adopt;
     out->name = copy;
     out->dtype = mnv3_elem_dtype(elem);
     strcpy(out->source_dtype, mnv3_elem_name(elem));
@@ -245,15 +248,14 @@ static int read_npy(const void *buf, size_t len, unsigned char *owned, const cha
 
 int mnv3_read_npy_buffer_typed(const void *buf, size_t len, const char *label, const char *name,
                                int allow_integers, mnv3_tensor *out, mnv3_error *err) {
-    return read_npy(buf, len, NULL, label, name, allow_integers, out, err);
+    return read_npy(buf, len, NULL, NULL, label, name, allow_integers, out, err);
 }
 
 int mnv3_read_npy_owned(unsigned char *buf, size_t len, const char *label, const char *name,
                         int allow_integers, mnv3_tensor *out, mnv3_error *err) {
-    int rc = read_npy(buf, len, buf, label, name, allow_integers, out, err);
-    /* adopted exactly when it succeeded as float32 on this host */
-    static const uint16_t one = 1;
-    if (rc != MNV3_OK || out->dtype != MNV3_F32 || *(const unsigned char *)&one != 1) free(buf);
+    int adopted = 0;
+    int rc = read_npy(buf, len, buf, &adopted, label, name, allow_integers, out, err);
+    if (!adopted) free(buf);
     return rc;
 }
 
