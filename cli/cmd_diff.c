@@ -65,6 +65,14 @@ int cli_diff_table(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a
 
 static int diff_normalise_means;
 
+/* The item named name, looked for first at index i: two dumps of one model
+ * list their names in one order, and a sequential walk stays in cache where
+ * 200,000 binary searches do not (docs/reliability.md, "Name lookups"). */
+static const mnv3_tensor *find_near(const mnv3_tensors *ts, const char *name, size_t i) {
+    if (i < ts->count && !strcmp(ts->items[i].name, name)) return &ts->items[i];
+    return mnv3_tensors_find(ts, name);
+}
+
 int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char *a_label,
                       const char *ref_label, double max_rel_l2, int json, int common_only) {
     int bad = 0, skipped = 0;
@@ -83,7 +91,7 @@ int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char
     }
     for (size_t i = 0; i < a->count; i++) {
         const mnv3_tensor *x = &a->items[i];
-        const mnv3_tensor *y = mnv3_tensors_find(ref, x->name);
+        const mnv3_tensor *y = find_near(ref, x->name, i);
         if (!y && common_only) {
             skipped++;
             continue;
@@ -138,7 +146,7 @@ int cli_diff_table_ex(const mnv3_tensors *a, const mnv3_tensors *ref, const char
         }
     }
     for (size_t i = 0; i < ref->count; i++) {
-        if (mnv3_tensors_find(a, ref->items[i].name)) continue;
+        if (find_near(a, ref->items[i].name, i)) continue;
         if (common_only) {
             skipped++;
             continue;
@@ -236,7 +244,7 @@ int cmd_diff(int argc, char **argv) {
         return cli_error(&err);
     }
     size_t shared = 0;
-    for (size_t i = 0; i < a.count; i++) shared += mnv3_tensors_find(&b, a.items[i].name) != NULL;
+    for (size_t i = 0; i < a.count; i++) shared += find_near(&b, a.items[i].name, i) != NULL;
     if (shared == 0) { /* nothing to compare: a table of "missing" lines would hide that */
         fprintf(stderr,
                 "mnv3: %s: no array name in common with %s (%zu and %zu arrays): not dumps of "

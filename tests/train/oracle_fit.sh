@@ -21,4 +21,4 @@ esac
 "$mnv3" train --weights "$tmp/w.safetensors" --profile torch --data "$tmp/d.npz" "${args[@]}" --batch 4 --steps 30 \
     --seed 7 --out "$tmp/m.pth" 2>/dev/null
 "$py" "$o/torch_train.py" --weights "$tmp/w.safetensors" --data "$tmp/d.npz" "${args[@]}" --batch 4 --steps 30 \
-    --seed 7 --mnv3 "$tmp/m.pth" --self-threads 2
+    --seed 7 --mnv3 "$tmp/m.pth" --self-threads 2 --self-mkldnn-off

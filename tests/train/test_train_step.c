@@ -105,12 +105,15 @@ int main(int argc, char **argv) {
             worst = d, worst_self = self;
             snprintf(worst_name, sizeof worst_name, "%s", key);
         }
-        if (theirs2 && self >= 1.0) {
-            /* PyTorch differs from itself by more than the value: a gradient
-             * that is 0 in exact arithmetic (the bias of a BatchNorm whose
-             * output reaches the loss only through linear ops into a
-             * training-mode BatchNorm, which removes every channel's mean),
-             * left as rounding noise. Its size is compared, not its value. */
+        if (!tp->is_buffer && strstr(tp->name, ".project.bn.bias")) {
+            /* 0 in exact arithmetic: a projection BatchNorm's output reaches
+             * the loss only through linear ops (residual add, 1x1 conv) into
+             * a training-mode BatchNorm, which removes every channel's mean.
+             * What is left is rounding noise, and PyTorch at 1 and 2 threads
+             * differs from itself by about the value (self-distance 0.9-1.5,
+             * by CPU): its value is printed, not compared. Chosen by the
+             * structure, not by the self-distance, which falls either side
+             * of 1 from one CPU to another. */
             noise++;
             printf("  %-40s rounding noise: rel_l2 %.3g, framework self-distance %.3g\n", key, d, self);
             continue;

@@ -38,6 +38,8 @@ ap.add_argument("--max-rel-l2", type=float, default=1e-5)
 ap.add_argument("--threads", type=int, default=1)
 ap.add_argument("--self-threads", type=int, default=0,
                 help="also train at this thread count: pass when mnv3 is as close to PyTorch as PyTorch is to itself")
+ap.add_argument("--self-mkldnn-off", action="store_true",
+                help="also train with oneDNN off (torch.backends.mkldnn): the bar is PyTorch's larger self-distance")
 ap.add_argument("--save", help="also write PyTorch's own result (torch.save)")
 a = ap.parse_args()
 state = weights.torch_state_dict(a.weights)
@@ -46,8 +48,13 @@ d = np.load(a.data)
 x, y = torch.from_numpy(d["x"].astype(np.float32)), torch.from_numpy(d["y"].astype(np.int64))
 
 
-def train(threads):
+def train(threads, mkldnn=True):
     """The fine-tuning in PyTorch at a thread count; returns the state dict and last loss."""
+    with torch.backends.mkldnn.flags(enabled=mkldnn):
+        return train_with(threads)
+
+
+def train_with(threads):
     torch.set_num_threads(threads)
     model = torchvision.models.mobilenet_v3_small(num_classes=classes)
     model.classifier[2].p = a.dropout
@@ -98,5 +105,11 @@ if a.self_threads:
     self_worst, self_name, self_bad = distance(other, ref)
     print("torch at %d vs %d threads: worst tensor %s rel_l2 %.3g; %d tensors beyond %.1g"
           % (a.self_threads, a.threads, self_name, self_worst, self_bad, a.max_rel_l2))
+    if a.self_mkldnn_off:
+        other, _ = train(a.threads, mkldnn=False)
+        off_worst, off_name, off_bad = distance(other, ref)
+        print("torch with oneDNN off vs on: worst tensor %s rel_l2 %.3g; %d tensors beyond %.1g"
+              % (off_name, off_worst, off_bad, a.max_rel_l2))
+        self_worst = max(self_worst, off_worst)
     sys.exit(0 if worst <= self_worst or bad == 0 else 1)
 sys.exit(1 if bad else 0)
