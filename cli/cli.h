@@ -6,6 +6,7 @@
 
 #include "mnv3.h"
 #include "session_env.h"
+#include "train/drift.h"
 
 typedef int (*cli_command_fn)(int argc, char **argv);
 
@@ -24,6 +25,7 @@ int cmd_preprocess(int argc, char **argv);
 int cmd_pipelines(int argc, char **argv);
 int cmd_bn(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+
 
 /* Prints "mnv3: message" to stderr; returns the exit status 1 (2 for usage). */
 int cli_error(const mnv3_error *err);
@@ -98,5 +100,30 @@ typedef struct cli_tap_collector {
 } cli_tap_collector;
 void cli_collect_tap(void *user, int sample, const char *name, int ndim, const int64_t *shape,
                      const float *data);
+
+/* The options train and drift share (cmd_train.c). */
+typedef struct cli_training_args {
+    const char *weights, *data, *optimizer;
+    double lr, momentum, weight_decay, dropout, label_smoothing;
+    int have_momentum, shuffle, kind;
+    long batch, steps, epochs, seed, classes, threads;
+} cli_training_args;
+/* A command's own option: 1 taken, 0 not its own, 2 a usage error already printed. */
+typedef int (*cli_option_fn)(const char *name, const char *value, void *user);
+int cli_parse_training(int argc, char **argv, const char *command, cli_training_args *a, cli_option_fn extra,
+                       void *user);
+mnv3_training_choice cli_training_choice(const cli_training_args *a);
+/* The weights to train, with a seeded head of --classes K when asked for or
+ * when the weights are a backbone. */
+int cli_training_model(const cli_training_args *a, mnv3_model **out, mnv3_error *err);
+
+/* Labelled data for train and drift: an .npz with x (float32, NCHW or NHWC,
+ * 3 channels, finite) and y (one label per sample, each < classes). */
+typedef struct cli_dataset {
+    mnv3_tensors file;
+    mnv3_finetune_data view; /* points into file */
+} cli_dataset;
+int cli_load_dataset(const char *path, int nhwc, int classes, cli_dataset *d, mnv3_error *err);
+void cli_dataset_free(cli_dataset *d);
 
 #endif

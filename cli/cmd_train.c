@@ -18,23 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bnlab/bnlab.h"
 #include "cli.h"
 #include "core/model.h"
 #include "core/util.h"
 #include "formats/formats.h"
-#include "train/optim.h"
-#include "train/rng.h"
-#include "train/train.h"
-
-typedef struct train_args {
-    const char *weights, *profile, *data, *out, *optimizer;
-    const char *sets[16];
-    int n_sets;
-    double lr, momentum, weight_decay, dropout, label_smoothing;
-    int have_momentum, shuffle;
-    long batch, steps, epochs, seed, classes, threads;
-} train_args;
+#include "train/drift.h"
 
 static int parse_double(const char *v, const char *what, double lo, double hi, double *out) {
     char *end;
@@ -45,7 +33,8 @@ static int parse_double(const char *v, const char *what, double lo, double hi, d
     return 0;
 }
 
-static int parse_args(int argc, char **argv, train_args *a) {
+int cli_parse_training(int argc, char **argv, const char *command, cli_training_args *a, cli_option_fn extra,
+                       void *user) {
     for (int i = 0; i < argc; i++) {
         const char *v = NULL;
         const char *name = argv[i];
@@ -53,18 +42,14 @@ static int parse_args(int argc, char **argv, train_args *a) {
             a->shuffle = 1;
             continue;
         }
-        if (name[0] != '-' || i + 1 >= argc) return cli_usage_error("train: unknown or incomplete option '%s'", name);
+        if (name[0] != '-' || i + 1 >= argc)
+            return cli_usage_error("%s: unknown or incomplete option '%s'", command, name);
         v = argv[++i];
         int bad = 0;
         if (!strcmp(name, "--weights")) a->weights = v;
-        else if (!strcmp(name, "--profile")) a->profile = v;
         else if (!strcmp(name, "--data")) a->data = v;
-        else if (!strcmp(name, "--out")) a->out = v;
         else if (!strcmp(name, "--optimizer")) a->optimizer = v;
-        else if (!strcmp(name, "--set")) {
-            if (a->n_sets >= 16) return cli_usage_error("at most 16 --set options");
-            a->sets[a->n_sets++] = v;
-        } else if (!strcmp(name, "--lr")) bad = parse_double(v, "--lr", 0, 1e6, &a->lr);
+        else if (!strcmp(name, "--lr")) bad = parse_double(v, "--lr", 0, 1e6, &a->lr);
         else if (!strcmp(name, "--momentum")) bad = parse_double(v, "--momentum", 0, 1, &a->momentum), a->have_momentum = 1;
         else if (!strcmp(name, "--weight-decay")) bad = parse_double(v, "--weight-decay", 0, 1e6, &a->weight_decay);
         else if (!strcmp(name, "--dropout")) bad = parse_double(v, "--dropout", 0, 0.999999, &a->dropout);
@@ -75,18 +60,45 @@ static int parse_args(int argc, char **argv, train_args *a) {
         else if (!strcmp(name, "--seed")) bad = cli_parse_int(v, "--seed", 0, 1L << 31, &a->seed);
         else if (!strcmp(name, "--classes")) bad = cli_parse_int(v, "--classes", 1, 100000, &a->classes);
         else if (!strcmp(name, "--threads")) bad = cli_parse_int(v, "--threads", 1, 256, &a->threads);
-        else return cli_usage_error("train: unknown option '%s'", name);
+        else if ((bad = extra(name, v, user)) == 0) return cli_usage_error("%s: unknown option '%s'", command, name);
+        else bad = bad == 2;
         if (bad) return 2;
     }
-    if (!a->weights || !a->profile || !a->data || !a->out || !a->optimizer || a->lr <= 0 || !a->batch)
-        return cli_usage_error("train needs --weights, --profile, --data, --optimizer, --lr, --batch and --out");
-    if (!a->steps == !a->epochs) return cli_usage_error("train: give --steps K or --epochs E (one of them)");
+    if (!a->weights || !a->data || !a->optimizer || a->lr <= 0 || !a->batch)
+        return cli_usage_error("%s needs --weights, --data, --optimizer, --lr and --batch", command);
+    if (!a->steps == !a->epochs) return cli_usage_error("%s: give --steps K or --epochs E (one of them)", command);
+    a->kind = mnv3_optimizer_kind_find(a->optimizer);
+    if (a->kind < 0) return cli_usage_error("--optimizer must be sgd, adam, adamw or rmsprop, got '%s'", a->optimizer);
     return 0;
+}
+
+mnv3_training_choice cli_training_choice(const cli_training_args *a) {
+    return (mnv3_training_choice){.optimizer = (mnv3_optimizer_kind)a->kind, .lr = a->lr, .momentum = a->momentum,
+                                  .weight_decay = a->weight_decay, .dropout = a->dropout,
+                                  .label_smoothing = a->label_smoothing, .have_momentum = a->have_momentum,
+                                  .batch = (int)a->batch, .shuffle = a->shuffle, .seed = (uint64_t)a->seed};
+}
+
+typedef struct train_only {
+    const char *profile, *out;
+    const char *sets[16];
+    int n_sets;
+} train_only;
+
+static int train_option(const char *name, const char *v, void *user) {
+    train_only *t = user;
+    if (!strcmp(name, "--profile")) t->profile = v;
+    else if (!strcmp(name, "--out")) t->out = v;
+    else if (!strcmp(name, "--set")) {
+        if (t->n_sets >= 16) return cli_usage_error("at most 16 --set options"), 2;
+        t->sets[t->n_sets++] = v;
+    } else return 0;
+    return 1;
 }
 
 /* The model to train: the weights, with a seeded head of `classes` classes
  * when asked for or when the weights are a backbone. */
-static int load_model(const train_args *a, mnv3_model **out, mnv3_error *err) {
+int cli_training_model(const cli_training_args *a, mnv3_model **out, mnv3_error *err) {
     mnv3_model *m = NULL;
     if (mnv3_model_load(a->weights, &m, NULL, err) != MNV3_OK) return MNV3_FAIL;
     const int have = m->arch.num_classes;
@@ -123,52 +135,6 @@ static int load_model(const train_args *a, mnv3_model **out, mnv3_error *err) {
     return rc;
 }
 
-typedef struct dataset {
-    mnv3_tensors file;
-    const float *x;
-    int64_t *y;
-    int n, h, w, nhwc;
-} dataset;
-
-static int load_data(const char *path, int nhwc, int classes, dataset *d, mnv3_error *err) {
-    if (mnv3_read_npz_with_integers(path, &d->file, err) != MNV3_OK) return MNV3_FAIL;
-    const mnv3_tensor *x = mnv3_tensors_find(&d->file, "x"), *y = mnv3_tensors_find(&d->file, "y");
-    if (!x || !y) return mnv3_fail_code(err, MNV3_ERR_FORMAT, path, "needs arrays 'x' and 'y'");
-    const int c_axis = nhwc ? 3 : 1;
-    if (x->dtype != MNV3_F32 || x->ndim != 4 || x->shape[c_axis] != 3)
-        return mnv3_fail_code(err, MNV3_ERR_SHAPE, path, "'x' must be float32 %s with 3 channels, got %s rank %d",
-                              nhwc ? "N,H,W,C" : "N,C,H,W", x->dtype == MNV3_F32 ? "float32" : "integers", x->ndim);
-    if (y->dtype != MNV3_I64 || y->ndim != 1 || y->shape[0] != x->shape[0])
-        return mnv3_fail_code(err, MNV3_ERR_SHAPE, path, "'y' must hold one integer label per sample of 'x'");
-    d->n = (int)x->shape[0];
-    d->h = (int)(nhwc ? x->shape[1] : x->shape[2]);
-    d->w = (int)(nhwc ? x->shape[2] : x->shape[3]);
-    d->nhwc = nhwc;
-    d->x = x->data;
-    d->y = y->data;
-    if (d->n < 1) return mnv3_fail_code(err, MNV3_ERR_SHAPE, path, "holds no samples");
-    for (int i = 0; i < d->n; i++)
-        if (d->y[i] < 0 || d->y[i] >= classes)
-            return mnv3_fail_code(err, MNV3_ERR_ARGUMENT, path, "label %lld of sample %d is not a class of the %d-class head",
-                                  (long long)d->y[i], i, classes);
-    const size_t total = (size_t)d->n * 3 * (size_t)d->h * (size_t)d->w;
-    for (size_t i = 0; i < total; i++)
-        if (!isfinite(d->x[i])) return mnv3_fail_code(err, MNV3_ERR_FORMAT, path, "'x' holds NaN or Inf (element %zu)", i);
-    return MNV3_OK;
-}
-
-/* Sample s of the data into dst as NCHW. */
-static void take_sample(const dataset *d, int s, float *dst) {
-    const size_t plane = (size_t)d->h * (size_t)d->w;
-    const float *src = d->x + (size_t)s * 3 * plane;
-    if (!d->nhwc) {
-        memcpy(dst, src, 3 * plane * sizeof *dst);
-        return;
-    }
-    for (size_t p = 0; p < plane; p++)
-        for (int c = 0; c < 3; c++) dst[(size_t)c * plane + p] = src[p * 3 + (size_t)c];
-}
-
 static int write_weights(const char *path, const mnv3_trainer *t, mnv3_error *err) {
     mnv3_tensors canonical, out;
     mnv3_model *m = NULL;
@@ -189,139 +155,65 @@ static int write_weights(const char *path, const mnv3_trainer *t, mnv3_error *er
 }
 
 int cmd_train(int argc, char **argv) {
-    train_args a = {.dropout = 0.2, .threads = 1};
-    int status = parse_args(argc, argv, &a);
+    cli_training_args a = {.dropout = 0.2, .threads = 1};
+    train_only t = {0};
+    int status = cli_parse_training(argc, argv, "train", &a, train_option, &t);
     if (status) return status;
-    size_t outlen = strlen(a.out);
-    if (!((outlen > 4 && !strcmp(a.out + outlen - 4, ".pth")) ||
-          (outlen > 11 && !strcmp(a.out + outlen - 11, ".weights.h5")) ||
-          (outlen > 12 && !strcmp(a.out + outlen - 12, ".safetensors"))))
+    if (!t.profile || !t.out) return cli_usage_error("train needs --profile and --out");
+    size_t outlen = strlen(t.out);
+    if (!((outlen > 4 && !strcmp(t.out + outlen - 4, ".pth")) ||
+          (outlen > 11 && !strcmp(t.out + outlen - 11, ".weights.h5")) ||
+          (outlen > 12 && !strcmp(t.out + outlen - 12, ".safetensors"))))
         return cli_usage_error("train: --out must end in .pth, .weights.h5 or .safetensors");
     mnv3_error err = {0};
-    const mnv3_profile *found = mnv3_profile_find(a.profile);
-    if (!found) return cli_usage_error("unknown profile '%s' (see mnv3 profiles)", a.profile);
+    const mnv3_profile *found = mnv3_profile_find(t.profile);
+    if (!found) return cli_usage_error("unknown profile '%s' (see mnv3 profiles)", t.profile);
     mnv3_profile profile = *found;
-    for (int i = 0; i < a.n_sets; i++)
-        if (mnv3_profile_set(&profile, a.sets[i], &err) != MNV3_OK) return cli_error(&err);
-    const int kind = mnv3_optimizer_kind_find(a.optimizer);
-    if (kind < 0) return cli_usage_error("--optimizer must be sgd, adam, adamw or rmsprop, got '%s'", a.optimizer);
-    mnv3_optim_rule rule;
-    mnv3_optim_hyper hyper;
-    if (mnv3_optim_rule_from_profile(&profile, &rule, &err) != MNV3_OK) return cli_error(&err);
-    mnv3_optim_hyper_defaults(&rule, (mnv3_optimizer_kind)kind, &hyper);
-    hyper.lr = a.lr;
-    if (a.have_momentum) hyper.momentum = a.momentum;
-    hyper.weight_decay = a.weight_decay;
-    if (mnv3_optim_hyper_check(&rule, &hyper, &err) != MNV3_OK) return cli_error(&err);
+    for (int i = 0; i < t.n_sets; i++)
+        if (mnv3_profile_set(&profile, t.sets[i], &err) != MNV3_OK) return cli_error(&err);
+    const mnv3_training_choice choice = cli_training_choice(&a);
+    mnv3_finetune_options fo;
+    if (mnv3_finetune_options_for(&profile, &choice, &fo, &err) != MNV3_OK) return cli_error(&err);
 
     mnv3_model *model = NULL;
-    if (load_model(&a, &model, &err) != MNV3_OK) return cli_error(&err);
-    dataset data = {0};
+    if (cli_training_model(&a, &model, &err) != MNV3_OK) return cli_error(&err);
+    cli_dataset data = {0};
     const int nhwc = profile.option[mnv3_factor_find("layout")] != 0; /* as run reads it */
-    mnv3_trainer *t = NULL;
-    float *x = NULL, **state = NULL;
-    int *labels = NULL;
-    int64_t *order = NULL;
-    uint8_t *keep = NULL;
-    if (load_data(a.data, nhwc, model->arch.num_classes, &data, &err) != MNV3_OK ||
-        !(t = mnv3_trainer_new(model, &profile, (int)a.batch, data.h, data.w, &err))) {
+    mnv3_finetune *f = NULL;
+    if (cli_load_dataset(a.data, nhwc, model->arch.num_classes, &data, &err) != MNV3_OK ||
+        !(f = mnv3_finetune_new(model, &profile, &data.view, &fo, &err))) {
         status = cli_error(&err);
         goto done;
     }
-    const int n_params = mnv3_trainer_param_count(t), hidden = model->arch.head_hidden;
-    const size_t sample = 3 * (size_t)data.h * (size_t)data.w;
-    x = malloc((size_t)a.batch * sample * sizeof *x);
-    labels = malloc((size_t)a.batch * sizeof *labels);
-    order = malloc((size_t)data.n * sizeof *order);
-    keep = malloc((size_t)a.batch * (size_t)hidden);
-    state = calloc((size_t)n_params, sizeof *state);
-    if (!x || !labels || !order || !keep || !state) {
-        status = cli_usage_error("out of memory");
-        goto done;
-    }
-    for (int k = 0; k < n_params; k++) {
-        const mnv3_train_param *p = mnv3_trainer_param(t, k);
-        if (p->is_buffer) continue;
-        if (!(state[k] = calloc(mnv3_optim_state_floats(&rule, &hyper, p->count) + 1, sizeof(float)))) {
-            status = cli_usage_error("out of memory");
-            goto done;
-        }
-    }
-    mnv3_train_rule train_rule;
-    mnv3_plan_train_rule(&profile, &train_rule);
-    mnv3_dropout_stream stream;
-    mnv3_dropout_stream_init(&stream, train_rule.dropout_generator, (uint64_t)a.seed);
-    const long per_epoch = (data.n + a.batch - 1) / a.batch;
+    const long per_epoch = mnv3_finetune_steps_per_epoch(f);
     const long total = a.steps ? a.steps : a.epochs * per_epoch;
     const int tty = isatty(2);
-    mnv3_train_step_options opt = {
-        .loss = {.label_smoothing = (float)a.label_smoothing},
-        .bn_momentum = mnv3_bn_default_momentum(&profile),
-        .dropout_p = a.dropout,
-    };
     double epoch_loss = 0;
     long epoch_correct = 0, epoch_seen = 0;
     for (long step = 1; step <= total; step++) {
-        const long in_epoch = (step - 1) % per_epoch;
-        if (in_epoch == 0) {
-            if (a.shuffle) mnv3_torch_dataloader_epoch_order(&stream.torch, data.n, order);
-            else
-                for (int i = 0; i < data.n; i++) order[i] = i;
-            epoch_loss = 0, epoch_correct = epoch_seen = 0;
-        }
-        const long first = in_epoch * a.batch;
-        const int b = (int)(first + a.batch <= data.n ? a.batch : data.n - first);
-        for (int s = 0; s < b; s++) {
-            take_sample(&data, (int)order[first + s], x + (size_t)s * sample);
-            labels[s] = (int)data.y[order[first + s]];
-        }
-        opt.keep = NULL;
-        if (a.dropout > 0) {
-            mnv3_dropout_stream_next(&stream, a.dropout, (size_t)b * (size_t)hidden, keep);
-            opt.keep = keep;
-        }
-        float loss = 0;
-        if (mnv3_trainer_step(t, x, labels, b, &opt, &loss, &err) != MNV3_OK) {
+        mnv3_finetune_batch done_batch;
+        if (mnv3_finetune_step(f, &done_batch, &err) != MNV3_OK) {
             status = cli_error(&err);
             goto done;
         }
-        for (int k = 0; k < n_params; k++) {
-            mnv3_train_param *p = mnv3_trainer_param(t, k);
-            if (p->is_buffer) continue;
-            if (mnv3_optim_step_tensor(&rule, &hyper, step, hyper.lr, p->value, p->grad, p->count, state[k], &err) !=
-                MNV3_OK) {
-                status = cli_error(&err);
-                goto done;
-            }
-        }
-        const float *z = mnv3_trainer_logits(t);
-        const int K = model->arch.num_classes;
-        for (int s = 0; s < b; s++) {
-            int best = 0;
-            for (int j = 1; j < K; j++) best = z[(size_t)s * (size_t)K + (size_t)j] > z[(size_t)s * (size_t)K + (size_t)best] ? j : best;
-            epoch_correct += best == labels[s];
-        }
-        epoch_seen += b;
-        epoch_loss += (double)loss * b;
+        const long in_epoch = (step - 1) % per_epoch;
+        if (in_epoch == 0) epoch_loss = 0, epoch_correct = epoch_seen = 0;
+        epoch_correct += done_batch.correct;
+        epoch_seen += done_batch.size;
+        epoch_loss += (double)done_batch.loss * done_batch.size;
         const int width = 30, filled = (int)(width * (in_epoch + 1) / per_epoch);
         fprintf(stderr, "%sepoch %ld step %ld/%ld [%.*s%*s] loss %.4f acc %.3f%s", tty ? "\r" : "",
-                (step - 1) / per_epoch + 1, step, total, filled, "==============================",
+                done_batch.epoch, step, total, filled, "==============================",
                 width - filled, "", epoch_loss / (double)epoch_seen, (double)epoch_correct / (double)epoch_seen,
                 tty ? "" : "\n");
     }
     if (tty) fputc('\n', stderr);
-    if (write_weights(a.out, t, &err) != MNV3_OK) status = cli_error(&err);
+    if (write_weights(t.out, mnv3_finetune_trainer(f), &err) != MNV3_OK) status = cli_error(&err);
     else printf("trained %ld steps (%s, %s, lr %g, batch %ld) from %s; wrote %s\n", total, profile.name,
-                a.optimizer, a.lr, a.batch, a.weights, a.out);
+                a.optimizer, a.lr, a.batch, a.weights, t.out);
 done:
-    for (int k = 0; state && k < mnv3_trainer_param_count(t); k++) free(state[k]);
-    free(state);
-    free(x);
-    free(labels);
-    free(order);
-    free(keep);
-    mnv3_trainer_free(t);
-    mnv3_tensors_free(&data.file);
+    mnv3_finetune_free(f);
+    cli_dataset_free(&data);
     mnv3_model_free(model);
     return status;
 }

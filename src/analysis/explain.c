@@ -55,6 +55,21 @@ static double factorial(int n) {
     return f;
 }
 
+/* phi_i = sum over S not containing i of |S|! (k-|S|-1)! / k! * (v(S + i) - v(S)). */
+void mnv3_shapley_exact(int k, const double *value, double *phi) {
+    const unsigned all = (1u << k) - 1;
+    for (int i = 0; i < k; i++) {
+        const unsigned bit = 1u << i;
+        phi[i] = 0;
+        for (unsigned s = 0; s <= all; s++) {
+            if (s & bit) continue;
+            int size = 0;
+            for (unsigned r = s; r; r &= r - 1) size++;
+            phi[i] += factorial(size) * factorial(k - size - 1) / factorial(k) * (value[s | bit] - value[s]);
+        }
+    }
+}
+
 int mnv3_explain(const mnv3_side *a, const mnv3_side *b, int n, int h, int w,
                  mnv3_attribution *out, mnv3_error *err) {
     return mnv3_explain_grouped(a, b, n, h, w, NULL, out, err);
@@ -153,23 +168,11 @@ int mnv3_explain_grouped(const mnv3_side *a, const mnv3_side *b, int n, int h, i
         out->last[i] = mnv3_rel_l2(g.scratch, b_out, total);
         g.value[all & ~bit] = mnv3_rel_l2(g.scratch, g.base, total);
     }
-    /* Exact Shapley: phi_i = sum over S not containing i of
-     * |S|! (k-|S|-1)! / k! * (v(S + i) - v(S)). */
-    for (int i = 0; i < g.k; i++) {
-        double phi = 0;
-        unsigned bit = 1u << i;
-        for (unsigned s = 0; s <= all; s++) {
-            if (s & bit) continue;
-            double with, without;
-            if (value_of(&g, s | bit, &with, err) != MNV3_OK ||
-                value_of(&g, s, &without, err) != MNV3_OK)
-                goto done;
-            int size = 0;
-            for (unsigned r = s; r; r &= r - 1) size++;
-            phi += factorial(size) * factorial(g.k - size - 1) / factorial(g.k) * (with - without);
-        }
-        out->shapley[i] = phi;
+    for (unsigned s = 0; s <= all; s++) {
+        double v;
+        if (value_of(&g, s, &v, err) != MNV3_OK) goto done;
     }
+    mnv3_shapley_exact(g.k, g.value, out->shapley);
     out->exact = 1;
     out->runs = g.runs;
     rc = MNV3_OK;

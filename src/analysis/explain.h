@@ -59,4 +59,8 @@ int mnv3_explain_grouped(const mnv3_side *a, const mnv3_side *b, int n, int h, i
                          const mnv3_explain_groups *groups, mnv3_attribution *out,
                          mnv3_error *err);
 
+/* Exact Shapley values of k players from v(S) for every subset mask S
+ * (value[0] = v(empty)); they sum to value[all] - value[0]. */
+void mnv3_shapley_exact(int k, const double *value, double *phi);
+
 #endif

@@ -17,7 +17,7 @@ int mnv3_bn_momentum_weights_batch(const mnv3_profile *p) {
 }
 
 double mnv3_bn_default_momentum(const mnv3_profile *p) {
-    return mnv3_bn_momentum_weights_batch(p) ? 0.01 : 0.999;
+    return mnv3_plan_bn_default_momentum(p);
 }
 
 double mnv3_bn_momentum_convert(double m, const mnv3_profile *from, const mnv3_profile *to) {

@@ -93,6 +93,11 @@ int mnv3_plan_bn_update_rule(const mnv3_profile *p) {
     return update[p->option[MNV3_FACTOR_BN_MOMENTUM]];
 }
 
+double mnv3_plan_bn_default_momentum(const mnv3_profile *p) {
+    /* torchvision's MobileNetV3 BatchNorm(momentum=0.01); Keras's BatchNormalization(momentum=0.999) */
+    return mnv3_plan_bn_update_rule(p) == MNV3_BN_UPDATE_BATCH_WEIGHT ? 0.01 : 0.999;
+}
+
 /* Training BatchNorm: one group of fields per factor. */
 static void resolve_bn_training(mnv3_exec_op *e, const mnv3_profile *p) {
     const int *opt = p->option;

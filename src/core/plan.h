@@ -25,6 +25,9 @@ int mnv3_plan_build(const mnv3_model *m, const mnv3_profile *p, int h, int w, mn
 /* The running-statistics update rule of a profile (enum mnv3_bn_update), as
  * every BatchNorm op of its plan gets it. */
 int mnv3_plan_bn_update_rule(const mnv3_profile *p);
+/* The momentum each framework's MobileNetV3 gives its BatchNorms, in the
+ * profile's own convention. */
+double mnv3_plan_bn_default_momentum(const mnv3_profile *p);
 /* Rules of a training step outside any one op (the loss, dropout). */
 typedef struct mnv3_train_rule {
     int loss_divides_by_weight_sum; /* else by the batch size */
