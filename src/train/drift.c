@@ -10,25 +10,6 @@
 #include "analysis/analysis.h"
 #include "core/util.h"
 
-int mnv3_finetune_options_for(const mnv3_profile *p, const mnv3_training_choice *c, mnv3_finetune_options *o,
-                              mnv3_error *err) {
-    mnv3_optim_rule rule;
-    if (mnv3_optim_rule_from_profile(p, &rule, err) != MNV3_OK) return MNV3_FAIL;
-    memset(o, 0, sizeof *o);
-    mnv3_optim_hyper_defaults(&rule, c->optimizer, &o->hyper);
-    o->hyper.lr = c->lr;
-    if (c->have_momentum) o->hyper.momentum = c->momentum;
-    o->hyper.weight_decay = c->weight_decay;
-    o->bn_momentum = -1;
-    o->dropout = c->dropout;
-    o->label_smoothing = c->label_smoothing;
-    o->batch = c->batch;
-    o->shuffle = c->shuffle;
-    o->seed = c->seed;
-    o->dropout_generator = -1;
-    return mnv3_optim_hyper_check(&rule, &o->hyper, err);
-}
-
 /* The players: factors that switch together. A differing factor in no group
  * plays alone; the held ones never play (drift.h). */
 static const struct {
@@ -187,11 +168,14 @@ static mnv3_finetune *start(const runner *r, const mnv3_profile *p, mnv3_error *
 }
 
 /* The lockstep run of A and B: the points, and A's and B's snapshots at the attributed steps. */
-static int run_pair(const runner *r, mnv3_drift_result *res, snapshot *at_a, snapshot *at_b, mnv3_error *err) {
+static int run_pair(runner *r, mnv3_drift_result *res, snapshot *at_a, snapshot *at_b, mnv3_error *err) {
     const mnv3_drift_setup *s = r->s;
     mnv3_finetune *fa = start(r, &s->a, err), *fb = fa ? start(r, &s->b, err) : NULL;
-    snapshot sa = {0}, sb = {0}, common = {0};
-    int rc = fb ? MNV3_OK : MNV3_FAIL, next_attr = 0;
+    if (fa) r->n_params = count_values(fa, 0), r->n_stats = count_values(fa, 1);
+    snapshot sa = {0}, sb = {0};
+    float *common = r->n_logits ? malloc(r->n_logits * sizeof *common) : NULL;
+    int rc = fb && (common || !r->n_logits) ? MNV3_OK : MNV3_FAIL, next_attr = 0;
+    if (fb && rc != MNV3_OK) mnv3_fail(err, NULL, "out of memory");
     const long every = s->eval_every > 0 ? s->eval_every : 1;
     mnv3_finetune_batch ba = {0}, bb = {0};
     for (long step = 0; rc == MNV3_OK && step <= s->steps; step++) {
@@ -216,11 +200,11 @@ static int run_pair(const runner *r, mnv3_drift_result *res, snapshot *at_a, sna
         if (r->n_logits) {
             pt->outputs = mnv3_rel_l2(sb.logits, sa.logits, r->n_logits);
             pt->top1_agreement = top1_agreement(sb.logits, sa.logits, s->n_held, r->classes);
-            if (take_snapshot(r, fb, &s->a, &common, err) != MNV3_OK) {
+            if (eval_held_out(r, mnv3_finetune_trainer(fb), &s->a, common, err) != MNV3_OK) {
                 rc = MNV3_FAIL;
                 break;
             }
-            pt->outputs_common = mnv3_rel_l2(common.logits, sa.logits, r->n_logits);
+            pt->outputs_common = mnv3_rel_l2(common, sa.logits, r->n_logits);
         }
         mnv3_trainer *ta = mnv3_finetune_trainer(fa), *tb = mnv3_finetune_trainer(fb);
         for (int k = 0; k < mnv3_trainer_param_count(ta); k++) {
@@ -238,7 +222,8 @@ static int run_pair(const runner *r, mnv3_drift_result *res, snapshot *at_a, sna
             next_attr++;
         }
     }
-    snapshot_free(&sa), snapshot_free(&sb), snapshot_free(&common);
+    snapshot_free(&sa), snapshot_free(&sb);
+    free(common);
     mnv3_finetune_free(fa);
     mnv3_finetune_free(fb);
     return rc;
@@ -266,12 +251,6 @@ int mnv3_drift_run(const mnv3_drift_setup *s, mnv3_drift_result *res, mnv3_error
     if (!res->points || !res->attributions || !at_a || !at_b) {
         mnv3_fail(err, NULL, "out of memory");
         goto done;
-    }
-    {
-        mnv3_finetune *probe = start(&r, &fixed.a, err);
-        if (!probe) goto done;
-        r.n_params = count_values(probe, 0), r.n_stats = count_values(probe, 1);
-        mnv3_finetune_free(probe);
     }
     if (run_pair(&r, res, at_a, at_b, err) != MNV3_OK) goto done;
     if (s->n_attribute) {

@@ -24,19 +24,6 @@
 #include "analysis/explain.h"
 #include "train/finetune.h"
 
-/* The user's training choices; the optimizer's other hyper-parameters are each
- * profile's framework defaults. */
-typedef struct mnv3_training_choice {
-    mnv3_optimizer_kind optimizer;
-    double lr, momentum, weight_decay, dropout, label_smoothing;
-    int have_momentum, batch, shuffle;
-    uint64_t seed;
-} mnv3_training_choice;
-
-/* The finetune options that profile p gives those choices. */
-int mnv3_finetune_options_for(const mnv3_profile *p, const mnv3_training_choice *c, mnv3_finetune_options *o,
-                              mnv3_error *err);
-
 typedef struct mnv3_drift_setup {
     const mnv3_model *model;
     mnv3_profile a, b;

@@ -85,6 +85,25 @@ mnv3_finetune *mnv3_finetune_new(const mnv3_model *m, const mnv3_profile *p, con
     return f;
 }
 
+int mnv3_finetune_options_for(const mnv3_profile *p, const mnv3_training_choice *c, mnv3_finetune_options *o,
+                              mnv3_error *err) {
+    mnv3_optim_rule rule;
+    if (mnv3_optim_rule_from_profile(p, &rule, err) != MNV3_OK) return MNV3_FAIL;
+    memset(o, 0, sizeof *o);
+    mnv3_optim_hyper_defaults(&rule, c->optimizer, &o->hyper);
+    o->hyper.lr = c->lr;
+    if (c->have_momentum) o->hyper.momentum = c->momentum;
+    o->hyper.weight_decay = c->weight_decay;
+    o->bn_momentum = -1;
+    o->dropout = c->dropout;
+    o->label_smoothing = c->label_smoothing;
+    o->batch = c->batch;
+    o->shuffle = c->shuffle;
+    o->seed = c->seed;
+    o->dropout_generator = -1;
+    return mnv3_optim_hyper_check(&rule, &o->hyper, err);
+}
+
 /* Sample s of the data into dst as NCHW. */
 static void take_sample(const mnv3_finetune_data *d, int s, float *dst) {
     const size_t plane = (size_t)d->h * (size_t)d->w;

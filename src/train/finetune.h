@@ -47,6 +47,19 @@ typedef struct mnv3_finetune_batch {
     double lr;
 } mnv3_finetune_batch;
 
+/* The user's training choices; the optimizer's other hyper-parameters are each
+ * profile's framework defaults. */
+typedef struct mnv3_training_choice {
+    mnv3_optimizer_kind optimizer;
+    double lr, momentum, weight_decay, dropout, label_smoothing;
+    int have_momentum, batch, shuffle;
+    uint64_t seed;
+} mnv3_training_choice;
+
+/* The finetune options that profile p gives those choices. */
+int mnv3_finetune_options_for(const mnv3_profile *p, const mnv3_training_choice *c, mnv3_finetune_options *o,
+                              mnv3_error *err);
+
 mnv3_finetune *mnv3_finetune_new(const mnv3_model *m, const mnv3_profile *p, const mnv3_finetune_data *d,
                                  const mnv3_finetune_options *o, mnv3_error *err);
 int mnv3_finetune_step(mnv3_finetune *f, mnv3_finetune_batch *out, mnv3_error *err);
